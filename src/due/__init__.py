@@ -1,0 +1,1 @@
+"""Digital user engagement reference architectures: the code every Lambda runs."""

@@ -1,0 +1,194 @@
+"""A local AWS: moto's server in this process, with our handlers and fakes wired in.
+
+    with Emulator() as emulator:
+        boto3.client("sqs")  # talks to the emulator (AWS_ENDPOINT_URL is set)
+        stack = emulator.stack("my-stack")
+
+Inside, ``emulator.runtime`` runs Lambda code in-process (for moto's own
+invocations too: custom resources, S3 and SNS deliveries), ``emulator.fakes``
+answer the APIs moto lacks, and ``emulator.pump(stack)`` delivers what the
+stack's queues and streams hold to their functions.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import urllib.request
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from typing import Any
+from unittest import mock
+
+import boto3
+
+from tests.harness import moto_gaps
+from tests.harness.event_sources import KinesisSource, SqsSource
+from tests.harness.fakes import Fakes
+from tests.harness.lambda_runtime import FunctionSpec, LambdaRuntime, install_into_moto
+
+REGION = "us-east-1"
+
+# Types moto's CloudFormation reports CREATE_COMPLETE for without creating anything
+# (see shared/TOOLING.md); the local run says so instead of pretending.
+NOT_EMULATED_TYPES = {
+    "AWS::SNS::Subscription", "AWS::SQS::QueuePolicy", "AWS::SNS::TopicPolicy",
+    "AWS::SES::ConfigurationSetEventDestination", "AWS::SES::ConfigurationSet", "AWS::SES::ReceiptRule",
+    "AWS::SES::ReceiptRuleSet", "AWS::KinesisFirehose::DeliveryStream", "AWS::Glue::Table",
+    "AWS::Glue::Database", "AWS::Athena::WorkGroup", "AWS::Athena::NamedQuery", "AWS::Pinpoint::EventStream",
+    "AWS::Pinpoint::App", "AWS::SMSVOICE::ConfigurationSet", "AWS::SMSVOICE::OptOutList",
+    "AWS::SMSVOICE::PhoneNumber", "AWS::CloudWatch::Alarm",
+}
+
+
+@dataclass
+class StackResource:
+    logical_id: str
+    type: str
+    physical_id: str
+
+
+@dataclass
+class Stack:
+    name: str
+    resources: dict[str, StackResource]
+    outputs: dict[str, str]
+    template: dict[str, Any] = field(default_factory=dict)
+
+    def physical(self, logical_id: str) -> str:
+        return self.resources[logical_id].physical_id
+
+    def of_type(self, resource_type: str) -> list[StackResource]:
+        return [r for r in self.resources.values() if r.type == resource_type]
+
+
+class Emulator:
+    def __init__(self, region: str = REGION):
+        self.region = region
+        self.runtime = LambdaRuntime()
+        self.endpoint = ""
+        self.fakes: Fakes | None = None
+        self._exit = ExitStack()
+        self._server = None
+
+    def __enter__(self) -> Emulator:
+        from moto.moto_server.threaded_moto_server import ThreadedMotoServer
+
+        self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+        self._server.start()
+        host, port = self._server.get_host_and_port()
+        self.endpoint = f"http://{host}:{port}"
+        self._exit.enter_context(mock.patch.dict(os.environ, {
+            "AWS_ENDPOINT_URL": self.endpoint,
+            "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing",
+            "AWS_DEFAULT_REGION": self.region, "AWS_REGION": self.region,
+            "MOTO_PORT": str(port),
+        }))
+        for variable in ("AWS_PROFILE", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE"):
+            self._exit.enter_context(mock.patch.dict(os.environ, {variable: ""}))
+            os.environ.pop(variable, None)
+        self._exit.enter_context(install_into_moto(self.runtime, response_url_base=self.endpoint))
+        self._exit.enter_context(moto_gaps.patched())
+        boto3.setup_default_session(region_name=self.region)
+        self.fakes = Fakes.attached_to(boto3.DEFAULT_SESSION)
+        self.runtime.record_api_calls(boto3.DEFAULT_SESSION)
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self._exit.close()
+        if self._server:
+            self._server.stop()
+        boto3.DEFAULT_SESSION = None
+
+    def client(self, service: str):
+        return boto3.client(service, region_name=self.region)
+
+    def reset(self) -> None:
+        urllib.request.urlopen(urllib.request.Request(f"{self.endpoint}/moto-api/reset", method="POST"))  # noqa: S310
+
+    # ------------------------------------------------------------ stacks
+    def stack(self, name: str, template: dict[str, Any] | None = None) -> Stack:
+        cfn = self.client("cloudformation")
+        description = cfn.describe_stacks(StackName=name)["Stacks"][0]
+        resources = {}
+        for page in cfn.get_paginator("list_stack_resources").paginate(StackName=name):
+            for summary in page["StackResourceSummaries"]:
+                resources[summary["LogicalResourceId"]] = StackResource(
+                    summary["LogicalResourceId"], summary["ResourceType"], summary.get("PhysicalResourceId", ""))
+        outputs = {o["OutputKey"]: o["OutputValue"] for o in description.get("Outputs", [])}
+        return Stack(name, resources, outputs, template or {})
+
+    def complete_wiring(self, stack: Stack) -> list[str]:
+        """Create what moto's CloudFormation skipped but the flow needs: SNS subscriptions.
+
+        Returns a line per subscription created."""
+        sns = self.client("sns")
+        created = []
+        for logical_id, resource in stack.template.get("Resources", {}).items():
+            if resource["Type"] != "AWS::SNS::Subscription":
+                continue
+            properties = resource["Properties"]
+            try:
+                topic_arn = self._resolve(stack, properties["TopicArn"])
+                endpoint = self._resolve(stack, properties["Endpoint"])
+            except KeyError:  # refers to a resource its conditions left out
+                continue
+            attributes = {}
+            if properties.get("RawMessageDelivery") in (True, "true"):
+                attributes["RawMessageDelivery"] = "true"
+            if "FilterPolicy" in properties:
+                attributes["FilterPolicy"] = json.dumps(properties["FilterPolicy"])
+            sns.subscribe(TopicArn=topic_arn, Protocol=properties["Protocol"], Endpoint=endpoint,
+                          Attributes=attributes)
+            created.append(f"{logical_id}: {properties['Protocol']} subscription")
+        return created
+
+    def _resolve(self, stack: Stack, value: Any) -> str:
+        if isinstance(value, str):
+            return value
+        if "Ref" in value:
+            return stack.physical(value["Ref"])
+        if "Fn::GetAtt" in value:
+            logical_id, attribute = value["Fn::GetAtt"]
+            resource = stack.resources[logical_id]
+            if attribute == "Arn" and resource.type == "AWS::SQS::Queue":
+                return self.client("sqs").get_queue_attributes(
+                    QueueUrl=resource.physical_id, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+            if attribute == "Arn" and resource.type == "AWS::Lambda::Function":
+                return self.client("lambda").get_function(FunctionName=resource.physical_id)["Configuration"][
+                    "FunctionArn"]
+        raise ValueError(f"cannot resolve {value!r} in the local emulator")
+
+    # ------------------------------------------------------ event delivery
+    def event_sources(self, stack: Stack) -> list[SqsSource | KinesisSource]:
+        """A poller per event source mapping of the stack, configured as the template configured it."""
+        lam, sqs = self.client("lambda"), self.client("sqs")
+        sources: list[SqsSource | KinesisSource] = []
+        for function in stack.of_type("AWS::Lambda::Function"):
+            configuration = lam.get_function_configuration(FunctionName=function.physical_id)
+            spec = FunctionSpec(
+                name=configuration["FunctionName"], handler=configuration["Handler"],
+                # Lambda hands every variable to the code as a string; moto may keep numbers.
+                environment={k: str(v) for k, v in configuration.get("Environment", {}).get("Variables", {}).items()},
+                timeout_seconds=configuration.get("Timeout", 30),
+            )
+            for mapping in lam.list_event_source_mappings(FunctionName=function.physical_id)["EventSourceMappings"]:
+                arn = mapping["EventSourceArn"]
+                reports = "ReportBatchItemFailures" in mapping.get("FunctionResponseTypes", [])
+                if arn.startswith("arn:aws:sqs:"):
+                    queue_url = sqs.get_queue_url(QueueName=arn.split(":")[-1])["QueueUrl"]
+                    sources.append(SqsSource(sqs, queue_url, spec, batch_size=mapping.get("BatchSize", 10),
+                                             report_batch_item_failures=reports))
+                elif arn.startswith("arn:aws:kinesis:"):
+                    on_failure = mapping.get("DestinationConfig", {}).get("OnFailure", {}).get("Destination")
+                    failure_queue = None
+                    if on_failure:
+                        failure_queue = (sqs, sqs.get_queue_url(QueueName=on_failure.split(":")[-1])["QueueUrl"])
+                    sources.append(KinesisSource(
+                        self.client("kinesis"), arn.split("/")[-1], spec, batch_size=mapping.get("BatchSize", 100),
+                        maximum_retry_attempts=mapping.get("MaximumRetryAttempts", 3), on_failure=failure_queue))
+        return sources
+
+    def pump(self, stack: Stack) -> dict[str, Any]:
+        """Deliver everything waiting in the stack's queues and streams; returns stats per function."""
+        return {source.function.name: source.drain(self.runtime) for source in self.event_sources(stack)}

@@ -1,0 +1,299 @@
+"""In-memory fakes for AWS APIs that moto does not implement.
+
+A fake attaches to a boto3 client, session or botocore session. It answers at
+botocore's ``before-send`` event with a real HTTP response (JSON body, error
+headers), so everything in front of it is real: parameter validation against
+the service model, serialisation, response parsing and the retry handler
+(a throttling error injected with ``fail_next`` is retried by botocore exactly
+as a real one would be). Operations a fake does not implement pass through to
+whatever is behind the client (moto, usually).
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime
+import json
+import re
+import threading
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+from botocore.awsrequest import AWSResponse
+
+_pending = threading.local()
+
+
+class FakeError(Exception):
+    def __init__(self, code: str, message: str = "", status: int = 400):
+        super().__init__(f"{code}: {message}")
+        self.code, self.message, self.status = code, message, status
+
+
+@dataclass
+class Call:
+    operation: str
+    params: dict[str, Any]
+
+
+class _Body:
+    def __init__(self, body: bytes):
+        self._body = body
+
+    def stream(self, **_kwargs):
+        yield self._body
+
+
+def _snake(name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+class FakeService:
+    """Base class: subclasses set ``service_id`` and define snake_case operation methods."""
+
+    service_id = ""  # hyphenised botocore service id, e.g. "sesv2", "pinpoint-sms-voice-v2"
+
+    def __init__(self):
+        self.calls: list[Call] = []
+        self._faults: dict[str, list[FakeError]] = defaultdict(list)
+        self._lock = threading.RLock()
+
+    # --- wiring -----------------------------------------------------------
+    def attach(self, target) -> FakeService:
+        events = target.meta.events if hasattr(target, "meta") else target.events
+        events.register(f"before-parameter-build.{self.service_id}", self._capture, unique_id=f"fake-capture-{id(self)}")
+        events.register(f"before-send.{self.service_id}", self._respond, unique_id=f"fake-respond-{id(self)}")
+        return self
+
+    def implements(self, operation: str) -> bool:
+        return callable(getattr(self, _snake(operation), None))
+
+    # --- fault injection --------------------------------------------------
+    def fail_next(self, operation: str, code: str, times: int = 1, status: int = 400, message: str = "injected"):
+        """The next ``times`` calls of ``operation`` fail with ``code``."""
+        with self._lock:
+            self._faults[operation].extend(FakeError(code, message, status) for _ in range(times))
+
+    def calls_of(self, operation: str) -> list[Call]:
+        return [c for c in self.calls if c.operation == operation]
+
+    # --- botocore hooks ---------------------------------------------------
+    def _capture(self, params, model, **_kwargs):
+        # Set for every call of this service, so a stale capture never answers another operation.
+        _pending.call = (self, model, dict(params)) if self.implements(model.name) else None
+
+    def _respond(self, request, **_kwargs):
+        pending = getattr(_pending, "call", None)
+        if pending is None or pending[0] is not self:
+            return None
+        _, model, params = pending
+        with self._lock:
+            self.calls.append(Call(model.name, params))
+            faults = self._faults.get(model.name)
+            fault = faults.pop(0) if faults else None
+        try:
+            if fault:
+                raise fault
+            with self._lock:
+                output = getattr(self, _snake(model.name))(**params) or {}
+        except FakeError as error:
+            body = json.dumps({"__type": error.code, "message": error.message}).encode()
+            return AWSResponse(request.url, error.status, {"x-amzn-ErrorType": error.code}, _Body(body))
+        status = output.pop("__status", 200)
+        return AWSResponse(request.url, status, {"content-type": "application/json"},
+                           _Body(json.dumps(_to_wire(output)).encode()))
+
+
+def _to_wire(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _to_wire(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_to_wire(v) for v in value]
+    if isinstance(value, datetime.datetime):
+        return value.timestamp()
+    if isinstance(value, bytes):
+        return base64.b64encode(value).decode()
+    return value
+
+
+def _now() -> datetime.datetime:
+    return datetime.datetime.now(datetime.timezone.utc)
+
+
+class SesV2Fake(FakeService):
+    """SES v2: account suppression list and email templates (sending stays with moto)."""
+
+    service_id = "sesv2"
+
+    def __init__(self):
+        super().__init__()
+        self.suppressed: dict[str, dict[str, Any]] = {}
+        self.templates: dict[str, dict[str, str]] = {}
+
+    def put_suppressed_destination(self, EmailAddress, Reason):
+        self.suppressed[EmailAddress.lower()] = {"EmailAddress": EmailAddress, "Reason": Reason,
+                                                 "LastUpdateTime": _now()}
+        return {}
+
+    def get_suppressed_destination(self, EmailAddress):
+        entry = self.suppressed.get(EmailAddress.lower())
+        if entry is None:
+            raise FakeError("NotFoundException", f"{EmailAddress} is not on the suppression list", 404)
+        return {"SuppressedDestination": entry}
+
+    def delete_suppressed_destination(self, EmailAddress):
+        if self.suppressed.pop(EmailAddress.lower(), None) is None:
+            raise FakeError("NotFoundException", "not on the suppression list", 404)
+        return {}
+
+    def list_suppressed_destinations(self, **_kwargs):
+        return {"SuppressedDestinationSummaries": list(self.suppressed.values())}
+
+    def create_email_template(self, TemplateName, TemplateContent):
+        if TemplateName in self.templates:
+            raise FakeError("AlreadyExistsException", f"template {TemplateName} exists")
+        self.templates[TemplateName] = dict(TemplateContent)
+        return {}
+
+    def get_email_template(self, TemplateName):
+        if TemplateName not in self.templates:
+            raise FakeError("NotFoundException", f"Template {TemplateName} does not exist.", 404)
+        return {"TemplateName": TemplateName, "TemplateContent": self.templates[TemplateName]}
+
+
+class PinpointFake(FakeService):
+    """Pinpoint: endpoints, email templates and SendMessages (apps and event streams stay with moto)."""
+
+    service_id = "pinpoint"
+
+    def __init__(self):
+        super().__init__()
+        self.endpoints: dict[tuple[str, str], dict[str, Any]] = {}
+        self.email_templates: dict[str, dict[str, Any]] = {}
+        self.sent: list[dict[str, Any]] = []
+
+    def update_endpoint(self, ApplicationId, EndpointId, EndpointRequest):
+        self._merge_endpoint(ApplicationId, EndpointId, EndpointRequest)
+        return {"__status": 202, "MessageBody": {"Message": "Accepted", "RequestID": str(uuid.uuid4())}}
+
+    def update_endpoints_batch(self, ApplicationId, EndpointBatchRequest):
+        for item in EndpointBatchRequest["Item"]:
+            item = dict(item)
+            self._merge_endpoint(ApplicationId, item.pop("Id"), item)
+        return {"__status": 202, "MessageBody": {"Message": "Accepted", "RequestID": str(uuid.uuid4())}}
+
+    def get_endpoint(self, ApplicationId, EndpointId):
+        endpoint = self.endpoints.get((ApplicationId, EndpointId))
+        if endpoint is None:
+            raise FakeError("NotFoundException", "Resource not found", 404)
+        return {"EndpointResponse": endpoint}
+
+    def create_email_template(self, TemplateName, EmailTemplateRequest):
+        self.email_templates[TemplateName] = dict(EmailTemplateRequest, TemplateName=TemplateName,
+                                                  TemplateType="EMAIL")
+        return {"__status": 201, "CreateTemplateMessageBody": {"Message": "Created"}}
+
+    def get_email_template(self, TemplateName, Version=None):
+        template = self.email_templates.get(TemplateName)
+        if template is None:
+            raise FakeError("NotFoundException", "Template not found", 404)
+        return {"EmailTemplateResponse": template}
+
+    def send_messages(self, ApplicationId, MessageRequest):
+        self.sent.append({"ApplicationId": ApplicationId, **MessageRequest})
+        results = {
+            address: {"DeliveryStatus": "SUCCESSFUL", "StatusCode": 200, "MessageId": str(uuid.uuid4())}
+            for address in MessageRequest.get("Addresses", {})
+        }
+        return {"MessageResponse": {"ApplicationId": ApplicationId, "Result": results}}
+
+    def _merge_endpoint(self, application_id, endpoint_id, request):
+        endpoint = self.endpoints.setdefault(
+            (application_id, endpoint_id), {"ApplicationId": application_id, "Id": endpoint_id}
+        )
+        for key, value in request.items():
+            if key in ("Attributes", "UserAttributes", "Metrics") and isinstance(value, dict):
+                endpoint.setdefault(key, {}).update(value)
+            else:
+                endpoint[key] = value
+
+
+class SmsVoiceV2Fake(FakeService):
+    """AWS End User Messaging SMS (pinpoint-sms-voice-v2): sending and opt-out lists."""
+
+    service_id = "pinpoint-sms-voice-v2"
+
+    def __init__(self):
+        super().__init__()
+        self.sent: list[dict[str, Any]] = []
+        self.opt_out_lists: dict[str, dict[str, datetime.datetime]] = {"Default": {}}
+
+    def send_text_message(self, DestinationPhoneNumber, **kwargs):
+        message_id = str(uuid.uuid4())
+        self.sent.append({"DestinationPhoneNumber": DestinationPhoneNumber, "MessageId": message_id, **kwargs})
+        return {"MessageId": message_id}
+
+    def create_opt_out_list(self, OptOutListName, **_kwargs):
+        self.opt_out_lists.setdefault(OptOutListName, {})
+        return {"OptOutListName": OptOutListName, "OptOutListArn": f"arn:aws:sms-voice:::opt-out-list/{OptOutListName}"}
+
+    def put_opted_out_number(self, OptOutListName, OptedOutNumber):
+        numbers = self._list(OptOutListName)
+        numbers[OptedOutNumber] = _now()
+        return {"OptOutListName": OptOutListName, "OptedOutNumber": OptedOutNumber,
+                "OptedOutTimestamp": numbers[OptedOutNumber], "EndUserOptedOut": False}
+
+    def delete_opted_out_number(self, OptOutListName, OptedOutNumber):
+        numbers = self._list(OptOutListName)
+        if numbers.pop(OptedOutNumber, None) is None:
+            raise FakeError("ResourceNotFoundException", "number is not opted out", 404)
+        return {"OptOutListName": OptOutListName, "OptedOutNumber": OptedOutNumber,
+                "OptedOutTimestamp": _now(), "EndUserOptedOut": False}
+
+    def describe_opted_out_numbers(self, OptOutListName, **_kwargs):
+        return {"OptOutListName": OptOutListName, "OptedOutNumbers": [
+            {"OptedOutNumber": n, "OptedOutTimestamp": t, "EndUserOptedOut": False}
+            for n, t in self._list(OptOutListName).items()
+        ]}
+
+    def _list(self, name):
+        if name not in self.opt_out_lists:
+            raise FakeError("ResourceNotFoundException", f"opt-out list {name} not found", 404)
+        return self.opt_out_lists[name]
+
+
+class ConnectFake(FakeService):
+    """Amazon Connect: outbound voice contacts."""
+
+    service_id = "connect"
+
+    def __init__(self):
+        super().__init__()
+        self.contacts: list[dict[str, Any]] = []
+
+    def start_outbound_voice_contact(self, DestinationPhoneNumber, ContactFlowId, InstanceId, **kwargs):
+        token = kwargs.get("ClientToken")
+        for contact in self.contacts:
+            if token and contact.get("ClientToken") == token:  # idempotent, as the real API is
+                return {"ContactId": contact["ContactId"]}
+        contact_id = str(uuid.uuid4())
+        self.contacts.append({"ContactId": contact_id, "DestinationPhoneNumber": DestinationPhoneNumber,
+                              "ContactFlowId": ContactFlowId, "InstanceId": InstanceId, **kwargs})
+        return {"ContactId": contact_id}
+
+
+ALL_FAKES = (SesV2Fake, PinpointFake, SmsVoiceV2Fake, ConnectFake)
+
+
+@dataclass
+class Fakes:
+    sesv2: SesV2Fake
+    pinpoint: PinpointFake
+    sms: SmsVoiceV2Fake
+    connect: ConnectFake
+
+    @classmethod
+    def attached_to(cls, target) -> Fakes:
+        return cls(*(fake().attach(target) for fake in ALL_FAKES))

@@ -1,0 +1,158 @@
+"""Run our handlers in this process the way Lambda would.
+
+``LambdaRuntime.invoke`` imports a function's ``Handler`` from ``src/``, sets
+its environment variables for the call, and gives it a context object. Each
+function gets a cold start when the runtime switches to it from another
+function (module-level caches are cleared), as separate Lambda functions would.
+
+``install_into_moto`` makes moto run our handlers in-process wherever it would
+start a Docker container: direct Invoke, S3 and SNS deliveries, Step Functions
+tasks and CloudFormation custom resources.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import re
+import sys
+import threading
+import time
+import traceback
+import uuid
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any, Callable
+from unittest import mock
+
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+SRC = os.path.join(REPO_ROOT, "src")
+if SRC not in sys.path:
+    sys.path.insert(0, SRC)
+
+
+@dataclass
+class LambdaContext:
+    function_name: str = "test-function"
+    timeout_seconds: int = 30
+    memory_limit_in_mb: int = 256
+    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    started: float = field(default_factory=time.monotonic)
+
+    @property
+    def invoked_function_arn(self) -> str:
+        return f"arn:aws:lambda:us-east-1:123456789012:function:{self.function_name}"
+
+    @property
+    def function_version(self) -> str:
+        return "$LATEST"
+
+    @property
+    def log_group_name(self) -> str:
+        return f"/aws/lambda/{self.function_name}"
+
+    @property
+    def log_stream_name(self) -> str:
+        return "local"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(int((self.timeout_seconds - (time.monotonic() - self.started)) * 1000), 0)
+
+
+@dataclass(frozen=True)
+class FunctionSpec:
+    name: str
+    handler: str  # "due.module.function"
+    environment: dict[str, str] = field(default_factory=dict)
+    timeout_seconds: int = 30
+
+
+def resolve_handler(handler: str) -> Callable:
+    module_name, _, attribute = handler.rpartition(".")
+    if not module_name:
+        raise ValueError(f"handler {handler!r} is not module.function")
+    return getattr(importlib.import_module(module_name), attribute)
+
+
+def _clear_module_caches() -> None:
+    """A cold start: drop every lru_cache in our package (clients, settings)."""
+    for name, module in list(sys.modules.items()):
+        if name == "due" or name.startswith("due."):
+            for value in vars(module).values():
+                if callable(getattr(value, "cache_clear", None)):
+                    value.cache_clear()
+
+
+class LambdaRuntime:
+    def __init__(self):
+        self._warm: str | None = None
+        self._local = threading.local()  # which function this thread is running, if any
+        self.invocations: list[tuple[str, Any]] = []  # (function name, event) in order
+        # function name -> {"service:Operation"} its code called, in IAM's naming
+        self.api_calls: dict[str, set[str]] = {}
+
+    def record_api_calls(self, session) -> None:
+        """Record, per function, every AWS operation its code performs through ``session``'s clients."""
+        session.events.register("before-call", self._record_call, unique_id="lambda-runtime-recorder")
+
+    def _record_call(self, model, **_kwargs):
+        current = getattr(self._local, "function", None)
+        if current is not None:
+            prefix = model.service_model.signing_name
+            self.api_calls.setdefault(current, set()).add(f"{prefix}:{model.name}")
+
+    @contextmanager
+    def _environment(self, spec: FunctionSpec):
+        if self._warm != spec.name:
+            _clear_module_caches()
+            self._warm = spec.name
+        with mock.patch.dict(os.environ, {**spec.environment, "AWS_LAMBDA_FUNCTION_NAME": spec.name}):
+            self._local.function = spec.name
+            try:
+                yield
+            finally:
+                self._local.function = None
+
+    def invoke(self, spec: FunctionSpec, event: Any) -> Any:
+        """Call the function; exceptions propagate, as a synchronous Invoke's FunctionError would."""
+        self.invocations.append((spec.name, event))
+        with self._environment(spec):
+            handler = resolve_handler(spec.handler)
+            return handler(event, LambdaContext(function_name=spec.name, timeout_seconds=spec.timeout_seconds))
+
+
+def spec_from_moto(function) -> FunctionSpec:
+    """A FunctionSpec for a moto ``LambdaFunction`` model."""
+    return FunctionSpec(
+        name=function.function_name,
+        handler=function.handler,
+        environment={k: str(v) for k, v in (function.environment_vars or {}).items()},
+        timeout_seconds=int(function.timeout or 30),
+    )
+
+
+@contextmanager
+def install_into_moto(runtime: LambdaRuntime, response_url_base: str | None = None):
+    """While active, moto runs our handler code in-process instead of in Docker.
+
+    moto addresses custom resource responses to ``host.docker.internal`` (where a
+    Docker container would find it); ``response_url_base`` is where it really is.
+    """
+    from moto.awslambda.models import LambdaFunction
+
+    def _invoke_lambda(function, event=None):
+        payload = json.loads(event) if isinstance(event, str) else (event or {})
+        url = payload.get("ResponseURL") if isinstance(payload, dict) else None
+        if url and response_url_base:
+            payload["ResponseURL"] = re.sub(r"^https?://[^/]+", response_url_base, url)
+        try:
+            result = runtime.invoke(spec_from_moto(function), payload)
+            return json.dumps(result), False, ""
+        except Exception as exc:  # reported as a function error, as Lambda does
+            error = {"errorType": type(exc).__name__, "errorMessage": str(exc),
+                     "stackTrace": traceback.format_tb(exc.__traceback__)}
+            return json.dumps(error), True, traceback.format_exc()
+
+    with mock.patch.object(LambdaFunction, "_invoke_lambda", _invoke_lambda):
+        yield runtime

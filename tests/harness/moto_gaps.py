@@ -1,0 +1,56 @@
+"""Fixes for moto 5.2.5 behaviour that differs from AWS, applied by the harness.
+
+Each entry names the AWS behaviour it restores; remove it when moto does the same.
+"""
+
+from __future__ import annotations
+
+from contextlib import ExitStack, contextmanager
+from unittest import mock
+
+_TOPIC_KEYS = {"Bounce": "BounceTopic", "Complaint": "ComplaintTopic", "Delivery": "DeliveryTopic"}
+
+
+def _get_identity_notification_attributes(backend, identities):
+    # AWS returns each identity's BounceTopic/ComplaintTopic/DeliveryTopic; moto stores them but omits them.
+    response = _original_get(backend, identities)
+    for identity, attributes in response.items():
+        for notification_type, key in _TOPIC_KEYS.items():
+            topic = backend.sns_topics.get(identity, {}).get(notification_type)
+            if topic:
+                attributes[key] = topic
+    return response
+
+
+def _set_identity_notification_topic(backend, identity, notification_type, sns_topic):
+    # AWS accepts clearing a topic that is not set; moto raises KeyError.
+    topics = backend.sns_topics.setdefault(identity, {})
+    if sns_topic is None:
+        topics.pop(notification_type, None)
+    else:
+        topics[notification_type] = sns_topic
+
+
+# moto invokes functions mapped to SQS queues and Kinesis streams itself, inside
+# SendMessage/PutRecord, one message at a time, ignoring batchItemFailures. The
+# harness's pollers (event_sources.py) deliver with Lambda's semantics instead, so
+# moto's own delivery is switched off: a queue or stream never sees its mappings.
+_no_mappings = property(lambda self: {}, lambda self, value: None)
+
+from moto.kinesis.models import Stream  # noqa: E402
+from moto.ses.models import SESBackend  # noqa: E402
+from moto.sqs.models import Queue  # noqa: E402
+
+_original_get = SESBackend.get_identity_notification_attributes
+
+
+@contextmanager
+def patched():
+    with ExitStack() as stack:
+        stack.enter_context(mock.patch.object(
+            SESBackend, "get_identity_notification_attributes", _get_identity_notification_attributes))
+        stack.enter_context(mock.patch.object(
+            SESBackend, "set_identity_notification_topic", _set_identity_notification_topic))
+        stack.enter_context(mock.patch.object(Queue, "lambda_event_source_mappings", _no_mappings, create=True))
+        stack.enter_context(mock.patch.object(Stream, "lambda_event_source_mappings", _no_mappings, create=True))
+        yield
