@@ -15,7 +15,7 @@ from botocore.config import Config
 # TooManyRequestsException, ...) and transient 5xx with exponential backoff and
 # jitter. Lambda retries whole batches on top of this, so a few attempts suffice.
 RETRY_CONFIG = Config(
-    retries={"mode": "standard", "max_attempts": 5},
+    retries={"mode": "standard", "total_max_attempts": 5},
     connect_timeout=5,
     read_timeout=20,
 )

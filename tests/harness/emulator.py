@@ -67,6 +67,7 @@ class Emulator:
         self.region = region
         self.runtime = LambdaRuntime()
         self.endpoint = ""
+        self.environment: dict[str, str] = {}
         self.fakes: Fakes | None = None
         self._exit = ExitStack()
         self._server = None
@@ -78,12 +79,12 @@ class Emulator:
         self._server.start()
         host, port = self._server.get_host_and_port()
         self.endpoint = f"http://{host}:{port}"
-        self._exit.enter_context(mock.patch.dict(os.environ, {
+        self.environment = {
             "AWS_ENDPOINT_URL": self.endpoint,
             "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing",
             "AWS_DEFAULT_REGION": self.region, "AWS_REGION": self.region,
-            "MOTO_PORT": str(port),
-        }))
+        }
+        self._exit.enter_context(mock.patch.dict(os.environ, self.environment))
         for variable in ("AWS_PROFILE", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE"):
             self._exit.enter_context(mock.patch.dict(os.environ, {variable: ""}))
             os.environ.pop(variable, None)

@@ -64,7 +64,8 @@ class FakeService:
     def attach(self, target) -> FakeService:
         events = target.meta.events if hasattr(target, "meta") else target.events
         events.register(f"before-parameter-build.{self.service_id}", self._capture, unique_id=f"fake-capture-{id(self)}")
-        events.register(f"before-send.{self.service_id}", self._respond, unique_id=f"fake-respond-{id(self)}")
+        # First, so that the fake answers before moto's in-process stubber (mock_aws) does.
+        events.register_first(f"before-send.{self.service_id}", self._respond, unique_id=f"fake-respond-{id(self)}")
         return self
 
     def implements(self, operation: str) -> bool:
@@ -89,6 +90,10 @@ class FakeService:
         if pending is None or pending[0] is not self:
             return None
         _, model, params = pending
+        # botocore runs every before-send handler even after one answered; moto's
+        # in-process stubber (mock_aws) would still route this request by URL and
+        # fail on the operation it lacks. An address no backend matches makes it pass.
+        request.url = "http://answered-by-due-fake.invalid/"
         with self._lock:
             self.calls.append(Call(model.name, params))
             faults = self._faults.get(model.name)

@@ -5,6 +5,7 @@ Each entry names the AWS behaviour it restores; remove it when moto does the sam
 
 from __future__ import annotations
 
+import threading
 from contextlib import ExitStack, contextmanager
 from unittest import mock
 
@@ -31,14 +32,41 @@ def _set_identity_notification_topic(backend, identity, notification_type, sns_t
         topics[notification_type] = sns_topic
 
 
+def _list_identities(responses):
+    # AWS pages ListIdentities (MaxItems, default 1000, and NextToken); moto returns everything at once.
+    from moto.core.responses import ActionResult
+
+    identities = responses.backend.list_identities(responses._get_param("IdentityType"))
+    start = int(responses._get_param("NextToken") or 0)
+    size = int(responses._get_param("MaxItems") or 1000)
+    result = {"Identities": identities[start:start + size]}
+    if start + size < len(identities):
+        result["NextToken"] = str(start + size)
+    return ActionResult(result)
+
+
+# AWS applies each DynamoDB write atomically; moto's in-process backend lets two
+# threads' UpdateItem calls interleave and lose an update. One lock restores it.
+_dynamodb_write_lock = threading.RLock()
+
+
+def _atomic(method):
+    def locked(*args, **kwargs):
+        with _dynamodb_write_lock:
+            return method(*args, **kwargs)
+    return locked
+
+
 # moto invokes functions mapped to SQS queues and Kinesis streams itself, inside
 # SendMessage/PutRecord, one message at a time, ignoring batchItemFailures. The
 # harness's pollers (event_sources.py) deliver with Lambda's semantics instead, so
 # moto's own delivery is switched off: a queue or stream never sees its mappings.
 _no_mappings = property(lambda self: {}, lambda self, value: None)
 
+from moto.dynamodb.models import DynamoDBBackend  # noqa: E402
 from moto.kinesis.models import Stream  # noqa: E402
 from moto.ses.models import SESBackend  # noqa: E402
+from moto.ses.responses import EmailResponse  # noqa: E402
 from moto.sqs.models import Queue  # noqa: E402
 
 _original_get = SESBackend.get_identity_notification_attributes
@@ -51,6 +79,9 @@ def patched():
             SESBackend, "get_identity_notification_attributes", _get_identity_notification_attributes))
         stack.enter_context(mock.patch.object(
             SESBackend, "set_identity_notification_topic", _set_identity_notification_topic))
+        for write in ("update_item", "put_item", "delete_item", "transact_write_items"):
+            stack.enter_context(mock.patch.object(DynamoDBBackend, write, _atomic(getattr(DynamoDBBackend, write))))
+        stack.enter_context(mock.patch.object(EmailResponse, "list_identities", _list_identities))
         stack.enter_context(mock.patch.object(Queue, "lambda_event_source_mappings", _no_mappings, create=True))
         stack.enter_context(mock.patch.object(Stream, "lambda_event_source_mappings", _no_mappings, create=True))
         yield
