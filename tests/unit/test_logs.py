@@ -22,7 +22,7 @@ def _log_line(level: int, message: str, **extra) -> dict:
     stream = io.StringIO()
     logger = get_logger("test_logs")
     logger.setLevel(logging.DEBUG)
-    handler = logger.handlers[0] if logger.handlers else logger.logger_handler
+    handler = logger.registered_handler
     original = handler.stream
     handler.stream = stream
     try:
