@@ -251,36 +251,55 @@ def run_account(args, request: ParameterRequest, say: Callable[[str], None]) -> 
     return 0
 
 
+@dataclass
+class LocalArtifacts:
+    bucket: str
+    code_key: str
+
+
+def prepare_local_artifacts(emulator, say: Callable[[str], None],
+                            built: tuple[Path, str] | None = None) -> LocalArtifacts:
+    zip_path, digest = built or build_code(say)
+    s3 = emulator.client("s3")
+    bucket = artifact_bucket_name("123456789012", emulator.region)
+    # The emulator speaks plain HTTP, which the TLS-only policy would (rightly) refuse.
+    ensure_artifact_bucket(s3, bucket, emulator.region, say, tls_only=False)
+    return LocalArtifacts(bucket, upload_code(s3, bucket, zip_path, digest, say))
+
+
+def deploy_local(emulator, artifacts: LocalArtifacts, name: str, given: dict[str, str],
+                 request: ParameterRequest | None = None, stack_prefix: str = "due"):
+    """Deploy one template to the emulator exactly as to an account; returns the emulator's Stack."""
+    template = load_template(name)
+    request = request or ParameterRequest({})
+    parameters = request.for_template(name, template, {"CodeBucket": artifacts.bucket,
+                                                        "CodeKey": artifacts.code_key, **given})
+    stack_name = stack_name_for(stack_prefix, name)
+    url = upload_template(emulator.client("s3"), artifacts.bucket, emulator.region, name)
+    deploy_stack(emulator.client("cloudformation"), stack_name, url, parameters, lambda line: None,
+                 poll_seconds=0.2, timeout_seconds=120)
+    return emulator.stack(stack_name, template)
+
+
 def run_local(args, request: ParameterRequest, say: Callable[[str], None]) -> int:
     """Everything against the emulator; then each template's sample flow. Returns the exit code."""
     from tests.harness.emulator import NOT_EMULATED_TYPES, Emulator
     from tests.harness.flows import FLOWS
 
-    zip_path, digest = build_code(say)
     results = []
     with Emulator() as emulator:
         say(f"local AWS emulator (moto) listening on {emulator.endpoint}")
-        s3 = emulator.client("s3")
-        bucket = artifact_bucket_name("123456789012", emulator.region)
-        # The emulator speaks plain HTTP, which the TLS-only policy would (rightly) refuse.
-        ensure_artifact_bucket(s3, bucket, emulator.region, say, tls_only=False)
-        key = upload_code(s3, bucket, zip_path, digest, say)
-        cfn = emulator.client("cloudformation")
+        artifacts = prepare_local_artifacts(emulator, say)
         for name in args.template:
-            template = load_template(name)
             flow = FLOWS.get(name)
-            given = {"CodeBucket": bucket, "CodeKey": key, **(flow.prepare(emulator) if flow else {})}
-            parameters = request.for_template(name, template, given)
-            stack_name = stack_name_for(args.stack_prefix, name)
-            url = upload_template(s3, bucket, emulator.region, name)
             try:
-                deploy_stack(cfn, stack_name, url, parameters, lambda line: None, poll_seconds=0.2, timeout_seconds=120)
+                stack = deploy_local(emulator, artifacts, name, flow.prepare(emulator) if flow else {}, request,
+                                     args.stack_prefix)
             except UsageError as exc:
                 say(f"FAIL {name}: deploy: {exc}")
                 results.append(False)
                 continue
-            stack = emulator.stack(stack_name, template)
-            say(_emulation_report(name, template, stack, NOT_EMULATED_TYPES))
+            say(_emulation_report(name, stack.template, stack, NOT_EMULATED_TYPES))
             if flow is None:
                 say(f"---- {name}: deployed; no sample flow yet")
                 continue

@@ -107,8 +107,11 @@ class FakeService:
             body = json.dumps({"__type": error.code, "message": error.message}).encode()
             return AWSResponse(request.url, error.status, {"x-amzn-ErrorType": error.code}, _Body(body))
         status = output.pop("__status", 200)
+        # REST-JSON operations may name one member as the whole body (Pinpoint does this throughout).
+        payload = model.output_shape.serialization.get("payload") if model.output_shape else None
+        body = output.get(payload, {}) if payload else output
         return AWSResponse(request.url, status, {"content-type": "application/json"},
-                           _Body(json.dumps(_to_wire(output)).encode()))
+                           _Body(json.dumps(_to_wire(body)).encode()))
 
 
 def _to_wire(value: Any) -> Any:

@@ -1,0 +1,59 @@
+"""What a function's role allows, read from a template, against what its code called.
+
+The Lambda service itself uses the role for some actions (writing logs, polling
+its event source, reporting to an on-failure destination, decrypting with KMS
+on behalf of SQS, Kinesis, DynamoDB and environment variables); our code never
+makes those calls, so they are derived from the template and set apart.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from typing import Any
+
+SQS_POLLING = {"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ChangeMessageVisibility"}
+KINESIS_POLLING = {"kinesis:GetRecords", "kinesis:GetShardIterator", "kinesis:DescribeStream",
+                   "kinesis:DescribeStreamSummary", "kinesis:ListShards"}
+ALWAYS_BY_SERVICE = {"logs:CreateLogStream", "logs:PutLogEvents", "kms:Decrypt", "kms:GenerateDataKey"}
+
+# Actions that take no resource-level permissions, so "*" is the only possible Resource.
+NO_RESOURCE_LEVEL = {"ses:PutSuppressedDestination", "ses:ListIdentities"}
+
+
+def _as_list(value: Any) -> list:
+    return value if isinstance(value, list) else [value]
+
+
+def role_statements(template: dict[str, Any], function_id: str) -> list[dict[str, Any]]:
+    role_ref = template["Resources"][function_id]["Properties"]["Role"]
+    role_id = role_ref["Fn::GetAtt"][0] if isinstance(role_ref, dict) and "Fn::GetAtt" in role_ref else None
+    if role_id is None:
+        raise AssertionError(f"{function_id}'s Role is not a role of this template")
+    statements = []
+    for policy in template["Resources"][role_id]["Properties"].get("Policies", []):
+        statements.extend(s for s in _as_list(policy["PolicyDocument"]["Statement"]) if s["Effect"] == "Allow")
+    return statements
+
+
+def allowed_actions(template: dict[str, Any], function_id: str) -> set[str]:
+    return {a for s in role_statements(template, function_id) for a in _as_list(s["Action"])}
+
+
+def service_actions(template: dict[str, Any], function_id: str) -> set[str]:
+    """Actions the Lambda service performs with the role for this function."""
+    actions = set(ALWAYS_BY_SERVICE)
+    for resource in template["Resources"].values():
+        if resource["Type"] != "AWS::Lambda::EventSourceMapping":
+            continue
+        if resource["Properties"]["FunctionName"] != {"Ref": function_id}:
+            continue
+        source = resource["Properties"]["EventSourceArn"]["Fn::GetAtt"][0]
+        source_type = template["Resources"][source]["Type"]
+        actions |= SQS_POLLING if source_type == "AWS::SQS::Queue" else KINESIS_POLLING
+        if resource["Properties"].get("DestinationConfig", {}).get("OnFailure"):
+            actions.add("sqs:SendMessage")
+    return actions
+
+
+def is_allowed(call: str, allowed: set[str]) -> bool:
+    return any(fnmatch.fnmatchcase(call, pattern) for pattern in allowed)

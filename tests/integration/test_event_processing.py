@@ -1,0 +1,156 @@
+"""SES and Pinpoint event processing, deployed through CloudFormation on the emulator."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from scripts.deploy import build_code, deploy_local, prepare_local_artifacts
+from tests.harness import iam
+from tests.harness.cfn_response import ResponseCatcher
+from tests.harness.flows import FLOWS, example
+from tests.harness.lambda_runtime import FunctionSpec
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def built_zip():
+    return build_code(lambda line: None)
+
+
+@pytest.fixture
+def artifacts(emulator, built_zip):
+    return prepare_local_artifacts(emulator, lambda line: None, built_zip)
+
+
+def deploy(emulator, artifacts, name, **given):
+    flow = FLOWS[name]
+    return deploy_local(emulator, artifacts, name, {**flow.prepare(emulator), **given})
+
+
+def function_spec(emulator, stack, logical_id) -> FunctionSpec:
+    configuration = emulator.client("lambda").get_function_configuration(FunctionName=stack.physical(logical_id))
+    return FunctionSpec(configuration["FunctionName"], configuration["Handler"],
+                        {k: str(v) for k, v in configuration["Environment"]["Variables"].items()})
+
+
+def messages_in(emulator, queue_url) -> list[dict]:
+    sqs = emulator.client("sqs")
+    found = []
+    while batch := sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10,
+                                       AttributeNames=["All"]).get("Messages", []):
+        found.extend(batch)
+        for message in batch:
+            sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+    return found
+
+
+@pytest.mark.parametrize("name", sorted(FLOWS))
+def test_sample_flow(emulator, artifacts, name):
+    stack = deploy(emulator, artifacts, name)
+    result = FLOWS[name].run(emulator, stack)
+    assert result.passed, result.line()
+
+
+def test_bad_notifications_land_in_the_dead_letter_queue_after_five_receives(emulator, artifacts):
+    stack = deploy(emulator, artifacts, "SES_Event_Processing")
+    sqs = emulator.client("sqs")
+    queue = stack.outputs["FeedbackQueueUrl"]
+    bad = ["not json", json.dumps({"Type": "Notification", "TopicArn": "arn:aws:sns:us-east-1:1:t"}),
+           json.dumps({"hello": "world"}), json.dumps({"eventType": "Teleport", "mail": {"messageId": "m"}}),
+           json.dumps({"eventType": "Bounce", "mail": {"messageId": "m"},
+                       "bounce": {"bounceType": "Permanent", "bouncedRecipients": []}})]
+    for body in [example("ses_event_processing", "permanent_bounce.json"), *bad,
+                 example("ses_event_processing", "complaint.json")]:
+        sqs.send_message(QueueUrl=queue, MessageBody=body)
+
+    stats = emulator.pump(stack)[stack.physical("ProcessorFunction")]
+
+    dead = messages_in(emulator, stack.outputs["DeadLetterQueueUrl"])
+    assert sorted(m["Body"] for m in dead) == sorted(bad)
+    assert messages_in(emulator, queue) == []
+    assert stats.failed_records == 5 * len(bad)  # each bad message was tried maxReceiveCount times
+    assert set(emulator.fakes.sesv2.suppressed) == {"no-such-user@example.com", "annoyed.reader@example.net"}
+
+
+def test_poison_stream_record_is_reported_and_the_rest_applied(emulator, artifacts):
+    stack = deploy(emulator, artifacts, "Pinpoint_Event_Processing")
+    kinesis = emulator.client("kinesis")
+    stream = stack.outputs["EventStreamName"]
+    sequence_numbers = [
+        kinesis.put_record(StreamName=stream, Data=data.encode(), PartitionKey="one-shard-key")["SequenceNumber"]
+        for data in (example("pinpoint_event_processing", "hardbounce.json"), "{not json",
+                     example("pinpoint_event_processing", "complaint.json"))
+    ]
+
+    stats = emulator.pump(stack)[stack.physical("ProcessorFunction")]
+
+    # Lambda retries from the failed record (checkpoint) and, once retries are spent, reports
+    # that range (the poison record and what followed it in the batch) and moves on.
+    failed = messages_in(emulator, stack.outputs["FailedBatchesQueueUrl"])
+    assert len(failed) == 1
+    batch_info = json.loads(failed[0]["Body"])["KinesisBatchInfo"]
+    assert batch_info["startSequenceNumber"] == sequence_numbers[1]
+    assert batch_info["batchSize"] == 2
+    assert stats.invocations == 1 + 5  # first try plus MaximumRetryAttempts
+    assert set(emulator.fakes.sesv2.suppressed) == {"gone.away@example.com", "not.interested@example.net"}
+
+
+def test_identity_wiring_is_undone_on_delete(emulator, artifacts):
+    ses = emulator.client("ses")
+    ses.verify_domain_identity(Domain="example.com")
+    ses.create_configuration_set(ConfigurationSet={"Name": "marketing"})
+    previous = emulator.client("sns").create_topic(Name="previous")["TopicArn"]
+    ses.set_identity_notification_topic(Identity="example.com", NotificationType="Bounce", SnsTopic=previous)
+    stack = deploy(emulator, artifacts, "SES_Event_Processing", OverwriteExistingTopics="true")
+    ours = stack.outputs["FeedbackTopicArn"]
+    assert ses.get_identity_notification_attributes(Identities=["example.com"])["NotificationAttributes"][
+        "example.com"]["BounceTopic"] == ours
+
+    catcher = ResponseCatcher()
+    try:
+        # moto's CloudFormation never sends custom resources their Delete: send it as CloudFormation would.
+        event = catcher.event("Delete", {"TopicArn": ours, "Overwrite": "true"},
+                              physical_id=stack.physical("IdentityWiring"))
+        emulator.runtime.invoke(function_spec(emulator, stack, "WiringFunction"), event)
+    finally:
+        catcher.close()
+    assert catcher.responses[0]["Status"] == "SUCCESS"
+    # news@example.org and example.org (the flow's) and example.com, two notification types each
+    assert catcher.responses[0]["Data"]["Restored"] == "6"
+    attributes = ses.get_identity_notification_attributes(Identities=["example.com", "example.org"])[
+        "NotificationAttributes"]
+    assert attributes["example.com"]["BounceTopic"] == previous
+    assert "ComplaintTopic" not in attributes["example.com"]
+    assert "BounceTopic" not in attributes["example.org"]
+
+
+def test_each_role_allows_exactly_what_its_code_calls(emulator, artifacts):
+    """Run every flow, then compare each function's calls with its role in the template."""
+    stacks = {}
+    for name in sorted(FLOWS):
+        stacks[name] = deploy(emulator, artifacts, name)
+        assert FLOWS[name].run(emulator, stacks[name]).passed
+    ses_stack = stacks["SES_Event_Processing"]
+    catcher = ResponseCatcher()
+    try:
+        event = catcher.event("Delete", {"TopicArn": ses_stack.outputs["FeedbackTopicArn"]},
+                              physical_id=ses_stack.physical("IdentityWiring"))
+        emulator.runtime.invoke(function_spec(emulator, ses_stack, "WiringFunction"), event)
+    finally:
+        catcher.close()
+
+    checked = 0
+    for stack in stacks.values():
+        for function in stack.of_type("AWS::Lambda::Function"):
+            calls = emulator.runtime.api_calls.get(function.physical_id, set())
+            allowed = iam.allowed_actions(stack.template, function.logical_id)
+            by_service = iam.service_actions(stack.template, function.logical_id)
+            not_allowed = {c for c in calls if not iam.is_allowed(c, allowed)}
+            unused = {a for a in allowed - by_service if not any(iam.is_allowed(c, {a}) for c in calls)}
+            assert not_allowed == set(), f"{function.logical_id} calls what its role does not allow"
+            assert unused == set(), f"{function.logical_id}'s role allows what its code never calls"
+            checked += 1
+    assert checked == 3
