@@ -44,7 +44,7 @@ def install_dependencies(build_dir: Path) -> Path:
     if (target / ".complete").exists():
         return target
     shutil.rmtree(target, ignore_errors=True)
-    subprocess.run(
+    subprocess.run(  # noqa: S603 (a fixed argument list: this interpreter running pip)
         [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-deps",
          "--no-compile", "--target", str(target), *LAMBDA_PLATFORM, "-r", str(RUNTIME_REQUIREMENTS)],
         check=True,

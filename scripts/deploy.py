@@ -12,9 +12,10 @@ import json
 import sys
 import time
 import urllib.parse
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 TEMPLATES_DIR = REPO / "templates"
@@ -66,7 +67,7 @@ class ParameterRequest:
             key, sep, value = item.partition("=")
             if not sep or not key:
                 raise UsageError(f"--param {item!r}: expected Key=Value or Template.Key=Value")
-            template, dot, key = key.rpartition(".") if "." in key else ("*", "", key)
+            template, _, key = key.rpartition(".") if "." in key else ("*", "", key)
             per_template.setdefault(template or "*", {})[key] = value
         return cls(per_template)
 
@@ -147,8 +148,8 @@ def launch_url(region: str, template_url: str, stack_name: str, parameters: dict
 
 
 # --------------------------------------------------------------------- stacks
-def deploy_stack(cfn, stack_name: str, template_url: str, parameters: dict[str, str],
-                 say: Callable[[str], None], poll_seconds: float = 5.0, timeout_seconds: float = 3600) -> dict[str, str]:
+def deploy_stack(cfn, stack_name: str, template_url: str, parameters: dict[str, str], say: Callable[[str], None],
+                 poll_seconds: float = 5.0, timeout_seconds: float = 3600) -> dict[str, str]:
     """Create or update ``stack_name``, streaming its events; returns its outputs."""
     existing = _stack_status(cfn, stack_name)
     if existing == "ROLLBACK_COMPLETE":
@@ -351,7 +352,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                         help="deploy to a local AWS emulator (moto on 127.0.0.1) and run each architecture's "
                              "sample flow; needs no AWS account; exits non-zero if any flow fails")
     parser.add_argument("--template", action="append", metavar="NAME",
-                        help=f"template to deploy (repeatable; default: all). One of: {', '.join(available_templates())}")
+                        help="template to deploy (repeatable; default: all). One of: "
+                             + ", ".join(available_templates()))
     parser.add_argument("--region", action="append", metavar="REGION",
                         help="region to deploy to (repeatable; default: your configured region)")
     parser.add_argument("--stack-prefix", default="due", help="stack names are PREFIX-template-name (default: due)")

@@ -21,7 +21,7 @@ RETRY_CONFIG = Config(
 )
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def client(service_name: str):
     """The shared client for ``service_name``; created on first use, reused after."""
     return boto3.client(service_name, config=RETRY_CONFIG)

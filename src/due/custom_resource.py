@@ -12,7 +12,8 @@ import json
 import threading
 import time
 import urllib.request
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from due.logs import get_logger
 
@@ -29,7 +30,8 @@ def respond_to_cloudformation(event: dict[str, Any], context: Any, *, create: Op
                               delete: Operation) -> None:
     request_type = event.get("RequestType")
     operation = {"Create": create, "Update": update, "Delete": delete}.get(request_type)
-    physical_id = event.get("PhysicalResourceId") or f"{event.get('LogicalResourceId', 'resource')}-{context.aws_request_id}"
+    physical_id = (event.get("PhysicalResourceId")
+                   or f"{event.get('LogicalResourceId', 'resource')}-{context.aws_request_id}")
     answered = threading.Event()
 
     def answer(status: str, reason: str, resource_id: str, data: dict[str, Any]) -> None:
@@ -68,13 +70,13 @@ def _send(event: dict[str, Any], status: str, reason: str, physical_id: str, dat
         "NoEcho": False,
         "Data": data,
     }).encode()
-    request = urllib.request.Request(
+    request = urllib.request.Request(  # noqa: S310 (the URL is CloudFormation's presigned https URL)
         event["ResponseURL"], data=body, method="PUT",
         headers={"Content-Type": "", "Content-Length": str(len(body))},
     )
     for attempt in range(1, 4):
         try:
-            with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 (URL is CloudFormation's)
+            with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 (as above)
                 logger.info("answered CloudFormation", extra={"status": status, "http_status": response.status})
                 return
         except OSError as exc:

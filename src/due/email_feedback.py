@@ -10,7 +10,7 @@ import enum
 from dataclasses import dataclass
 
 
-class FeedbackKind(str, enum.Enum):
+class FeedbackKind(enum.StrEnum):
     HARD_BOUNCE = "hard_bounce"
     SOFT_BOUNCE = "soft_bounce"
     COMPLAINT = "complaint"

@@ -9,7 +9,7 @@ have no feedback.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from due.email_feedback import EmailFeedback, FeedbackKind
@@ -42,7 +42,7 @@ class PinpointEvent:
         addresses = _affected_addresses(mail_event, mail)
         if not addresses:
             raise BadEvent(f"{self.event_type} event names no recipient address")
-        occurred = datetime.fromtimestamp(self.event_timestamp_ms / 1000, tz=timezone.utc)
+        occurred = datetime.fromtimestamp(self.event_timestamp_ms / 1000, tz=UTC)
         return EmailFeedback(
             kind=kind,
             addresses=addresses,

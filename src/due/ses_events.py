@@ -19,7 +19,7 @@ from due.email_feedback import EmailFeedback, FeedbackKind
 from due.events import BadEvent, load_json_object, unwrap_sns
 
 
-class SesEventType(str, enum.Enum):
+class SesEventType(enum.StrEnum):
     BOUNCE = "Bounce"
     COMPLAINT = "Complaint"
     DELIVERY = "Delivery"
@@ -154,7 +154,8 @@ def _named_recipients(notification: dict[str, Any], event_type: SesEventType) ->
         return tuple(_addresses((notification.get("delivery") or {}).get("recipients") or [], "delivery.recipients"))
     if event_type is SesEventType.DELIVERY_DELAY:
         delayed = (notification.get("deliveryDelay") or {}).get("delayedRecipients") or []
-        return tuple(_addresses([d.get("emailAddress", "") for d in delayed if isinstance(d, dict)], "delayedRecipients"))
+        addresses = [d.get("emailAddress", "") for d in delayed if isinstance(d, dict)]
+        return tuple(_addresses(addresses, "delayedRecipients"))
     return ()
 
 

@@ -13,7 +13,7 @@ class ResponseCatcher:
         catcher = self
 
         class _Handler(BaseHTTPRequestHandler):
-            def do_PUT(self):  # noqa: N802 (http.server's naming)
+            def do_PUT(self):
                 length = int(self.headers.get("Content-Length", 0))
                 catcher.responses.append(json.loads(self.rfile.read(length)))
                 self.send_response(200)

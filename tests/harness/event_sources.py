@@ -22,7 +22,7 @@ import json
 import urllib.parse
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from tests.harness.lambda_runtime import FunctionSpec, LambdaRuntime
@@ -182,7 +182,7 @@ def _after(sequence_number: str) -> str:
 
 
 def _kinesis_record(record: dict[str, Any], stream_arn: str, shard_id: str) -> dict[str, Any]:
-    arrival = record.get("ApproximateArrivalTimestamp") or datetime.now(timezone.utc)
+    arrival = record.get("ApproximateArrivalTimestamp") or datetime.now(UTC)
     return {
         "kinesis": {
             "kinesisSchemaVersion": "1.0",
@@ -206,7 +206,7 @@ def s3_event(bucket: str, key: str, size: int, region: str = "us-east-1",
     """The event S3 sends to Lambda; the key is URL-encoded, as S3 encodes it."""
     return {"Records": [{
         "eventVersion": "2.1", "eventSource": "aws:s3", "awsRegion": region,
-        "eventTime": datetime.now(timezone.utc).isoformat(), "eventName": event_name,
+        "eventTime": datetime.now(UTC).isoformat(), "eventName": event_name,
         "s3": {"s3SchemaVersion": "1.0", "bucket": {"name": bucket, "arn": f"arn:aws:s3:::{bucket}"},
                "object": {"key": urllib.parse.quote_plus(key, safe="/"), "size": size,
                           "sequencer": uuid.uuid4().hex[:16].upper()}},
@@ -220,5 +220,5 @@ def sns_event(topic_arn: str, message: str, subject: str | None = None) -> dict[
         "EventSubscriptionArn": f"{topic_arn}:{uuid.uuid4()}",
         "Sns": {"Type": "Notification", "MessageId": str(uuid.uuid4()), "TopicArn": topic_arn,
                 "Subject": subject, "Message": message,
-                "Timestamp": datetime.now(timezone.utc).isoformat(), "MessageAttributes": {}},
+                "Timestamp": datetime.now(UTC).isoformat(), "MessageAttributes": {}},
     }]}

@@ -63,7 +63,8 @@ class FakeService:
     # --- wiring -----------------------------------------------------------
     def attach(self, target) -> FakeService:
         events = target.meta.events if hasattr(target, "meta") else target.events
-        events.register(f"before-parameter-build.{self.service_id}", self._capture, unique_id=f"fake-capture-{id(self)}")
+        events.register(f"before-parameter-build.{self.service_id}", self._capture,
+                        unique_id=f"fake-capture-{id(self)}")
         # First, so that the fake answers before moto's in-process stubber (mock_aws) does.
         events.register_first(f"before-send.{self.service_id}", self._respond, unique_id=f"fake-respond-{id(self)}")
         return self
@@ -127,7 +128,7 @@ def _to_wire(value: Any) -> Any:
 
 
 def _now() -> datetime.datetime:
-    return datetime.datetime.now(datetime.timezone.utc)
+    return datetime.datetime.now(datetime.UTC)
 
 
 class SesV2Fake(FakeService):

@@ -9,9 +9,9 @@ through the stack's queues and streams, and checks what came out. The
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 from tests.harness.emulator import Emulator, Stack
 

@@ -14,7 +14,7 @@ def built(tmp_path_factory):
 
 
 def test_two_builds_are_byte_identical(built):
-    (path_a, digest_a), (path_b, digest_b) = built
+    (_, digest_a), (path_b, digest_b) = built
     assert digest_a == digest_b == hashlib.sha256(path_b.read_bytes()).hexdigest()
 
 

@@ -64,7 +64,8 @@ def test_other_event_types_parse_and_have_no_feedback(type_name):
 def test_delivery_and_delay_name_their_recipients():
     delivery = ses_events.parse(json.dumps(sample("delivery.json")))
     assert delivery.recipients == ("happy.reader@example.com",)
-    delay = {"eventType": "DeliveryDelay", "mail": {"messageId": "m", "destination": ["a@example.com", "b@example.com"]},
+    delay = {"eventType": "DeliveryDelay",
+             "mail": {"messageId": "m", "destination": ["a@example.com", "b@example.com"]},
              "deliveryDelay": {"delayType": "MailboxFull", "delayedRecipients": [{"emailAddress": "B@example.com"}]}}
     assert ses_events.parse(json.dumps(delay)).recipients == ("b@example.com",)
 

@@ -9,8 +9,10 @@ change someone made since is not undone.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from typing import Any
 
 NOTIFICATION_TYPES = ("Bounce", "Complaint")
 ATTRIBUTES_PER_CALL = 100  # GetIdentityNotificationAttributes limit
@@ -42,7 +44,7 @@ class ReplacedTopics:
 
     def remember(self, identity: str, notification_type: str, previous_topic: str) -> None:
         # The first recorded value is the original: a stack update must not overwrite it with ours.
-        try:
+        with contextlib.suppress(self._dynamodb.exceptions.ConditionalCheckFailedException):
             self._dynamodb.put_item(
                 TableName=self._table,
                 Item={
@@ -53,8 +55,6 @@ class ReplacedTopics:
                 },
                 ConditionExpression="attribute_not_exists(pk)",
             )
-        except self._dynamodb.exceptions.ConditionalCheckFailedException:
-            pass
 
     def all(self) -> Iterator[tuple[str, str, str]]:
         for page in self._dynamodb.get_paginator("scan").paginate(TableName=self._table, ConsistentRead=True):

@@ -34,7 +34,7 @@ COUNTER_BY_KIND = {
 }
 
 
-class Outcome(str, enum.Enum):
+class Outcome(enum.StrEnum):
     SUPPRESSED = "suppressed"  # newly put on the suppression list
     COUNTED = "counted"  # recorded, no suppression (yet)
     ALREADY_SUPPRESSED = "already_suppressed"  # recorded; the address was suppressed before
