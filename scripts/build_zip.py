@@ -17,6 +17,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import zipfile
 from pathlib import Path
 
@@ -43,16 +44,24 @@ def install_dependencies(build_dir: Path) -> Path:
     target = build_dir / f"deps-{key}"
     if (target / ".complete").exists():
         return target
-    shutil.rmtree(target, ignore_errors=True)
-    subprocess.run(  # noqa: S603 (a fixed argument list: this interpreter running pip)
+    # Installed beside the target and renamed into place, so a concurrent build never sees half of it.
+    staging = Path(tempfile.mkdtemp(prefix="deps-", dir=build_dir))
+    result = subprocess.run(  # noqa: S603 (a fixed argument list: this interpreter running pip)
         [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-deps",
-         "--no-compile", "--target", str(target), *LAMBDA_PLATFORM, "-r", str(RUNTIME_REQUIREMENTS)],
-        check=True,
+         "--no-compile", "--target", str(staging), *LAMBDA_PLATFORM, "-r", str(RUNTIME_REQUIREMENTS)],
+        capture_output=True, text=True,
     )
+    if result.returncode != 0:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise SystemExit(f"build_zip: pip could not install the runtime requirements:\n{result.stderr}")
     for name in NEVER_BUNDLED:
-        if (target / name).exists():
+        if (staging / name).exists():
             raise SystemExit(f"build_zip: {name} must not be bundled (the Lambda runtime provides it)")
-    (target / ".complete").touch()
+    (staging / ".complete").touch()
+    try:
+        staging.rename(target)
+    except OSError:  # another build finished first: use its copy
+        shutil.rmtree(staging, ignore_errors=True)
     return target
 
 
