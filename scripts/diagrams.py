@@ -1,0 +1,155 @@
+"""Mermaid diagrams generated from the templates, kept in README.md between markers.
+
+    <!-- diagram:SES_Event_Processing -->
+    ```mermaid
+    ...
+    ```
+    <!-- /diagram -->
+
+`python -m scripts.diagrams --write` regenerates every block; a test fails when
+a block differs from what its template generates, so a diagram cannot drift.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+README = REPO / "README.md"
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+from scripts.deploy import available_templates, load_template  # noqa: E402
+
+NODE_LABELS = {
+    "AWS::SNS::Topic": "SNS topic",
+    "AWS::SQS::Queue": "SQS queue",
+    "AWS::Lambda::Function": "Lambda",
+    "AWS::DynamoDB::Table": "DynamoDB table",
+    "AWS::Kinesis::Stream": "Kinesis stream",
+    "AWS::S3::Bucket": "S3 bucket",
+    "AWS::StepFunctions::StateMachine": "Step Functions",
+}
+# Services outside the stack that a role's action reaches, drawn as their own nodes.
+EXTERNAL_BY_ACTION = {
+    "ses:PutSuppressedDestination": ("ses_suppression", "SES account suppression list"),
+    "ses:SetIdentityNotificationTopic": ("ses_identities", "SES identities"),
+}
+BLOCK = re.compile(r"(<!-- diagram:(?P<name>\w+) -->\n)(?P<body>.*?)(<!-- /diagram -->)", re.S)
+
+
+def _refs(value: Any) -> list[str]:
+    found: list[str] = []
+    if isinstance(value, dict):
+        if "Ref" in value:
+            found.append(value["Ref"])
+        if "Fn::GetAtt" in value:
+            found.append(value["Fn::GetAtt"][0])
+        for inner in value.values():
+            found.extend(_refs(inner))
+    elif isinstance(value, list):
+        for inner in value:
+            found.extend(_refs(inner))
+    return found
+
+
+def _as_list(value: Any) -> list:
+    return value if isinstance(value, list) else [value]
+
+
+def mermaid(template: dict[str, Any]) -> str:
+    resources = template["Resources"]
+    nodes: dict[str, str] = {}
+    edges: list[str] = []
+
+    def node(logical_id: str) -> str:
+        resource = resources[logical_id]
+        optional = " (optional)" if "Condition" in resource else ""
+        if resource["Type"] == "AWS::Lambda::Function":
+            handler = resource["Properties"]["Handler"].rpartition(".")[0]
+            nodes[logical_id] = f'{logical_id}["Lambda {logical_id}{optional}<br/>{handler}"]'
+        else:
+            label = NODE_LABELS.get(resource["Type"], resource["Type"])
+            nodes[logical_id] = f'{logical_id}["{label} {logical_id}{optional}"]'
+        return logical_id
+
+    def external(key: str, label: str) -> str:
+        nodes[key] = f'{key}(["{label}"])'
+        return key
+
+    for logical_id, resource in resources.items():
+        kind, properties = resource["Type"], resource.get("Properties", {})
+        if kind == "AWS::SNS::Subscription":
+            (topic,), (endpoint,) = _refs(properties["TopicArn"]), _refs(properties["Endpoint"])
+            edges.append(f"{node(topic)} -->|{properties['Protocol']} subscription| {node(endpoint)}")
+        elif kind == "AWS::SNS::TopicPolicy":
+            for statement in _as_list(properties["PolicyDocument"]["Statement"]):
+                if statement.get("Principal", {}).get("Service") == "ses.amazonaws.com":
+                    for topic in _refs(properties["Topics"]):
+                        edges.append(f"{external('ses', 'Amazon SES')} -->|bounce and complaint notifications| "
+                                     f"{node(topic)}")
+        elif kind == "AWS::Lambda::EventSourceMapping":
+            (source,), (function,) = _refs(properties["EventSourceArn"]), _refs(properties["FunctionName"])
+            edges.append(f"{node(source)} -->|batches| {node(function)}")
+            for target in _refs(properties.get("DestinationConfig", {}).get("OnFailure", {})):
+                edges.append(f"{node(function)} -.->|failed batches| {node(target)}")
+        elif kind == "AWS::SQS::Queue" and "RedrivePolicy" in properties:
+            (target,) = _refs(properties["RedrivePolicy"]["deadLetterTargetArn"])
+            count = properties["RedrivePolicy"]["maxReceiveCount"]
+            edges.append(f"{node(logical_id)} -.->|after {count} receives| {node(target)}")
+        elif kind == "AWS::Lambda::Function":
+            for variable in properties.get("Environment", {}).get("Variables", {}).values():
+                for target in _refs(variable):
+                    if resources.get(target, {}).get("Type") in NODE_LABELS:
+                        edges.append(f"{node(logical_id)} -->|updates| {node(target)}")
+            role = resources[_refs(properties["Role"])[0]]
+            for policy in role["Properties"].get("Policies", []):
+                for statement in _as_list(policy["PolicyDocument"]["Statement"]):
+                    for action in _as_list(statement["Action"]):
+                        if action in EXTERNAL_BY_ACTION:
+                            edges.append(f"{node(logical_id)} -->|{action.split(':')[1]}| "
+                                         f"{external(*EXTERNAL_BY_ACTION[action])}")
+        elif kind.startswith("Custom::"):
+            (function,) = [r for r in _refs(properties["ServiceToken"])]
+            nodes[logical_id] = f'{logical_id}{{{{"CloudFormation custom resource {logical_id}"}}}}'
+            edges.append(f"{logical_id} -->|Create/Update/Delete| {node(function)}")
+        elif kind == "AWS::Pinpoint::EventStream":
+            (stream,) = _refs(properties["DestinationStreamArn"])
+            edges.append(f"{external('pinpoint', 'Pinpoint project (existing)')} -->|event stream| {node(stream)}")
+        elif kind == "AWS::SES::ConfigurationSetEventDestination":
+            topic = _refs(properties["EventDestination"]["SnsDestination"])[0]
+            edges.append(f"{external('configuration_set', 'SES configuration set (optional)')} "
+                         f"-->|bounce, complaint events| {node(topic)}")
+
+    lines = ["flowchart LR", *(f"  {text}" for text in nodes.values()), *(f"  {edge}" for edge in edges)]
+    return "```mermaid\n" + "\n".join(lines) + "\n```\n"
+
+
+def render(readme: str) -> str:
+    return BLOCK.sub(lambda m: m.group(1) + mermaid(load_template(m.group("name"))) + m.group(4), readme)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--write", action="store_true", help="rewrite README.md's diagram blocks")
+    args = parser.parse_args()
+    text = README.read_text()
+    rendered = render(text)
+    missing = set(available_templates()) - {m.group("name") for m in BLOCK.finditer(text)}
+    if args.write:
+        README.write_text(rendered)
+    elif rendered != text:
+        print("README.md diagrams differ from the templates: run python -m scripts.diagrams --write")
+        return 1
+    if missing:
+        print(f"README.md has no diagram block for: {', '.join(sorted(missing))}")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
