@@ -5,8 +5,6 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from aws_lambda_powertools.utilities.data_classes.kinesis_stream_event import KinesisStreamRecord
-
 from due import batch, pinpoint_events
 from due.logs import get_logger
 from due.ses_event_processing.reputation import Reputation
@@ -19,15 +17,15 @@ def _reputation() -> Reputation:
     return Reputation.from_environment()
 
 
-def process_record(record: KinesisStreamRecord) -> None:
-    event = pinpoint_events.parse(record.kinesis.data_as_bytes())
+def process_record(record: batch.Record) -> None:
+    event = pinpoint_events.parse(batch.kinesis_data(record))
     feedback = event.feedback()
     if feedback is None:
         return
     outcomes = _reputation().apply(feedback)
     logger.info(
         "feedback applied",
-        extra={"sequence_number": record.kinesis.sequence_number, "event_type": event.event_type,
+        extra={"sequence_number": record["kinesis"]["sequenceNumber"], "event_type": event.event_type,
                "endpoint_id": event.endpoint_id,
                "outcomes": {address: outcome.value for address, outcome in outcomes.items()}},
     )
@@ -35,4 +33,4 @@ def process_record(record: KinesisStreamRecord) -> None:
 
 @logger.inject_lambda_context
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    return batch.process_kinesis(event, context, process_record)
+    return batch.process_kinesis(event, process_record)

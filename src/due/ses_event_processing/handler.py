@@ -5,8 +5,6 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
-
 from due import batch, ses_events
 from due.logs import get_logger
 from due.ses_event_processing.reputation import Reputation
@@ -19,8 +17,8 @@ def _reputation() -> Reputation:
     return Reputation.from_environment()
 
 
-def process_record(record: SQSRecord) -> None:
-    event = ses_events.parse(record.body)
+def process_record(record: batch.Record) -> None:
+    event = ses_events.parse(record["body"])
     feedback = event.feedback()
     if feedback is None:
         logger.debug("no reputation meaning", extra={"ses_event_type": event.type.value})
@@ -28,11 +26,11 @@ def process_record(record: SQSRecord) -> None:
     outcomes = _reputation().apply(feedback)
     logger.info(
         "feedback applied",
-        extra={"message_id": record.message_id, "kind": feedback.kind.value,
+        extra={"message_id": record["messageId"], "kind": feedback.kind.value,
                "outcomes": {address: outcome.value for address, outcome in outcomes.items()}},
     )
 
 
 @logger.inject_lambda_context
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    return batch.process_sqs(event, context, process_record)
+    return batch.process_sqs(event, process_record)
