@@ -114,7 +114,7 @@ def mermaid(template: dict[str, Any]) -> str:
                             edges.append(f"{node(logical_id)} -->|{action.split(':')[1]}| "
                                          f"{external(*EXTERNAL_BY_ACTION[action])}")
         elif kind.startswith("Custom::"):
-            (function,) = [r for r in _refs(properties["ServiceToken"])]
+            (function,) = _refs(properties["ServiceToken"])
             nodes[logical_id] = f'{logical_id}{{{{"CloudFormation custom resource {logical_id}"}}}}'
             edges.append(f"{logical_id} -->|Create/Update/Delete| {node(function)}")
         elif kind == "AWS::Pinpoint::EventStream":

@@ -18,7 +18,8 @@ measured by benchmarks/ses_event_processing.py, for what is a loop.)
 from __future__ import annotations
 
 import base64
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from due.logs import get_logger
 

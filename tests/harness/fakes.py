@@ -27,9 +27,10 @@ _pending = threading.local()
 
 
 class FakeError(Exception):
-    def __init__(self, code: str, message: str = "", status: int = 400):
+    def __init__(self, code: str, message: str = "", status: int = 400, extra: dict | None = None):
         super().__init__(f"{code}: {message}")
         self.code, self.message, self.status = code, message, status
+        self.extra = extra or {}  # modelled error members (DynamoDB's Item, for example)
 
 
 @dataclass
@@ -105,7 +106,7 @@ class FakeService:
             with self._lock:
                 output = getattr(self, _snake(model.name))(**params) or {}
         except FakeError as error:
-            body = json.dumps({"__type": error.code, "message": error.message}).encode()
+            body = json.dumps(_to_wire({"__type": error.code, "message": error.message, **error.extra})).encode()
             return AWSResponse(request.url, error.status, {"x-amzn-ErrorType": error.code}, _Body(body))
         status = output.pop("__status", 200)
         # REST-JSON operations may name one member as the whole body (Pinpoint does this throughout).
