@@ -225,7 +225,7 @@ def run_account(args, request: ParameterRequest, say: Callable[[str], None]) -> 
     from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
     try:
-        session = boto3.Session()
+        session = boto3.Session(region_name=(args.region or [None])[0])
         account = session.client("sts").get_caller_identity()["Account"]
     except (NoCredentialsError, BotoCoreError, ClientError) as exc:
         raise UsageError(f"no usable AWS credentials ({exc}); configure them, or run with --local") from None
@@ -233,6 +233,8 @@ def run_account(args, request: ParameterRequest, say: Callable[[str], None]) -> 
     if not all(regions):
         raise UsageError("no region: pass --region or set AWS_REGION")
     templates = {name: load_template(name) for name in args.template}
+    for name, template in templates.items():  # every parameter problem is reported before anything changes
+        request.for_template(name, template, dict.fromkeys(CODE_PARAMETERS, "-"))
     zip_path, digest = build_code(say)
     for region in regions:
         s3 = session.client("s3", region_name=region)
