@@ -267,6 +267,7 @@ def prepare_local_artifacts(emulator, say: Callable[[str], None],
     bucket = artifact_bucket_name("123456789012", emulator.region)
     # The emulator speaks plain HTTP, which the TLS-only policy would (rightly) refuse.
     ensure_artifact_bucket(s3, bucket, emulator.region, say, tls_only=False)
+    say("artifact bucket: TLS-only policy left off locally (the emulator speaks plain HTTP)")
     return LocalArtifacts(bucket, upload_code(s3, bucket, zip_path, digest, say))
 
 
@@ -290,7 +291,7 @@ def run_local(args, request: ParameterRequest, say: Callable[[str], None]) -> in
     from tests.harness.flows import FLOWS
 
     results = []
-    with Emulator() as emulator:
+    with Emulator(function_log_level="WARNING") as emulator:
         say(f"local AWS emulator (moto) listening on {emulator.endpoint}")
         artifacts = prepare_local_artifacts(emulator, say)
         for name in args.template:

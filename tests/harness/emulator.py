@@ -13,8 +13,10 @@ stack's queues and streams hold to their functions.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import urllib.request
+import warnings
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from typing import Any
@@ -63,9 +65,10 @@ class Stack:
 
 
 class Emulator:
-    def __init__(self, region: str = REGION):
+    def __init__(self, region: str = REGION, function_log_level: str | None = None):
+        """``function_log_level`` overrides the functions' POWERTOOLS_LOG_LEVEL (the local run shows WARNING+)."""
         self.region = region
-        self.runtime = LambdaRuntime()
+        self.runtime = LambdaRuntime(log_level=function_log_level)
         self.endpoint = ""
         self.environment: dict[str, str] = {}
         self.fakes: Fakes | None = None
@@ -75,12 +78,19 @@ class Emulator:
     def __enter__(self) -> Emulator:
         from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 
+        # The server's access log and moto's notes on types it skips would bury what matters;
+        # the local run reports skipped types itself.
+        for name in ("werkzeug", "moto"):
+            logging.getLogger(name).setLevel(logging.ERROR)
+        self._exit.enter_context(warnings.catch_warnings())
+        warnings.filterwarnings("ignore", message="Tried to parse AWS::")
         self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
         self._server.start()
         host, port = self._server.get_host_and_port()
         self.endpoint = f"http://{host}:{port}"
         self.environment = {
             "AWS_ENDPOINT_URL": self.endpoint,
+            "MOTO_PORT": str(port),  # with moto_server_host below: where custom resources answer
             "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing",
             "AWS_DEFAULT_REGION": self.region, "AWS_REGION": self.region,
         }
@@ -88,7 +98,9 @@ class Emulator:
         for variable in ("AWS_PROFILE", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE"):
             self._exit.enter_context(mock.patch.dict(os.environ, {variable: ""}))
             os.environ.pop(variable, None)
-        self._exit.enter_context(install_into_moto(self.runtime, response_url_base=self.endpoint))
+        # moto addresses custom resource responses to the host a Docker container would see.
+        self._exit.enter_context(mock.patch("moto.settings.moto_server_host", lambda: f"http://{host}"))
+        self._exit.enter_context(install_into_moto(self.runtime))
         self._exit.enter_context(moto_gaps.patched())
         boto3.setup_default_session(region_name=self.region)
         self.fakes = Fakes.attached_to(boto3.DEFAULT_SESSION)

@@ -15,7 +15,6 @@ from __future__ import annotations
 import importlib
 import json
 import os
-import re
 import sys
 import threading
 import time
@@ -86,7 +85,8 @@ def _clear_module_caches() -> None:
 
 
 class LambdaRuntime:
-    def __init__(self):
+    def __init__(self, log_level: str | None = None):
+        self._log_level = {"POWERTOOLS_LOG_LEVEL": log_level} if log_level else {}
         self._warm: str | None = None
         self._local = threading.local()  # which function this thread is running, if any
         self.invocations: list[tuple[str, Any]] = []  # (function name, event) in order
@@ -108,7 +108,8 @@ class LambdaRuntime:
         if self._warm != spec.name:
             _clear_module_caches()
             self._warm = spec.name
-        with mock.patch.dict(os.environ, {**spec.environment, "AWS_LAMBDA_FUNCTION_NAME": spec.name}):
+        with mock.patch.dict(os.environ, {**spec.environment, **self._log_level,
+                                          "AWS_LAMBDA_FUNCTION_NAME": spec.name}):
             self._local.function = spec.name
             try:
                 yield
@@ -134,19 +135,12 @@ def spec_from_moto(function) -> FunctionSpec:
 
 
 @contextmanager
-def install_into_moto(runtime: LambdaRuntime, response_url_base: str | None = None):
-    """While active, moto runs our handler code in-process instead of in Docker.
-
-    moto addresses custom resource responses to ``host.docker.internal`` (where a
-    Docker container would find it); ``response_url_base`` is where it really is.
-    """
+def install_into_moto(runtime: LambdaRuntime):
+    """While active, moto runs our handler code in-process instead of in Docker."""
     from moto.awslambda.models import LambdaFunction
 
     def _invoke_lambda(function, event=None):
         payload = json.loads(event) if isinstance(event, str) else (event or {})
-        url = payload.get("ResponseURL") if isinstance(payload, dict) else None
-        if url and response_url_base:
-            payload["ResponseURL"] = re.sub(r"^https?://[^/]+", response_url_base, url)
         try:
             result = runtime.invoke(spec_from_moto(function), payload)
             return json.dumps(result), False, ""

@@ -139,3 +139,18 @@ def test_a_stack_that_failed_to_create_must_be_deleted_first(emulator):
 
     with pytest.raises(deploy.UsageError, match="must be deleted first: aws cloudformation delete-stack"):
         deploy.deploy_stack(RolledBack(), "s", "https://x/t.yaml", {}, print)
+
+
+def test_local_run_fails_when_a_flow_fails(monkeypatch, capsys):
+    from tests.harness import flows
+
+    def broken_run(emulator, stack):
+        return flows.FlowResult("SES_Event_Processing", "x", "y", problems=["nothing came out"])
+
+    original = flows.FLOWS["SES_Event_Processing"]
+    monkeypatch.setitem(flows.FLOWS, "SES_Event_Processing", flows.Flow(original.template, original.prepare,
+                                                                        broken_run))
+    assert deploy.main(["--local", "--template", "SES_Event_Processing"]) == 1
+    output = capsys.readouterr().out
+    assert "FAIL SES_Event_Processing" in output and "problem: nothing came out" in output
+    assert "local run: 0 of 1 flows passed" in output
