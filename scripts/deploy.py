@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
-TEMPLATES_DIR = REPO / "templates"
 CODE_PARAMETERS = ("CodeBucket", "CodeKey")
 DONE = {"CREATE_COMPLETE", "UPDATE_COMPLETE"}
 FAILED = {"CREATE_FAILED", "ROLLBACK_COMPLETE", "ROLLBACK_FAILED", "UPDATE_ROLLBACK_COMPLETE",
@@ -27,25 +26,14 @@ FAILED = {"CREATE_FAILED", "ROLLBACK_COMPLETE", "ROLLBACK_FAILED", "UPDATE_ROLLB
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
+from scripts.cfn import TEMPLATES_DIR, TemplateError, available_templates, load_template  # noqa: E402
+
 
 class UsageError(Exception):
     """Something the user can fix: printed without a traceback, exit code 2."""
 
 
 # ------------------------------------------------------------------ templates
-def available_templates() -> list[str]:
-    return sorted(path.stem for path in TEMPLATES_DIR.glob("*.yaml"))
-
-
-def load_template(name: str) -> dict[str, Any]:
-    from cfnlint.decode import decode
-
-    template, matches = decode(str(TEMPLATES_DIR / f"{name}.yaml"))
-    if matches:
-        raise UsageError(f"{name}.yaml does not parse: {matches[0]}")
-    return template
-
-
 @dataclass
 class ParameterRequest:
     """Parameters from --parameters-file and --param, before they meet a template."""
@@ -389,7 +377,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         request = ParameterRequest.from_args(args.parameters_file, args.param)
         return run_local(args, request, say) if args.local else run_account(args, request, say)
-    except UsageError as exc:
+    except (UsageError, TemplateError) as exc:
         print(f"package_and_deploy: {exc}", file=sys.stderr)
         return 2
 

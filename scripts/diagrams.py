@@ -23,7 +23,7 @@ README = REPO / "README.md"
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from scripts.deploy import available_templates, load_template  # noqa: E402
+from scripts.cfn import as_list, available_templates, load_template, references  # noqa: E402
 
 NODE_LABELS = {
     "AWS::SNS::Topic": "SNS topic",
@@ -40,25 +40,6 @@ EXTERNAL_BY_ACTION = {
     "ses:SetIdentityNotificationTopic": ("ses_identities", "SES identities"),
 }
 BLOCK = re.compile(r"(<!-- diagram:(?P<name>\w+) -->\n)(?P<body>.*?)(<!-- /diagram -->)", re.S)
-
-
-def _refs(value: Any) -> list[str]:
-    found: list[str] = []
-    if isinstance(value, dict):
-        if "Ref" in value:
-            found.append(value["Ref"])
-        if "Fn::GetAtt" in value:
-            found.append(value["Fn::GetAtt"][0])
-        for inner in value.values():
-            found.extend(_refs(inner))
-    elif isinstance(value, list):
-        for inner in value:
-            found.extend(_refs(inner))
-    return found
-
-
-def _as_list(value: Any) -> list:
-    return value if isinstance(value, list) else [value]
 
 
 def mermaid(template: dict[str, Any]) -> str:
@@ -84,44 +65,44 @@ def mermaid(template: dict[str, Any]) -> str:
     for logical_id, resource in resources.items():
         kind, properties = resource["Type"], resource.get("Properties", {})
         if kind == "AWS::SNS::Subscription":
-            (topic,), (endpoint,) = _refs(properties["TopicArn"]), _refs(properties["Endpoint"])
+            (topic,), (endpoint,) = references(properties["TopicArn"]), references(properties["Endpoint"])
             edges.append(f"{node(topic)} -->|{properties['Protocol']} subscription| {node(endpoint)}")
         elif kind == "AWS::SNS::TopicPolicy":
-            for statement in _as_list(properties["PolicyDocument"]["Statement"]):
+            for statement in as_list(properties["PolicyDocument"]["Statement"]):
                 if statement.get("Principal", {}).get("Service") == "ses.amazonaws.com":
-                    for topic in _refs(properties["Topics"]):
+                    for topic in references(properties["Topics"]):
                         edges.append(f"{external('ses', 'Amazon SES')} -->|bounce and complaint notifications| "
                                      f"{node(topic)}")
         elif kind == "AWS::Lambda::EventSourceMapping":
-            (source,), (function,) = _refs(properties["EventSourceArn"]), _refs(properties["FunctionName"])
+            (source,), (function,) = references(properties["EventSourceArn"]), references(properties["FunctionName"])
             edges.append(f"{node(source)} -->|batches| {node(function)}")
-            for target in _refs(properties.get("DestinationConfig", {}).get("OnFailure", {})):
+            for target in references(properties.get("DestinationConfig", {}).get("OnFailure", {})):
                 edges.append(f"{node(function)} -.->|failed batches| {node(target)}")
         elif kind == "AWS::SQS::Queue" and "RedrivePolicy" in properties:
-            (target,) = _refs(properties["RedrivePolicy"]["deadLetterTargetArn"])
+            (target,) = references(properties["RedrivePolicy"]["deadLetterTargetArn"])
             count = properties["RedrivePolicy"]["maxReceiveCount"]
             edges.append(f"{node(logical_id)} -.->|after {count} receives| {node(target)}")
         elif kind == "AWS::Lambda::Function":
             for variable in properties.get("Environment", {}).get("Variables", {}).values():
-                for target in _refs(variable):
+                for target in references(variable):
                     if resources.get(target, {}).get("Type") in NODE_LABELS:
                         edges.append(f"{node(logical_id)} -->|updates| {node(target)}")
-            role = resources[_refs(properties["Role"])[0]]
+            role = resources[references(properties["Role"])[0]]
             for policy in role["Properties"].get("Policies", []):
-                for statement in _as_list(policy["PolicyDocument"]["Statement"]):
-                    for action in _as_list(statement["Action"]):
+                for statement in as_list(policy["PolicyDocument"]["Statement"]):
+                    for action in as_list(statement["Action"]):
                         if action in EXTERNAL_BY_ACTION:
                             edges.append(f"{node(logical_id)} -->|{action.split(':')[1]}| "
                                          f"{external(*EXTERNAL_BY_ACTION[action])}")
         elif kind.startswith("Custom::"):
-            (function,) = _refs(properties["ServiceToken"])
+            (function,) = references(properties["ServiceToken"])
             nodes[logical_id] = f'{logical_id}{{{{"CloudFormation custom resource {logical_id}"}}}}'
             edges.append(f"{logical_id} -->|Create/Update/Delete| {node(function)}")
         elif kind == "AWS::Pinpoint::EventStream":
-            (stream,) = _refs(properties["DestinationStreamArn"])
+            (stream,) = references(properties["DestinationStreamArn"])
             edges.append(f"{external('pinpoint', 'Pinpoint project (existing)')} -->|event stream| {node(stream)}")
         elif kind == "AWS::SES::ConfigurationSetEventDestination":
-            topic = _refs(properties["EventDestination"]["SnsDestination"])[0]
+            topic = references(properties["EventDestination"]["SnsDestination"])[0]
             edges.append(f"{external('configuration_set', 'SES configuration set (optional)')} "
                          f"-->|bounce, complaint events| {node(topic)}")
 

@@ -60,6 +60,17 @@ def fakes(aws) -> Fakes:
 
 
 @pytest.fixture
+def address_table(aws, monkeypatch) -> str:
+    """An empty address table as the templates create it, named in ADDRESS_TABLE_NAME."""
+    aws.client("dynamodb").create_table(
+        TableName="addresses", BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[{"AttributeName": "email", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": "email", "KeyType": "HASH"}])
+    monkeypatch.setenv("ADDRESS_TABLE_NAME", "addresses")
+    return "addresses"
+
+
+@pytest.fixture
 def lambda_context() -> LambdaContext:
     return LambdaContext()
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 import fnmatch
 from typing import Any
 
+from scripts.cfn import as_list
+
 SQS_POLLING = {"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ChangeMessageVisibility"}
 KINESIS_POLLING = {"kinesis:GetRecords", "kinesis:GetShardIterator", "kinesis:DescribeStream",
                    "kinesis:DescribeStreamSummary", "kinesis:ListShards"}
@@ -20,10 +22,6 @@ ALWAYS_BY_SERVICE = {"logs:CreateLogStream", "logs:PutLogEvents", "kms:Decrypt",
 NO_RESOURCE_LEVEL = {"ses:PutSuppressedDestination", "ses:ListIdentities"}
 
 
-def _as_list(value: Any) -> list:
-    return value if isinstance(value, list) else [value]
-
-
 def role_statements(template: dict[str, Any], function_id: str) -> list[dict[str, Any]]:
     role_ref = template["Resources"][function_id]["Properties"]["Role"]
     role_id = role_ref["Fn::GetAtt"][0] if isinstance(role_ref, dict) and "Fn::GetAtt" in role_ref else None
@@ -31,12 +29,12 @@ def role_statements(template: dict[str, Any], function_id: str) -> list[dict[str
         raise AssertionError(f"{function_id}'s Role is not a role of this template")
     statements = []
     for policy in template["Resources"][role_id]["Properties"].get("Policies", []):
-        statements.extend(s for s in _as_list(policy["PolicyDocument"]["Statement"]) if s["Effect"] == "Allow")
+        statements.extend(s for s in as_list(policy["PolicyDocument"]["Statement"]) if s["Effect"] == "Allow")
     return statements
 
 
 def allowed_actions(template: dict[str, Any], function_id: str) -> set[str]:
-    return {a for s in role_statements(template, function_id) for a in _as_list(s["Action"])}
+    return {a for s in role_statements(template, function_id) for a in as_list(s["Action"])}
 
 
 def service_actions(template: dict[str, Any], function_id: str) -> set[str]:

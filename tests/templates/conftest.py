@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from scripts.deploy import TEMPLATES_DIR, available_templates, load_template
+from scripts.cfn import TEMPLATES_DIR, available_templates, load_template
 
 TEMPLATE_NAMES = available_templates()
 

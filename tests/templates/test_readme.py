@@ -4,7 +4,7 @@ import re
 from pathlib import Path
 
 from scripts import diagrams
-from scripts.deploy import load_template
+from scripts.cfn import load_template
 from tests.templates.conftest import TEMPLATE_NAMES
 
 README = (Path(__file__).resolve().parents[2] / "README.md").read_text()

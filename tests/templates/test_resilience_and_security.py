@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from scripts.cfn import as_list, references
 from tests.harness import iam
 from tests.templates.conftest import resources_of
 
@@ -9,19 +10,7 @@ CURRENT_RUNTIMES = {"python3.12", "python3.13"}
 
 
 def _refs(value) -> set[str]:
-    """Logical ids referenced anywhere inside ``value``."""
-    found = set()
-    if isinstance(value, dict):
-        if "Ref" in value:
-            found.add(value["Ref"])
-        if "Fn::GetAtt" in value:
-            found.add(value["Fn::GetAtt"][0])
-        for inner in value.values():
-            found |= _refs(inner)
-    elif isinstance(value, list):
-        for inner in value:
-            found |= _refs(inner)
-    return found
+    return set(references(value))
 
 
 def _dead_letter_targets(template) -> set[str]:
@@ -102,7 +91,7 @@ def test_roles_use_resource_level_permissions_wherever_they_exist(template):
     for function_id in resources_of(template, "AWS::Lambda::Function"):
         for statement in iam.role_statements(template, function_id):
             if statement["Resource"] == "*":
-                actions = set(iam._as_list(statement["Action"]))
+                actions = set(as_list(statement["Action"]))
                 assert actions <= iam.NO_RESOURCE_LEVEL, f"{function_id}: {actions} on Resource '*'"
 
 

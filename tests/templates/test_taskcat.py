@@ -7,7 +7,7 @@ from pathlib import Path
 
 import yaml
 
-from scripts.deploy import load_template
+from scripts.cfn import load_template
 from tests.templates.conftest import TEMPLATE_NAMES
 
 CONFIG = yaml.safe_load((Path(__file__).resolve().parents[2] / ".taskcat.yml").read_text())

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from scripts import deploy
+from scripts.cfn import available_templates, load_template
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -27,7 +28,7 @@ def test_help_documents_every_flag():
     for flag in ("--local", "--template", "--region", "--stack-prefix", "--parameters-file", "--param", "--bucket",
                  "--upload-only"):
         assert flag in result.stdout
-    for name in deploy.available_templates():
+    for name in available_templates():
         assert name in result.stdout
 
 
@@ -60,13 +61,13 @@ def test_parameters_merge_file_then_flags_and_apply_star_only_where_declared(tmp
     parameters_file.write_text(json.dumps({"*": {"SoftBounceThreshold": "2", "PinpointApplicationId": "fromstar"},
                                            "SES_Event_Processing": {"WireIdentities": "false"}}))
     request = deploy.ParameterRequest.from_args(str(parameters_file), ["SoftBounceThreshold=4"])
-    values = request.for_template("SES_Event_Processing", deploy.load_template("SES_Event_Processing"),
+    values = request.for_template("SES_Event_Processing", load_template("SES_Event_Processing"),
                                   {"CodeBucket": "b", "CodeKey": "k"})
     assert values == {"SoftBounceThreshold": "4", "WireIdentities": "false", "CodeBucket": "b", "CodeKey": "k"}
 
 
 def test_unknown_and_missing_parameters_are_named():
-    template = deploy.load_template("Pinpoint_Event_Processing")
+    template = load_template("Pinpoint_Event_Processing")
     with pytest.raises(deploy.UsageError, match="has no parameter Nope"):
         deploy.ParameterRequest({"Pinpoint_Event_Processing": {"Nope": "1"}}).for_template(
             "Pinpoint_Event_Processing", template, {})

@@ -10,12 +10,7 @@ EXAMPLES = Path(__file__).resolve().parents[3] / "examples" / "pinpoint_event_pr
 
 
 @pytest.fixture
-def environment(aws, fakes, monkeypatch):
-    aws.client("dynamodb").create_table(
-        TableName="addresses", BillingMode="PAY_PER_REQUEST",
-        AttributeDefinitions=[{"AttributeName": "email", "AttributeType": "S"}],
-        KeySchema=[{"AttributeName": "email", "KeyType": "HASH"}])
-    monkeypatch.setenv("ADDRESS_TABLE_NAME", "addresses")
+def environment(address_table, fakes):
     return fakes
 
 

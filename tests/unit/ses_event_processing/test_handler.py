@@ -13,12 +13,7 @@ EXAMPLES = Path(__file__).resolve().parents[3] / "examples" / "ses_event_process
 
 
 @pytest.fixture
-def environment(aws, fakes, monkeypatch):
-    dynamodb = aws.client("dynamodb")
-    dynamodb.create_table(TableName="addresses", BillingMode="PAY_PER_REQUEST",
-                          AttributeDefinitions=[{"AttributeName": "email", "AttributeType": "S"}],
-                          KeySchema=[{"AttributeName": "email", "KeyType": "HASH"}])
-    monkeypatch.setenv("ADDRESS_TABLE_NAME", "addresses")
+def environment(address_table, fakes):
     return fakes
 
 
