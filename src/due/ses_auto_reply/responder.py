@@ -1,0 +1,83 @@
+"""Decide, render and send one automatic reply."""
+
+from __future__ import annotations
+
+import enum
+import os
+from dataclasses import dataclass
+
+from due import aws
+from due.ses_auto_reply import reply
+from due.ses_auto_reply.inbound import InboundMail
+from due.ses_auto_reply.loop_guard import OwnAddresses, reason_not_to_reply
+from due.ses_auto_reply.reply_log import ReplyLog
+from due.ses_auto_reply.templates import PinpointTemplates, SesV2Templates
+
+
+class Outcome(enum.StrEnum):
+    REPLIED = "replied"
+    NOT_REPLYING = "not_replying"  # the loop guard said no
+    ALREADY_REPLIED = "already_replied"  # this sender had a reply within the window
+
+
+@dataclass(frozen=True)
+class Settings:
+    template_name: str
+    default_response_address: str  # empty: reply from the address written to
+    configuration_set: str  # empty: none
+    own: OwnAddresses
+
+    def sender_for(self, mail: InboundMail) -> str:
+        return self.default_response_address or mail.recipients[0]
+
+
+class SendRefused(RuntimeError):
+    """SES would not send the reply (an unverified identity, usually)."""
+
+
+class AutoResponder:
+    def __init__(self, templates, reply_log: ReplyLog, sesv2, settings: Settings):
+        self._templates, self._reply_log, self._sesv2, self._settings = templates, reply_log, sesv2, settings
+
+    @classmethod
+    def from_environment(cls) -> AutoResponder:
+        source = os.environ.get("TEMPLATE_SOURCE", "SESv2")
+        templates = PinpointTemplates(aws.client("pinpoint")) if source == "Pinpoint" else SesV2Templates(
+            aws.client("sesv2"))
+        default = os.environ.get("DEFAULT_RESPONSE_ADDRESS", "").strip().lower()
+        settings = Settings(
+            template_name=os.environ["TEMPLATE_NAME"],
+            default_response_address=default,
+            configuration_set=os.environ.get("CONFIGURATION_SET_NAME", ""),
+            own=OwnAddresses.from_list([*os.environ.get("OWN_ADDRESSES", "").split(","), default]),
+        )
+        reply_log = ReplyLog(aws.client("dynamodb"), os.environ["REPLY_LOG_TABLE_NAME"],
+                             int(os.environ.get("REPLY_WINDOW_SECONDS", "86400")))
+        return cls(templates, reply_log, aws.client("sesv2"), settings)
+
+    def respond(self, mail: InboundMail) -> tuple[Outcome, str]:
+        """Returns the outcome and, when not replying, why."""
+        reason = reason_not_to_reply(mail, self._settings.own)
+        if reason:
+            return Outcome.NOT_REPLYING, reason
+        # The template first: a missing one fails before anything is recorded.
+        template = self._templates.get(self._settings.template_name)
+        sender = self._settings.sender_for(mail)
+        message = reply.build(mail, template, sender)
+        if not self._reply_log.claim(mail.envelope_sender, mail.ses_message_id):
+            return Outcome.ALREADY_REPLIED, "a reply went to this sender within the window"
+        try:
+            self._send(sender, mail.envelope_sender, message.as_bytes())
+        except Exception:
+            self._reply_log.release(mail.envelope_sender, mail.ses_message_id)  # the retry may send it
+            raise
+        return Outcome.REPLIED, ""
+
+    def _send(self, sender: str, recipient: str, raw: bytes) -> None:
+        kwargs = {"ConfigurationSetName": self._settings.configuration_set} if self._settings.configuration_set else {}
+        try:
+            self._sesv2.send_email(FromEmailAddress=sender, Destination={"ToAddresses": [recipient]},
+                                   Content={"Raw": {"Data": raw}}, **kwargs)
+        except self._sesv2.exceptions.MessageRejected as exc:
+            raise SendRefused(f"SES refused to send from {sender} (is the identity verified, and the "
+                              f"recipient too while in the sandbox?): {exc}") from exc

@@ -1,0 +1,100 @@
+"""The whole reply decision against moto SES (sending, identities) and the template fakes."""
+
+import email
+import json
+from email import policy
+
+import pytest
+
+from due import aws as due_aws
+from due.ses_auto_reply import inbound
+from due.ses_auto_reply.loop_guard import OwnAddresses
+from due.ses_auto_reply.reply_log import ReplyLog
+from due.ses_auto_reply.responder import AutoResponder, Outcome, SendRefused, Settings
+from due.ses_auto_reply.templates import PinpointTemplates, SesV2Templates, TemplateMissing
+from tests.unit.ses_auto_reply.conftest import EXAMPLES, receipt_event
+
+
+def sent_messages():
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.ses.models import ses_backends
+
+    return [email.message_from_string(m.raw_data, policy=policy.default)
+            for m in ses_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].sent_messages]
+
+
+@pytest.fixture
+def account(aws, fakes):
+    aws.client("ses").verify_domain_identity(Domain="example.com")
+    template = json.loads((EXAMPLES / "template.json").read_text())
+    aws.client("sesv2").create_email_template(**template)
+    aws.client("dynamodb").create_table(
+        TableName="replies", BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[{"AttributeName": "sender", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": "sender", "KeyType": "HASH"}])
+    return fakes
+
+
+def responder(templates=None, template_name="auto-reply", default="", configuration_set=""):
+    settings = Settings(template_name, default, configuration_set, OwnAddresses.from_list(["no-reply@example.com"]))
+    return AutoResponder(templates or SesV2Templates(due_aws.client("sesv2")),
+                         ReplyLog(due_aws.client("dynamodb"), "replies", 86400), due_aws.client("sesv2"), settings)
+
+
+def test_reply_sent_from_the_address_written_to(account):
+    outcome = responder().respond(inbound.parse(receipt_event()))
+    assert outcome == (Outcome.REPLIED, "")
+    (message,) = sent_messages()
+    assert message["From"] == "no-reply@example.com"
+    assert message["To"] == "jose.muller@example.net"
+    assert message["Subject"] == "Thanks for writing: Question about my order"
+    assert message["Auto-Submitted"] == "auto-replied"
+    text = message.get_body(("plain",)).get_content()
+    assert "Hello \"José Müller\" <jose.muller@example.net>," in text
+    assert "o3vrnil0e2ic28trm7dfhrc2v0cnbeccl4nbp0g1" in text
+
+
+def test_default_response_address_and_configuration_set(account, aws):
+    calls = []
+    aws.events.register("before-parameter-build.sesv2.SendEmail", lambda params, **_: calls.append(params))
+    responder(default="help@example.com", configuration_set="replies").respond(inbound.parse(receipt_event()))
+    assert sent_messages()[0]["From"] == "help@example.com"
+    assert calls[0]["ConfigurationSetName"] == "replies"
+
+
+def test_second_message_from_the_same_sender_within_the_window_gets_no_reply(account):
+    assert responder().respond(inbound.parse(receipt_event()))[0] is Outcome.REPLIED
+    assert responder().respond(inbound.parse(receipt_event(subject="again")))[0] is Outcome.ALREADY_REPLIED
+    assert len(sent_messages()) == 1
+
+
+def test_loop_guard_sends_nothing(account):
+    outcome = responder().respond(inbound.parse(receipt_event(headers={"Auto-Submitted": "auto-replied"})))
+    assert outcome == (Outcome.NOT_REPLYING, "Auto-Submitted: auto-replied")
+    assert sent_messages() == []
+
+
+def test_missing_template_is_an_error_naming_it_and_records_nothing(account):
+    with pytest.raises(TemplateMissing, match="SES email template 'nope' does not exist"):
+        responder(template_name="nope").respond(inbound.parse(receipt_event()))
+    assert responder().respond(inbound.parse(receipt_event()))[0] is Outcome.REPLIED  # no claim was left behind
+
+
+def test_unverified_identity_is_an_error_naming_it_and_the_retry_can_send(account, aws):
+    mail = inbound.parse(receipt_event(recipients=["desk@example.org"]))
+    with pytest.raises(SendRefused, match=r"SES refused to send from desk@example\.org"):
+        responder().respond(mail)
+    aws.client("ses").verify_domain_identity(Domain="example.org")
+    assert responder().respond(mail)[0] is Outcome.REPLIED  # the failed attempt released its claim
+
+
+def test_pinpoint_templates(account, aws):
+    aws.client("pinpoint").create_email_template(TemplateName="pp", EmailTemplateRequest={
+        "Subject": "Auto:", "HtmlPart": "<p>%%ID%%</p>", "TextPart": "id %%ID%%"})
+    responder(PinpointTemplates(due_aws.client("pinpoint")), template_name="pp").respond(
+        inbound.parse(receipt_event()))
+    (message,) = sent_messages()
+    assert message["Subject"] == "Auto: Question about my order"
+    assert message.get_body(("html",)).get_content().strip() == "<p>o3vrnil0e2ic28trm7dfhrc2v0cnbeccl4nbp0g1</p>"
+    with pytest.raises(TemplateMissing, match="Pinpoint email template 'gone'"):
+        PinpointTemplates(due_aws.client("pinpoint")).get("gone")
