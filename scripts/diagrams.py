@@ -23,7 +23,15 @@ README = REPO / "README.md"
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from scripts.cfn import as_list, available_templates, load_template, references  # noqa: E402
+from scripts.cfn import (  # noqa: E402
+    as_list,
+    available_templates,
+    evaluate_conditions,
+    load_template,
+    parameter_values,
+    references,
+    resolve_conditionals,
+)
 
 NODE_LABELS = {
     "AWS::SNS::Topic": "SNS topic",
@@ -38,12 +46,21 @@ NODE_LABELS = {
 EXTERNAL_BY_ACTION = {
     "ses:PutSuppressedDestination": ("ses_suppression", "SES account suppression list"),
     "ses:SetIdentityNotificationTopic": ("ses_identities", "SES identities"),
+    "ses:SendEmail": ("ses_sending", "SES sending (the reply)"),
+    "ses:GetEmailTemplate": ("ses_templates", "SES email template"),
+    "mobiletargeting:GetEmailTemplate": ("pinpoint_templates", "Pinpoint email template"),
+    "ses:SetActiveReceiptRuleSet": ("ses_active_rule_set", "the region's active receipt rule set"),
 }
 BLOCK = re.compile(r"(<!-- diagram:(?P<name>\w+) -->\n)(?P<body>.*?)(<!-- /diagram -->)", re.S)
 
 
 def mermaid(template: dict[str, Any]) -> str:
-    resources = template["Resources"]
+    """The template's flow, drawn for its default parameters (optional parts marked)."""
+    required = {name: "x" for name, spec in template.get("Parameters", {}).items() if "Default" not in spec}
+    conditions = evaluate_conditions(template, parameter_values(template, required))
+    resources = {logical_id: {**resource, **resolve_conditionals({"Properties": resource.get("Properties", {})},
+                                                                 conditions)}
+                 for logical_id, resource in template["Resources"].items()}
     nodes: dict[str, str] = {}
     edges: list[str] = []
 
@@ -98,6 +115,16 @@ def mermaid(template: dict[str, Any]) -> str:
             (function,) = references(properties["ServiceToken"])
             nodes[logical_id] = f'{logical_id}{{{{"CloudFormation custom resource {logical_id}"}}}}'
             edges.append(f"{logical_id} -->|Create/Update/Delete| {node(function)}")
+        elif kind == "AWS::SES::ReceiptRule":
+            for action in properties["Rule"]["Actions"]:
+                for function in references(action.get("LambdaAction", {}).get("FunctionArn")):
+                    edges.append(f"{external('ses_receiving', 'Mail to your addresses (SES receiving)')} "
+                                 f"-->|receipt rule, asynchronous| {node(function)}")
+        elif kind == "AWS::Lambda::EventInvokeConfig":
+            (function,) = references(properties["FunctionName"])
+            for target in references(properties.get("DestinationConfig", {}).get("OnFailure", {})):
+                edges.append(f"{node(function)} -.->|failed after {properties['MaximumRetryAttempts']} retries| "
+                             f"{node(target)}")
         elif kind == "AWS::Pinpoint::EventStream":
             (stream,) = references(properties["DestinationStreamArn"])
             edges.append(f"{external('pinpoint', 'Pinpoint project (existing)')} -->|event stream| {node(stream)}")

@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import urllib.request
 import warnings
 from contextlib import ExitStack
@@ -24,8 +25,9 @@ from unittest import mock
 
 import boto3
 
+from scripts.cfn import evaluate_conditions, parameter_values, resolve_conditionals
 from tests.harness import moto_gaps
-from tests.harness.event_sources import KinesisSource, SqsSource
+from tests.harness.event_sources import AsyncInvoker, KinesisSource, SqsSource
 from tests.harness.fakes import Fakes
 from tests.harness.lambda_runtime import FunctionSpec, LambdaRuntime, install_into_moto
 
@@ -39,8 +41,12 @@ NOT_EMULATED_TYPES = {
     "AWS::SES::ReceiptRuleSet", "AWS::KinesisFirehose::DeliveryStream", "AWS::Glue::Table",
     "AWS::Glue::Database", "AWS::Athena::WorkGroup", "AWS::Athena::NamedQuery", "AWS::Pinpoint::EventStream",
     "AWS::Pinpoint::App", "AWS::SMSVOICE::ConfigurationSet", "AWS::SMSVOICE::OptOutList",
-    "AWS::SMSVOICE::PhoneNumber", "AWS::CloudWatch::Alarm",
+    "AWS::SMSVOICE::PhoneNumber", "AWS::CloudWatch::Alarm", "AWS::Lambda::EventInvokeConfig",
 }
+
+
+# For skipped types whose Ref is a name the template sets: the property holding it.
+NAME_PROPERTY_OF_SKIPPED = {"AWS::SES::ReceiptRuleSet": "RuleSetName"}
 
 
 @dataclass
@@ -56,6 +62,15 @@ class Stack:
     resources: dict[str, StackResource]
     outputs: dict[str, str]
     template: dict[str, Any] = field(default_factory=dict)
+    parameters: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def conditions(self) -> dict[str, bool]:
+        return evaluate_conditions(self.template, parameter_values(self.template, self.parameters))
+
+    def resolved(self, logical_id: str) -> dict[str, Any]:
+        """A resource of the template with its Fn::If decided for this stack's parameters."""
+        return resolve_conditionals(self.template["Resources"][logical_id], self.conditions)
 
     def physical(self, logical_id: str) -> str:
         return self.resources[logical_id].physical_id
@@ -129,12 +144,54 @@ class Emulator:
                 resources[summary["LogicalResourceId"]] = StackResource(
                     summary["LogicalResourceId"], summary["ResourceType"], summary.get("PhysicalResourceId", ""))
         outputs = {o["OutputKey"]: o["OutputValue"] for o in description.get("Outputs", [])}
-        return Stack(name, resources, outputs, template or {})
+        parameters = {p["ParameterKey"]: p["ParameterValue"] for p in description.get("Parameters", [])}
+        return Stack(name, resources, outputs, template or {}, parameters)
 
     def complete_wiring(self, stack: Stack) -> list[str]:
-        """Create what moto's CloudFormation skipped but the flow needs: SNS subscriptions.
+        """Create what moto's CloudFormation skipped but the flow needs: SNS subscriptions, SES receipt rules.
 
-        Returns a line per subscription created."""
+        Creating them through the APIs also has botocore validate their shape. Returns a line per resource."""
+        created = self._complete_subscriptions(stack)
+        ses = self.client("ses")
+        for logical_id, resource in stack.template.get("Resources", {}).items():
+            if resource["Type"] != "AWS::SES::ReceiptRule":
+                continue
+            properties = stack.resolved(logical_id)["Properties"]
+            rule_set = self._resolve(stack, properties["RuleSetName"])
+            rule = self._resolve_deep(stack, properties["Rule"])
+            kwargs = {"After": self._resolve(stack, properties["After"])} if "After" in properties else {}
+            ses.create_receipt_rule(RuleSetName=rule_set, Rule=rule, **kwargs)
+            created.append(f"{logical_id}: receipt rule {rule['Name']} in {rule_set}")
+        return created
+
+    def async_invoker(self, stack: Stack, function_logical_id: str) -> AsyncInvoker:
+        """Invokes the function as an asynchronous caller would, with the template's retries and destination."""
+        configuration = self.client("lambda").get_function_configuration(
+            FunctionName=stack.physical(function_logical_id))
+        spec = FunctionSpec(configuration["FunctionName"], configuration["Handler"],
+                            {k: str(v) for k, v in configuration.get("Environment", {}).get("Variables", {}).items()},
+                            configuration.get("Timeout", 30))
+        invoker = AsyncInvoker(spec)
+        for logical_id, resource in stack.template.get("Resources", {}).items():
+            if resource["Type"] == "AWS::Lambda::EventInvokeConfig" and resource["Properties"]["FunctionName"] == {
+                    "Ref": function_logical_id}:
+                properties = stack.resolved(logical_id)["Properties"]
+                invoker.maximum_retry_attempts = int(properties.get("MaximumRetryAttempts", 2))
+                destination = properties.get("DestinationConfig", {}).get("OnFailure", {}).get("Destination")
+                if destination:
+                    invoker.on_failure = (self.client("sqs"), stack.physical(destination["Fn::GetAtt"][0]))
+        return invoker
+
+    def _resolve_deep(self, stack: Stack, value: Any) -> Any:
+        if isinstance(value, dict) and any(k in value for k in ("Ref", "Fn::GetAtt", "Fn::Sub", "Fn::Split")):
+            return self._resolve(stack, value)
+        if isinstance(value, dict):
+            return {k: self._resolve_deep(stack, v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self._resolve_deep(stack, v) for v in value]
+        return value
+
+    def _complete_subscriptions(self, stack: Stack) -> list[str]:
         sns = self.client("sns")
         created = []
         for logical_id, resource in stack.template.get("Resources", {}).items():
@@ -160,7 +217,20 @@ class Emulator:
         if isinstance(value, str):
             return value
         if "Ref" in value:
+            if value["Ref"] in stack.parameters:
+                return stack.parameters[value["Ref"]]
+            if value["Ref"] == "AWS::StackName":
+                return stack.name
+            skipped = stack.template["Resources"].get(value["Ref"], {})
+            if value["Ref"] not in stack.resources and skipped.get("Type") in NAME_PROPERTY_OF_SKIPPED:
+                # moto skipped it; its Ref is the name the template gives it
+                return self._resolve(stack, skipped["Properties"][NAME_PROPERTY_OF_SKIPPED[skipped["Type"]]])
             return stack.physical(value["Ref"])
+        if "Fn::Sub" in value and isinstance(value["Fn::Sub"], str):
+            return re.sub(r"\$\{([^}]+)\}", lambda m: self._resolve(stack, {"Ref": m.group(1)}), value["Fn::Sub"])
+        if "Fn::Split" in value:
+            delimiter, source = value["Fn::Split"]
+            return self._resolve(stack, source).split(delimiter)
         if "Fn::GetAtt" in value:
             logical_id, attribute = value["Fn::GetAtt"]
             resource = stack.resources[logical_id]

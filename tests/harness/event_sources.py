@@ -11,6 +11,9 @@ does instead:
 * ``KinesisSource``: per shard, in order; after a failure the batch is retried
   from the first failed record; after ``maximum_retry_attempts`` the failed
   range is reported to the on-failure destination (an SQS queue) and skipped.
+* ``AsyncInvoker``: an asynchronous invocation (SES, S3, SNS invoke this way):
+  retried ``maximum_retry_attempts`` times, then a record of the failure goes to
+  the on-failure destination (an SQS queue), as Lambda's destinations do.
 * ``s3_event`` and ``sns_event`` build the events S3 and SNS hand to Lambda.
 """
 
@@ -175,6 +178,39 @@ class KinesisSource:
             "KinesisBatchInfo": {"shardId": shard_id, "startSequenceNumber": start, "endSequenceNumber": end,
                                  "batchSize": size, "streamArn": stream_arn},
         }))
+
+
+@dataclass
+class AsyncInvoker:
+    function: FunctionSpec
+    maximum_retry_attempts: int = 2
+    on_failure: tuple[Any, str] | None = None  # (sqs client, queue url)
+    stats: DeliveryStats = field(default_factory=DeliveryStats)
+
+    def invoke(self, runtime: LambdaRuntime, event: dict[str, Any]) -> Any:
+        """The function's result, or None when every attempt failed (and the failure was reported)."""
+        self.stats.records += 1
+        error: Exception | None = None
+        for _ in range(1 + self.maximum_retry_attempts):
+            self.stats.invocations += 1
+            try:
+                return runtime.invoke(self.function, event)
+            except Exception as exc:  # Lambda retries asynchronous invocations that raise
+                error = exc
+                self.stats.failed_records += 1
+        self.stats.dead_lettered += 1
+        if self.on_failure is not None:
+            sqs, queue_url = self.on_failure
+            sqs.send_message(QueueUrl=queue_url, MessageBody=json.dumps({
+                "version": "1.0", "timestamp": datetime.now(UTC).isoformat(),
+                "requestContext": {"requestId": str(uuid.uuid4()), "condition": "RetriesExhausted",
+                                   "functionArn": f"arn:aws:lambda:::function:{self.function.name}:$LATEST",
+                                   "approximateInvokeCount": 1 + self.maximum_retry_attempts},
+                "requestPayload": event,
+                "responseContext": {"statusCode": 200, "executedVersion": "$LATEST", "functionError": "Unhandled"},
+                "responsePayload": {"errorType": type(error).__name__, "errorMessage": str(error)},
+            }))
+        return None
 
 
 def _after(sequence_number: str) -> str:

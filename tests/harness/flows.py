@@ -8,6 +8,8 @@ through the stack's queues and streams, and checks what came out. The
 
 from __future__ import annotations
 
+import email
+import email.policy
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -145,10 +147,72 @@ def _pinpoint_run(emulator: Emulator, stack: Stack) -> FlowResult:
     )
 
 
+# ---------------------------------------------------------- Auto Reply (#2)
+AUTO_REPLY_RULE_SET = "local-inbound"
+
+
+def sent_mail() -> list[email.message.EmailMessage]:
+    """What SES sent, parsed (moto keeps it in this process)."""
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.ses.models import ses_backends
+
+    return [email.message_from_string(m.raw_data, policy=email.policy.default)
+            for m in ses_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].sent_messages if hasattr(m, "raw_data")]
+
+
+def _auto_reply_prepare(emulator: Emulator) -> dict[str, str]:
+    emulator.client("ses").verify_domain_identity(Domain="example.com")
+    emulator.client("sesv2").create_email_template(**json.loads(example("ses_auto_reply", "template.json")))
+    # An existing rule set: moto's CloudFormation does not create SES rule sets itself.
+    emulator.client("ses").create_receipt_rule_set(RuleSetName=AUTO_REPLY_RULE_SET)
+    return {"TemplateName": "auto-reply", "Recipients": "no-reply@example.com",
+            "ReceiptRuleSetName": AUTO_REPLY_RULE_SET}
+
+
+def _auto_reply_run(emulator: Emulator, stack: Stack) -> FlowResult:
+    problems: list[str] = []
+    emulator.complete_wiring(stack)
+    rules = emulator.client("ses").describe_receipt_rule_set(RuleSetName=AUTO_REPLY_RULE_SET)["Rules"]
+    actions = [a for rule in rules for a in rule["Actions"]]
+    if not any(a.get("LambdaAction", {}).get("FunctionArn", "").endswith(stack.physical("ResponderFunction"))
+               for a in actions):
+        problems.append("the receipt rule does not invoke the responder")
+    invoker = emulator.async_invoker(stack, "ResponderFunction")
+    before = len(sent_mail())
+    inbound = json.loads(example("ses_auto_reply", "inbound.json"))
+    results = [invoker.invoke(emulator.runtime, inbound), invoker.invoke(emulator.runtime, inbound)]
+    auto = json.loads(example("ses_auto_reply", "inbound.json"))
+    auto["Records"][0]["ses"]["mail"]["headers"].append({"name": "Auto-Submitted", "value": "auto-replied"})
+    results.append(invoker.invoke(emulator.runtime, auto))
+    replies = sent_mail()[before:]
+    if [r["outcome"] for r in results if r] != ["replied", "already_replied", "not_replying"]:
+        problems.append(f"outcomes were {results}")
+    if len(replies) != 1:
+        problems.append(f"{len(replies)} replies sent, expected 1")
+    else:
+        reply = replies[0]
+        expected = {"From": "no-reply@example.com", "To": "jose.muller@example.net",
+                    "Subject": "Thanks for writing: Question about my order", "Auto-Submitted": "auto-replied",
+                    "In-Reply-To": "<CAF1234abcd@mail.example.net>"}
+        problems += [f"reply {k} is {reply[k]!r}" for k, v in expected.items() if reply[k] != v]
+        if "José Müller" not in reply.get_body(("plain",)).get_content():
+            problems.append("%%NAME%% not substituted in the text part")
+    if _queue_depth(emulator, stack.outputs["FailedRepliesQueueUrl"]):
+        problems.append("failed replies reported")
+    return FlowResult(
+        "SES_Auto_Reply",
+        went_in="3 receipt events (a question, the same sender again, an auto-reply) through the receipt rule",
+        came_out="1 reply (From, To, Subject prefix, Auto-Submitted, In-Reply-To, %%NAME%%), 1 rate-limited, "
+                 "1 refused by the loop guard, no failed replies",
+        problems=problems,
+    )
+
+
 FLOWS = {
     flow.template: flow
     for flow in (
         Flow("SES_Event_Processing", _ses_prepare, _ses_run),
+        Flow("SES_Auto_Reply", _auto_reply_prepare, _auto_reply_run),
         Flow("Pinpoint_Event_Processing", _pinpoint_prepare, _pinpoint_run),
     )
 }

@@ -11,7 +11,7 @@ from __future__ import annotations
 import fnmatch
 from typing import Any
 
-from scripts.cfn import as_list
+from scripts.cfn import as_list, evaluate_conditions, parameter_values, resolve_conditionals
 
 SQS_POLLING = {"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ChangeMessageVisibility"}
 KINESIS_POLLING = {"kinesis:GetRecords", "kinesis:GetShardIterator", "kinesis:DescribeStream",
@@ -19,10 +19,17 @@ KINESIS_POLLING = {"kinesis:GetRecords", "kinesis:GetShardIterator", "kinesis:De
 ALWAYS_BY_SERVICE = {"logs:CreateLogStream", "logs:PutLogEvents", "kms:Decrypt", "kms:GenerateDataKey"}
 
 # Actions that take no resource-level permissions, so "*" is the only possible Resource.
-NO_RESOURCE_LEVEL = {"ses:PutSuppressedDestination", "ses:ListIdentities"}
+NO_RESOURCE_LEVEL = {"ses:PutSuppressedDestination", "ses:ListIdentities", "ses:DescribeActiveReceiptRuleSet",
+                     "ses:SetActiveReceiptRuleSet"}
 
 
-def role_statements(template: dict[str, Any], function_id: str) -> list[dict[str, Any]]:
+def role_statements(template: dict[str, Any], function_id: str,
+                    conditions: dict[str, bool] | None = None) -> list[dict[str, Any]]:
+    """The Allow statements of the function's role, decided for ``conditions`` (default: default parameters)."""
+    if conditions is None:
+        given = {name: "x" for name, spec in template.get("Parameters", {}).items() if "Default" not in spec}
+        conditions = evaluate_conditions(template, parameter_values(template, given))
+    template = {"Resources": resolve_conditionals(template["Resources"], conditions)}
     role_ref = template["Resources"][function_id]["Properties"]["Role"]
     role_id = role_ref["Fn::GetAtt"][0] if isinstance(role_ref, dict) and "Fn::GetAtt" in role_ref else None
     if role_id is None:
@@ -33,14 +40,17 @@ def role_statements(template: dict[str, Any], function_id: str) -> list[dict[str
     return statements
 
 
-def allowed_actions(template: dict[str, Any], function_id: str) -> set[str]:
-    return {a for s in role_statements(template, function_id) for a in as_list(s["Action"])}
+def allowed_actions(template: dict[str, Any], function_id: str, conditions: dict[str, bool] | None = None) -> set[str]:
+    return {a for s in role_statements(template, function_id, conditions) for a in as_list(s["Action"])}
 
 
 def service_actions(template: dict[str, Any], function_id: str) -> set[str]:
     """Actions the Lambda service performs with the role for this function."""
     actions = set(ALWAYS_BY_SERVICE)
     for resource in template["Resources"].values():
+        if resource["Type"] == "AWS::Lambda::EventInvokeConfig" and resource["Properties"]["FunctionName"] == {
+                "Ref": function_id} and resource["Properties"].get("DestinationConfig", {}).get("OnFailure"):
+            actions.add("sqs:SendMessage")  # the Lambda service reports failed asynchronous events
         if resource["Type"] != "AWS::Lambda::EventSourceMapping":
             continue
         if resource["Properties"]["FunctionName"] != {"Ref": function_id}:

@@ -52,7 +52,7 @@ class AutoResponder:
             own=OwnAddresses.from_list([*os.environ.get("OWN_ADDRESSES", "").split(","), default]),
         )
         reply_log = ReplyLog(aws.client("dynamodb"), os.environ["REPLY_LOG_TABLE_NAME"],
-                             int(os.environ.get("REPLY_WINDOW_SECONDS", "86400")))
+                             int(os.environ.get("REPLY_WINDOW_HOURS", "24")) * 3600)
         return cls(templates, reply_log, aws.client("sesv2"), settings)
 
     def respond(self, mail: InboundMail) -> tuple[Outcome, str]:
