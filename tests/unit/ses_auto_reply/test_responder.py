@@ -8,11 +8,11 @@ import pytest
 
 from due import aws as due_aws
 from due.ses_auto_reply import inbound
-from due.ses_auto_reply.loop_guard import OwnAddresses
 from due.ses_auto_reply.reply_log import ReplyLog
 from due.ses_auto_reply.responder import AutoResponder, Outcome, SendRefused, Settings
 from due.ses_auto_reply.templates import PinpointTemplates, SesV2Templates, TemplateMissing
 from tests.unit.ses_auto_reply.conftest import EXAMPLES, receipt_event
+from tests.unit.ses_auto_reply.test_loop_guard import NO_REPLY_CASES, OWN
 
 
 def sent_messages():
@@ -36,7 +36,7 @@ def account(aws, fakes):
 
 
 def responder(templates=None, template_name="auto-reply", default="", configuration_set=""):
-    settings = Settings(template_name, default, configuration_set, OwnAddresses.from_list(["no-reply@example.com"]))
+    settings = Settings(template_name, default, configuration_set, OWN)
     return AutoResponder(templates or SesV2Templates(due_aws.client("sesv2")),
                          ReplyLog(due_aws.client("dynamodb"), "replies", 86400), due_aws.client("sesv2"), settings)
 
@@ -68,9 +68,10 @@ def test_second_message_from_the_same_sender_within_the_window_gets_no_reply(acc
     assert len(sent_messages()) == 1
 
 
-def test_loop_guard_sends_nothing(account):
-    outcome = responder().respond(inbound.parse(receipt_event(headers={"Auto-Submitted": "auto-replied"})))
-    assert outcome == (Outcome.NOT_REPLYING, "Auto-Submitted: auto-replied")
+@pytest.mark.parametrize(("changes", "reason"), NO_REPLY_CASES)
+def test_every_loop_guard_case_sends_nothing(account, changes, reason):
+    outcome = responder().respond(inbound.parse(receipt_event(**changes)))
+    assert outcome == (Outcome.NOT_REPLYING, reason)
     assert sent_messages() == []
 
 
