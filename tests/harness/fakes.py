@@ -239,6 +239,7 @@ class SmsVoiceV2Fake(FakeService):
         super().__init__()
         self.sent: list[dict[str, Any]] = []
         self.opt_out_lists: dict[str, dict[str, datetime.datetime]] = {"Default": {}}
+        self.phone_numbers: dict[str, dict[str, Any]] = {}
 
     def send_text_message(self, DestinationPhoneNumber, **kwargs):
         message_id = str(uuid.uuid4())
@@ -267,6 +268,34 @@ class SmsVoiceV2Fake(FakeService):
             {"OptedOutNumber": n, "OptedOutTimestamp": t, "EndUserOptedOut": False}
             for n, t in self._list(OptOutListName).items()
         ]}
+
+    def add_phone_number(self, phone_number: str, **settings) -> str:
+        """A number the account already owns (numbers are bought in the console); returns its id."""
+        phone_number_id = f"phone-{uuid.uuid4().hex}"
+        self.phone_numbers[phone_number_id] = {
+            "PhoneNumberId": phone_number_id, "PhoneNumber": phone_number, "Status": "ACTIVE",
+            "PhoneNumberArn": f"arn:aws:sms-voice:us-east-1:123456789012:phone-number/{phone_number_id}",
+            "IsoCountryCode": "US", "MessageType": "TRANSACTIONAL", "NumberCapabilities": ["SMS"],
+            "NumberType": "TOLL_FREE", "MonthlyLeasingPrice": "2.00", "TwoWayEnabled": False,
+            "SelfManagedOptOutsEnabled": False, "OptOutListName": "Default", "DeletionProtectionEnabled": False,
+            "CreatedTimestamp": _now(), **settings}
+        return phone_number_id
+
+    def describe_phone_numbers(self, PhoneNumberIds=None, **_kwargs):
+        ids = PhoneNumberIds or list(self.phone_numbers)
+        missing = [i for i in ids if i not in self.phone_numbers]
+        if missing:
+            raise FakeError("ResourceNotFoundException", f"phone number {missing[0]} not found", 404)
+        return {"PhoneNumbers": [self.phone_numbers[i] for i in ids]}
+
+    def update_phone_number(self, PhoneNumberId, **settings):
+        if PhoneNumberId not in self.phone_numbers:
+            raise FakeError("ResourceNotFoundException", f"phone number {PhoneNumberId} not found", 404)
+        number = self.phone_numbers[PhoneNumberId]
+        number.update(settings)
+        if not number.get("TwoWayEnabled"):
+            number.pop("TwoWayChannelArn", None)
+        return dict(number)
 
     def _list(self, name):
         if name not in self.opt_out_lists:

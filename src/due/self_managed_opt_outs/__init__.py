@@ -1,0 +1,1 @@
+"""Architecture #8: STOP, START and HELP on two-way SMS, handled by you rather than by the service."""

@@ -1,0 +1,59 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from due import aws as due_aws
+from due import sms_events
+from due.self_managed_opt_outs.keywords import KeywordRules
+from due.self_managed_opt_outs.opt_out_store import PinpointEndpoints, SmsOptOutList
+from due.self_managed_opt_outs.processor import OptOutProcessor, ProcessedSteps, Texts
+from due.self_managed_opt_outs.replies import PinpointReplies, SmsReplies
+
+EXAMPLES = Path(__file__).resolve().parents[3] / "examples" / "self_managed_opt_outs"
+TEXTS = Texts("You are opted out. Reply START to opt back in.", "You are opted in again.", "Help: example.com/sms")
+
+
+def inbound(name: str, **changes) -> dict:
+    return {**json.loads((EXAMPLES / f"inbound_{name}.json").read_text()), **changes}
+
+
+def sms(name: str, **changes) -> sms_events.InboundSms:
+    return sms_events.parse(inbound(name, **changes))
+
+
+@pytest.fixture
+def notifications(aws):
+    """The notifications topic, with a queue subscribed to read what it published."""
+    sns, sqs = aws.client("sns"), aws.client("sqs")
+    topic = sns.create_topic(Name="opt-out-notifications")["TopicArn"]
+    queue = sqs.create_queue(QueueName="listener")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn, Attributes={"RawMessageDelivery": "true"})
+
+    def published() -> list[dict]:
+        messages = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10).get("Messages", [])
+        return [json.loads(m["Body"]) for m in messages]
+
+    return topic, published
+
+
+@pytest.fixture
+def steps(aws):
+    aws.client("dynamodb").create_table(
+        TableName="processed", BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[{"AttributeName": "inbound_message_id", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": "inbound_message_id", "KeyType": "HASH"}])
+    return ProcessedSteps(due_aws.client("dynamodb"), "processed")
+
+
+def processor(mode: str, topic: str, steps: ProcessedSteps) -> OptOutProcessor:
+    if mode == "Pinpoint":
+        store = PinpointEndpoints(due_aws.client("pinpoint"), "app")
+        replies = PinpointReplies(due_aws.client("pinpoint"), "app")
+    else:
+        store = SmsOptOutList(due_aws.client("pinpoint-sms-voice-v2"), "promotional")
+        replies = SmsReplies(due_aws.client("pinpoint-sms-voice-v2"))
+    return OptOutProcessor(KeywordRules(), store, replies, due_aws.client("sns"), topic, steps, TEXTS)

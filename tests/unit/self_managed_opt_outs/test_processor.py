@@ -1,0 +1,91 @@
+"""Both ways of running it (End User Messaging v2 and Pinpoint) against the fakes and moto SNS/DynamoDB."""
+
+import pytest
+from botocore.exceptions import ClientError
+
+from due.self_managed_opt_outs.keywords import Intent
+from tests.unit.self_managed_opt_outs.conftest import TEXTS, processor, sms
+
+
+@pytest.fixture
+def sms_list(fakes, aws):
+    aws.client("pinpoint-sms-voice-v2").create_opt_out_list(OptOutListName="promotional")
+    return fakes.sms.opt_out_lists["promotional"]
+
+
+def test_stop_opts_out_tells_others_and_confirms_from_our_number(fakes, sms_list, notifications, steps):
+    topic, published = notifications
+    assert processor("EndUserMessaging", topic, steps).handle(sms("stop")) == (Intent.OPT_OUT, "STOP")
+    assert list(sms_list) == ["+14255550182"]
+    (notice,) = published()
+    assert (notice["action"], notice["phoneNumber"], notice["keyword"]) == ("opted_out", "+14255550182", "STOP")
+    assert notice["recordedAt"].endswith("Z")
+    (reply,) = fakes.sms.sent
+    assert (reply["DestinationPhoneNumber"], reply["OriginationIdentity"]) == ("+14255550182", "+18445550100")
+    assert reply["MessageBody"] == TEXTS.opt_out_confirmation
+    assert reply["MessageType"] == "TRANSACTIONAL"
+
+
+def test_start_opts_back_in(fakes, sms_list, notifications, steps):
+    topic, published = notifications
+    handler = processor("EndUserMessaging", topic, steps)
+    handler.handle(sms("stop"))
+    assert handler.handle(sms("start")) == (Intent.OPT_IN, "START")
+    assert list(sms_list) == []
+    assert [n["action"] for n in published()] == ["opted_out", "opted_in"]
+    assert fakes.sms.sent[-1]["MessageBody"] == TEXTS.opt_in_confirmation
+
+
+def test_start_for_a_number_never_opted_out_is_fine(fakes, sms_list, notifications, steps):
+    assert processor("EndUserMessaging", notifications[0], steps).handle(sms("start"))[0] is Intent.OPT_IN
+
+
+def test_help_is_answered_and_changes_nothing(fakes, sms_list, notifications, steps):
+    topic, published = notifications
+    assert processor("EndUserMessaging", topic, steps).handle(sms("help"))[0] is Intent.HELP
+    assert list(sms_list) == [] and published() == []
+    assert fakes.sms.sent[0]["MessageBody"] == TEXTS.help
+
+
+def test_other_messages_are_left_alone(fakes, sms_list, notifications, steps):
+    topic, published = notifications
+    assert processor("EndUserMessaging", topic, steps).handle(sms("none")) == (Intent.NONE, "")
+    assert [c.operation for c in fakes.sms.calls] == ["CreateOptOutList"]  # the fixture's, nothing else
+    assert published() == []
+
+
+def test_failed_confirmation_keeps_the_opt_out_and_the_retry_only_confirms(fakes, sms_list, notifications, steps,
+                                                                          no_backoff):
+    topic, published = notifications
+    handler = processor("EndUserMessaging", topic, steps)
+    fakes.sms.fail_next("SendTextMessage", "ValidationException", message="origination identity not found")
+    with pytest.raises(ClientError, match="ValidationException"):
+        handler.handle(sms("stop"))
+    assert list(sms_list) == ["+14255550182"]  # recorded before the confirmation failed
+    handler.handle(sms("stop"))  # the redelivery
+    assert len(published()) == 1  # told once
+    assert len(fakes.sms.sent) == 1
+    assert len(fakes.sms.calls_of("PutOptedOutNumber")) == 1
+
+
+def test_redelivery_of_a_handled_message_does_nothing(fakes, sms_list, notifications, steps):
+    topic, published = notifications
+    handler = processor("EndUserMessaging", topic, steps)
+    handler.handle(sms("stop"))
+    calls = len(fakes.sms.calls)
+    handler.handle(sms("stop"))
+    assert len(fakes.sms.calls) == calls and len(published()) == 1
+
+
+def test_pinpoint_mode_sets_the_endpoint_opt_out(fakes, notifications, steps):
+    topic, published = notifications
+    handler = processor("Pinpoint", topic, steps)
+    handler.handle(sms("stop"))
+    endpoint = fakes.pinpoint.endpoints[("app", "14255550182")]
+    assert (endpoint["OptOut"], endpoint["Address"], endpoint["ChannelType"]) == ("ALL", "+14255550182", "SMS")
+    (sent,) = fakes.pinpoint.sent
+    assert sent["MessageConfiguration"]["SMSMessage"]["OriginationNumber"] == "+18445550100"
+    assert sent["MessageConfiguration"]["SMSMessage"]["MessageType"] == "TRANSACTIONAL"
+    handler.handle(sms("start", inboundMessageId="another"))
+    assert fakes.pinpoint.endpoints[("app", "14255550182")]["OptOut"] == "NONE"
+    assert [n["action"] for n in published()] == ["opted_out", "opted_in"]
