@@ -50,8 +50,17 @@ EXTERNAL_BY_ACTION = {
     "ses:GetEmailTemplate": ("ses_templates", "SES email template"),
     "mobiletargeting:GetEmailTemplate": ("pinpoint_templates", "Pinpoint email template"),
     "ses:SetActiveReceiptRuleSet": ("ses_active_rule_set", "the region's active receipt rule set"),
+    "sms-voice:PutOptedOutNumber": ("sms_opt_out_list", "promotional opt-out list"),
+    "sms-voice:SendTextMessage": ("sms_sending", "SMS to the customer"),
+    "sms-voice:UpdatePhoneNumber": ("sms_number", "your phone number's two-way settings"),
 }
-BLOCK = re.compile(r"(<!-- diagram:(?P<name>\w+) -->\n)(?P<body>.*?)(<!-- /diagram -->)", re.S)
+# Services that publish to a topic its policy lets them publish to.
+PUBLISHERS = {
+    "ses.amazonaws.com": ("ses", "Amazon SES", "bounce and complaint notifications"),
+    "sms-voice.amazonaws.com": ("two_way_sms", "Two-way SMS (End User Messaging)", "inbound SMS"),
+}
+VERB_BY_TARGET = {"AWS::SNS::Topic": "publishes", "AWS::SQS::Queue": "sends", "AWS::DynamoDB::Table": "updates"}
+BLOCK = re.compile(r"(<!-- diagram:(?P<name>[\w-]+) -->\n)(?P<body>.*?)(<!-- /diagram -->)", re.S)
 
 
 def mermaid(template: dict[str, Any]) -> str:
@@ -86,10 +95,11 @@ def mermaid(template: dict[str, Any]) -> str:
             edges.append(f"{node(topic)} -->|{properties['Protocol']} subscription| {node(endpoint)}")
         elif kind == "AWS::SNS::TopicPolicy":
             for statement in as_list(properties["PolicyDocument"]["Statement"]):
-                if statement.get("Principal", {}).get("Service") == "ses.amazonaws.com":
-                    for topic in references(properties["Topics"]):
-                        edges.append(f"{external('ses', 'Amazon SES')} -->|bounce and complaint notifications| "
-                                     f"{node(topic)}")
+                for service in as_list(statement.get("Principal", {}).get("Service", [])):
+                    if service in PUBLISHERS:
+                        key, label, what = PUBLISHERS[service]
+                        for topic in references(properties["Topics"]):
+                            edges.append(f"{external(key, label)} -->|{what}| {node(topic)}")
         elif kind == "AWS::Lambda::EventSourceMapping":
             (source,), (function,) = references(properties["EventSourceArn"]), references(properties["FunctionName"])
             edges.append(f"{node(source)} -->|batches| {node(function)}")
@@ -102,8 +112,10 @@ def mermaid(template: dict[str, Any]) -> str:
         elif kind == "AWS::Lambda::Function":
             for variable in properties.get("Environment", {}).get("Variables", {}).values():
                 for target in references(variable):
-                    if resources.get(target, {}).get("Type") in NODE_LABELS:
-                        edges.append(f"{node(logical_id)} -->|updates| {node(target)}")
+                    target_type = resources.get(target, {}).get("Type")
+                    if target_type in NODE_LABELS:
+                        edges.append(f"{node(logical_id)} -->|{VERB_BY_TARGET.get(target_type, 'uses')}| "
+                                     f"{node(target)}")
             role = resources[references(properties["Role"])[0]]
             for policy in role["Properties"].get("Policies", []):
                 for statement in as_list(policy["PolicyDocument"]["Statement"]):

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from due.events import BadEvent
+from due.events import BadEvent, load_json_object, unwrap_sns
 
 E164 = re.compile(r"^\+[1-9]\d{7,14}$")
 
@@ -23,9 +23,16 @@ class InboundSms:
     our_number: str  # the number they wrote to (destinationNumber)
     body: str
     keyword: str  # the keyword AWS matched for the number, if any
+    received_at: str = ""  # ISO 8601 from the SNS envelope; orders a number's messages
 
 
-def parse(message: dict[str, Any]) -> InboundSms:
+def parse_sqs_body(body: str) -> InboundSms:
+    """An SQS body holding the SNS envelope (whose Timestamp orders messages) or the raw message."""
+    payload = load_json_object(body, "message body")
+    return parse(unwrap_sns(payload), received_at=str(payload.get("Timestamp", "")))
+
+
+def parse(message: dict[str, Any], received_at: str = "") -> InboundSms:
     message_id = message.get("inboundMessageId")
     if not isinstance(message_id, str) or not message_id:
         raise BadEvent("inbound SMS has no inboundMessageId")
@@ -36,4 +43,4 @@ def parse(message: dict[str, Any]) -> InboundSms:
     if not isinstance(body, str):
         raise BadEvent(f"inbound SMS {message_id} has no messageBody")
     return InboundSms(message_id, message["originationNumber"], message["destinationNumber"], body,
-                      str(message.get("messageKeyword") or ""))
+                      str(message.get("messageKeyword") or ""), received_at)

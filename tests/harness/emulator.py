@@ -46,7 +46,7 @@ NOT_EMULATED_TYPES = {
 
 
 # For skipped types whose Ref is a name the template sets: the property holding it.
-NAME_PROPERTY_OF_SKIPPED = {"AWS::SES::ReceiptRuleSet": "RuleSetName"}
+NAME_PROPERTY_OF_SKIPPED = {"AWS::SES::ReceiptRuleSet": "RuleSetName", "AWS::SMSVOICE::OptOutList": "OptOutListName"}
 
 
 @dataclass
@@ -154,6 +154,11 @@ class Emulator:
         created = self._complete_subscriptions(stack)
         ses = self.client("ses")
         for logical_id, resource in stack.template.get("Resources", {}).items():
+            if resource["Type"] == "AWS::SMSVOICE::OptOutList" and stack.conditions.get(resource.get("Condition"),
+                                                                                         True):
+                name = self._resolve(stack, resource["Properties"]["OptOutListName"])
+                self.client("pinpoint-sms-voice-v2").create_opt_out_list(OptOutListName=name)
+                created.append(f"{logical_id}: opt-out list {name}")
             if resource["Type"] != "AWS::SES::ReceiptRule":
                 continue
             properties = stack.resolved(logical_id)["Properties"]

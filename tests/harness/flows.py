@@ -208,9 +208,63 @@ def _auto_reply_run(emulator: Emulator, stack: Stack) -> FlowResult:
     )
 
 
+# ------------------------------------------------ Self-managed opt-outs (#8)
+OUR_NUMBER = "+18445550100"
+
+
+def _opt_outs_prepare(emulator: Emulator) -> dict[str, str]:
+    return {"PhoneNumberId": emulator.fakes.sms.add_phone_number(OUR_NUMBER)}
+
+
+def _listen(emulator: Emulator, topic_arn: str) -> str:
+    """A queue subscribed to ``topic_arn``, standing in for the other systems."""
+    sqs = emulator.client("sqs")
+    queue = sqs.create_queue(QueueName=f"listener-{abs(hash(topic_arn))}")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    emulator.client("sns").subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=arn,
+                                     Attributes={"RawMessageDelivery": "true"})
+    return queue
+
+
+def _opt_outs_run(emulator: Emulator, stack: Stack) -> FlowResult:
+    problems: list[str] = []
+    sms = emulator.fakes.sms
+    emulator.complete_wiring(stack)
+    (number,) = sms.phone_numbers.values()
+    if (number.get("TwoWayChannelArn"), number.get("SelfManagedOptOutsEnabled")) != (
+            stack.outputs["InboundTopicArn"], True):
+        problems.append("the phone number's two-way channel and self-managed opt-outs were not set")
+    listener = _listen(emulator, stack.outputs["NotificationsTopicArn"])
+    samples = ("help", "none", "start", "stop")
+    for sample in samples:
+        emulator.client("sns").publish(TopicArn=stack.outputs["InboundTopicArn"],
+                                       Message=example("self_managed_opt_outs", f"inbound_{sample}.json"))
+    emulator.pump(stack)
+    opted_out = list(sms.opt_out_lists.get(stack.outputs["OptOutListName"], {}))
+    if opted_out != ["+14255550182"]:
+        problems.append(f"opt-out list holds {len(opted_out)} numbers, expected the customer's")
+    notices = [json.loads(m["Body"]) for m in emulator.client("sqs").receive_message(
+        QueueUrl=listener, MaxNumberOfMessages=10).get("Messages", [])]
+    if sorted(n["action"] for n in notices) != ["opted_in", "opted_out"]:
+        problems.append(f"notifications were {[n['action'] for n in notices]}")
+    replies = [(m["OriginationIdentity"], m["DestinationPhoneNumber"]) for m in sms.sent]
+    if replies != [(OUR_NUMBER, "+14255550182")] * 3:
+        problems.append(f"{len(replies)} replies, expected 3 (help, start, stop) from our number")
+    if _queue_depth(emulator, stack.outputs["DeadLetterQueueUrl"]):
+        problems.append("messages in the dead-letter queue")
+    return FlowResult(
+        "Self-managed_Opt_Outs",
+        went_in=f"{len(samples)} inbound SMS ({', '.join(samples)}) on the two-way topic",
+        came_out="number's two-way channel set, customer opted out at the end, 2 notifications (opted_in, "
+                 "opted_out), 3 replies from our number, 1 message ignored, DLQ empty",
+        problems=problems,
+    )
+
+
 FLOWS = {
     flow.template: flow
     for flow in (
+        Flow("Self-managed_Opt_Outs", _opt_outs_prepare, _opt_outs_run),
         Flow("SES_Event_Processing", _ses_prepare, _ses_run),
         Flow("SES_Auto_Reply", _auto_reply_prepare, _auto_reply_run),
         Flow("Pinpoint_Event_Processing", _pinpoint_prepare, _pinpoint_run),

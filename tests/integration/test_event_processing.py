@@ -163,4 +163,5 @@ def test_each_role_allows_exactly_what_its_code_calls(emulator, artifacts):
             assert unused == set(), f"{stack.name} {function.logical_id}'s role allows what its code never calls"
             checked.append(function.logical_id)
     assert sorted(checked) == sorted(["ProcessorFunction", "WiringFunction", "ProcessorFunction",
-                                      "ResponderFunction", "ResponderFunction", "ActivationFunction"])
+                                      "ResponderFunction", "ResponderFunction", "ActivationFunction",
+                                      "ProcessorFunction", "PhoneNumberSetupFunction"])

@@ -7,7 +7,6 @@ import os
 from typing import Any
 
 from due import aws, batch, sms_events
-from due.events import load_json_object, unwrap_sns
 from due.logs import get_logger
 from due.self_managed_opt_outs.keywords import Intent, KeywordRules
 from due.self_managed_opt_outs.opt_out_store import PinpointEndpoints, SmsOptOutList
@@ -37,7 +36,7 @@ def _processor() -> OptOutProcessor:
 
 
 def process_record(record: batch.Record) -> None:
-    sms = sms_events.parse(unwrap_sns(load_json_object(record["body"], "message body")))
+    sms = sms_events.parse_sqs_body(record["body"])
     intent, keyword = _processor().handle(sms)
     if intent is not Intent.NONE:
         logger.info("keyword handled", extra={"inbound_message_id": sms.inbound_message_id,

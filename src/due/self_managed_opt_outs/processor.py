@@ -1,6 +1,10 @@
 """One inbound SMS: record the opt-out or opt-in, tell other systems, confirm to the customer.
 
-The order matters and each step is remembered per ``inboundMessageId``:
+Messages from one number can arrive out of order (a STOP quickly followed by
+a START): a decision is applied only if it was received after the last one
+applied for that number, so the final state is the customer's last word.
+
+The order of steps matters and each is remembered per ``inboundMessageId``:
 the opt-out is recorded before anything else, so a failed confirmation never
 loses it; a redelivered message (or the retry after a failed step) skips the
 steps already done, so nobody gets two confirmations and other systems get
@@ -16,7 +20,7 @@ from dataclasses import dataclass
 from due.self_managed_opt_outs.keywords import Intent, KeywordRules
 from due.sms_events import InboundSms
 
-STEP_RECORD, STEP_NOTIFY, STEP_REPLY = "record", "notify", "reply"
+STEP_RECORD, STEP_NOTIFY, STEP_REPLY, STEP_STALE = "record", "notify", "reply", "stale"
 
 
 class ProcessedSteps:
@@ -29,6 +33,19 @@ class ProcessedSteps:
         item = self._dynamodb.get_item(TableName=self._table, Key={"inbound_message_id": {"S": message_id}},
                                        ConsistentRead=True).get("Item", {})
         return set(item.get("steps", {}).get("SS", []))
+
+    def newest_decision(self, number: str, received_at: str, message_id: str) -> bool:
+        """Record this message as the number's latest decision, unless a later one was applied already."""
+        try:
+            self._dynamodb.update_item(
+                TableName=self._table, Key={"inbound_message_id": {"S": f"number:{number}"}},
+                UpdateExpression="SET decided_at = :at, decided_by = :id",
+                ConditionExpression="attribute_not_exists(decided_at) OR decided_at <= :at",
+                ExpressionAttributeValues={":at": {"S": received_at}, ":id": {"S": message_id}},
+            )
+            return True
+        except self._dynamodb.exceptions.ConditionalCheckFailedException:
+            return False
 
     def mark(self, message_id: str, step: str) -> None:
         self._dynamodb.update_item(
@@ -56,11 +73,18 @@ class OptOutProcessor:
         self._topic, self._steps, self._texts = notifications_topic_arn, steps, texts
 
     def handle(self, sms: InboundSms) -> tuple[Intent, str]:
+        """The intent and keyword; Intent.NONE also when a later message from the number already decided."""
         intent, keyword = self._rules.classify(sms.body)
         if intent is Intent.NONE:
             return intent, keyword
         done = self._steps.done(sms.inbound_message_id)
+        if STEP_STALE in done:
+            return Intent.NONE, keyword
         if intent in (Intent.OPT_OUT, Intent.OPT_IN):
+            if STEP_RECORD not in done and not self._steps.newest_decision(
+                    sms.customer_number, sms.received_at, sms.inbound_message_id):
+                self._steps.mark(sms.inbound_message_id, STEP_STALE)  # confirming it now would mislead
+                return Intent.NONE, keyword
             if STEP_RECORD not in done:
                 (self._store.opt_out if intent is Intent.OPT_OUT else self._store.opt_in)(sms.customer_number)
                 self._steps.mark(sms.inbound_message_id, STEP_RECORD)

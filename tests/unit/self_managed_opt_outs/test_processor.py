@@ -89,3 +89,18 @@ def test_pinpoint_mode_sets_the_endpoint_opt_out(fakes, notifications, steps):
     handler.handle(sms("start", inboundMessageId="another"))
     assert fakes.pinpoint.endpoints[("app", "14255550182")]["OptOut"] == "NONE"
     assert [n["action"] for n in published()] == ["opted_out", "opted_in"]
+
+
+def test_out_of_order_delivery_keeps_the_customers_last_word(fakes, sms_list, notifications, steps):
+    topic, published = notifications
+    handler = processor("EndUserMessaging", topic, steps)
+    stop = sms("stop", inboundMessageId="first")
+    start = sms("start", inboundMessageId="second")
+    stop = type(stop)(**{**stop.__dict__, "received_at": "2026-11-20T10:00:00.000Z"})
+    start = type(start)(**{**start.__dict__, "received_at": "2026-11-20T10:00:05.000Z"})
+    assert handler.handle(start)[0] is Intent.OPT_IN  # the later message arrives first
+    assert handler.handle(stop) == (Intent.NONE, "STOP")  # the earlier one is stale: no change, no reply
+    assert handler.handle(stop) == (Intent.NONE, "STOP")  # and stays so on redelivery
+    assert list(sms_list) == []
+    assert [n["action"] for n in published()] == ["opted_in"]
+    assert [m["MessageBody"] for m in fakes.sms.sent] == [TEXTS.opt_in_confirmation]
