@@ -1,0 +1,63 @@
+"""CSV dropped in S3 (notification -> SQS) -> one FIFO message per good row; checkpoints continue big files."""
+
+from __future__ import annotations
+
+import functools
+import os
+import urllib.parse
+from typing import Any
+
+from due import aws, batch
+from due.events import BadEvent, load_json_object
+from due.logs import get_logger
+from due.sms_s3_drop.enqueue import Checkpoint, Enqueuer
+
+logger = get_logger("sms_s3_drop_reader")
+
+# Stop with this much time left: a batch and the continuation message fit in it easily.
+STOP_WITH_MILLISECONDS_LEFT = 30_000
+INCOMING_PREFIX = "incoming/"
+
+
+@functools.lru_cache(maxsize=1)
+def _enqueuer() -> Enqueuer:
+    return Enqueuer(aws.client("s3"), aws.client("sqs"), os.environ["SEND_QUEUE_URL"])
+
+
+def checkpoints(body: str) -> list[Checkpoint]:
+    """The work an SQS message holds: a continuation, or the files an S3 notification names."""
+    payload = load_json_object(body, "message body")
+    if "continuation" in payload:
+        return [Checkpoint.from_message(payload)]
+    if payload.get("Event") == "s3:TestEvent":  # S3 sends one when the notification is set up
+        return []
+    if not isinstance(payload.get("Records"), list):
+        raise BadEvent("neither an S3 notification nor a continuation")
+    found = []
+    for record in payload["Records"]:
+        s3 = record.get("s3") or {}
+        key = urllib.parse.unquote_plus(s3.get("object", {}).get("key", ""))  # S3 sends keys URL-encoded
+        if not key or "name" not in s3.get("bucket", {}):
+            raise BadEvent("S3 notification record without bucket or key")
+        if key.startswith(INCOMING_PREFIX) and key.endswith(".csv"):
+            found.append(Checkpoint(s3["bucket"]["name"], key, s3["object"].get("versionId")))
+        else:
+            logger.warning("not a CSV under incoming/: ignored", extra={"key": key})
+    return found
+
+
+def _process(record: batch.Record, context: Any) -> None:
+    for checkpoint in checkpoints(record["body"]):
+        rest = _enqueuer().run(checkpoint, lambda: context.get_remaining_time_in_millis() < STOP_WITH_MILLISECONDS_LEFT)
+        if rest is not None:
+            aws.client("sqs").send_message(QueueUrl=os.environ["DROP_QUEUE_URL"], MessageBody=rest.to_message())
+            logger.info("continuing in the next invocation", extra={"key": rest.key, "next_row": rest.next_row,
+                                                                     "enqueued": rest.enqueued})
+        else:
+            logger.info("file enqueued", extra={"key": checkpoint.key, "enqueued": checkpoint.enqueued,
+                                                "bad_rows": checkpoint.bad_row_count})
+
+
+@logger.inject_lambda_context
+def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return batch.process_sqs(event, functools.partial(_process, context=context))

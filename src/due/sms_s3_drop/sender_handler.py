@@ -1,0 +1,37 @@
+"""FIFO send queue -> one SMS per message, at the configured rate, never twice."""
+
+from __future__ import annotations
+
+import functools
+import os
+from typing import Any
+
+from due import aws, batch
+from due.logs import get_logger
+from due.sms_s3_drop.rate import RateLimiter
+from due.sms_s3_drop.requests import SmsRequest
+from due.sms_s3_drop.send import PinpointChannel, Sender, SentMarkers, SmsChannel
+
+logger = get_logger("sms_s3_drop_sender")
+
+
+@functools.lru_cache(maxsize=1)
+def _sender() -> Sender:
+    if os.environ.get("CHANNEL", "EndUserMessaging") == "Pinpoint":
+        channel = PinpointChannel(aws.client("pinpoint"), os.environ["PINPOINT_APPLICATION_ID"])
+    else:
+        channel = SmsChannel(aws.client("pinpoint-sms-voice-v2"), os.environ.get("CONFIGURATION_SET_NAME", ""))
+    return Sender(channel, SentMarkers(aws.client("dynamodb"), os.environ["SENT_TABLE_NAME"]),
+                  RateLimiter(float(os.environ["MESSAGES_PER_SECOND"])))
+
+
+def _process(record: batch.Record) -> None:
+    request = SmsRequest.from_json(record["body"])
+    sent = _sender().send(request)
+    logger.info("sent" if sent else "sent before: skipped", extra={"file": request.file, "row": request.row,
+                                                                  "number": request.number})
+
+
+@logger.inject_lambda_context
+def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return batch.process_sqs(event, _process)
