@@ -275,7 +275,7 @@ def deploy_local(emulator, artifacts: LocalArtifacts, name: str, given: dict[str
 
 def run_local(args, request: ParameterRequest, say: Callable[[str], None]) -> int:
     """Everything against the emulator; then each template's sample flow. Returns the exit code."""
-    from tests.harness.emulator import NOT_EMULATED_TYPES, Emulator
+    from tests.harness.emulator import Emulator
     from tests.harness.flows import FLOWS
 
     results = []
@@ -291,7 +291,7 @@ def run_local(args, request: ParameterRequest, say: Callable[[str], None]) -> in
                 say(f"FAIL {name}: deploy: {exc}")
                 results.append(False)
                 continue
-            say(_emulation_report(name, stack.template, stack, NOT_EMULATED_TYPES))
+            say(_emulation_report(name, stack))
             if flow is None:
                 say(f"---- {name}: deployed; no sample flow yet")
                 continue
@@ -308,15 +308,17 @@ def run_local(args, request: ParameterRequest, say: Callable[[str], None]) -> in
     return 0 if results and all(results) else 1
 
 
-def _emulation_report(name: str, template: dict[str, Any], stack, not_emulated: set[str]) -> str:
+def _emulation_report(name: str, stack) -> str:
+    """What the emulator created, what it skipped (moto reports those created without creating them)."""
     created, skipped_by_emulator, not_created = [], set(), []
-    for logical_id, resource in template.get("Resources", {}).items():
-        if resource["Type"] in not_emulated:
-            skipped_by_emulator.add(resource["Type"])
+    conditions = stack.conditions
+    for logical_id, resource in stack.template.get("Resources", {}).items():
+        if not conditions.get(resource.get("Condition"), True):
+            not_created.append(logical_id)
         elif logical_id in stack.resources:
             created.append(logical_id)
         else:
-            not_created.append(logical_id)
+            skipped_by_emulator.add(resource["Type"])
     line = f"deployed {name}: {len(created)} resources created"
     if skipped_by_emulator:
         line += f"; not emulated locally: {', '.join(sorted(skipped_by_emulator))}"

@@ -33,18 +33,6 @@ from tests.harness.lambda_runtime import FunctionSpec, LambdaRuntime, install_in
 
 REGION = "us-east-1"
 
-# Types moto's CloudFormation reports CREATE_COMPLETE for without creating anything
-# (see shared/TOOLING.md); the local run says so instead of pretending.
-NOT_EMULATED_TYPES = {
-    "AWS::SNS::Subscription", "AWS::SQS::QueuePolicy", "AWS::SNS::TopicPolicy",
-    "AWS::SES::ConfigurationSetEventDestination", "AWS::SES::ConfigurationSet", "AWS::SES::ReceiptRule",
-    "AWS::SES::ReceiptRuleSet", "AWS::KinesisFirehose::DeliveryStream", "AWS::Glue::Table",
-    "AWS::Glue::Database", "AWS::Athena::WorkGroup", "AWS::Athena::NamedQuery", "AWS::Pinpoint::EventStream",
-    "AWS::Pinpoint::App", "AWS::SMSVOICE::ConfigurationSet", "AWS::SMSVOICE::OptOutList",
-    "AWS::SMSVOICE::PhoneNumber", "AWS::CloudWatch::Alarm", "AWS::Lambda::EventInvokeConfig",
-}
-
-
 # For skipped types whose Ref is a name the template sets: the property holding it.
 NAME_PROPERTY_OF_SKIPPED = {"AWS::SES::ReceiptRuleSet": "RuleSetName", "AWS::SMSVOICE::OptOutList": "OptOutListName"}
 
@@ -151,7 +139,7 @@ class Emulator:
         """Create what moto's CloudFormation skipped but the flow needs: SNS subscriptions, SES receipt rules.
 
         Creating them through the APIs also has botocore validate their shape. Returns a line per resource."""
-        created = self._complete_subscriptions(stack)
+        created = self._complete_subscriptions(stack) + self._complete_buckets(stack)
         ses = self.client("ses")
         for logical_id, resource in stack.template.get("Resources", {}).items():
             if resource["Type"] == "AWS::SMSVOICE::OptOutList" and stack.conditions.get(resource.get("Condition"),
@@ -195,6 +183,26 @@ class Emulator:
         if isinstance(value, list):
             return [self._resolve_deep(stack, v) for v in value]
         return value
+
+    def _complete_buckets(self, stack: Stack) -> list[str]:
+        """moto's CloudFormation creates buckets without their versioning and notification configuration."""
+        created = []
+        for bucket in stack.of_type("AWS::S3::Bucket"):
+            properties = stack.resolved(bucket.logical_id)["Properties"]
+            if properties.get("VersioningConfiguration", {}).get("Status") == "Enabled":
+                self.client("s3").put_bucket_versioning(Bucket=bucket.physical_id,
+                                                        VersioningConfiguration={"Status": "Enabled"})
+                created.append(f"{bucket.logical_id}: versioning")
+            configuration = properties.get("NotificationConfiguration", {})
+            queues = [{
+                "QueueArn": self._resolve(stack, q["Queue"]), "Events": [q["Event"]],
+                **({"Filter": {"Key": {"FilterRules": q["Filter"]["S3Key"]["Rules"]}}} if "Filter" in q else {}),
+            } for q in configuration.get("QueueConfigurations", [])]
+            if queues:
+                self.client("s3").put_bucket_notification_configuration(
+                    Bucket=bucket.physical_id, NotificationConfiguration={"QueueConfigurations": queues})
+                created.append(f"{bucket.logical_id}: {len(queues)} queue notification(s)")
+        return created
 
     def _complete_subscriptions(self, stack: Stack) -> list[str]:
         sns = self.client("sns")
@@ -277,6 +285,14 @@ class Emulator:
                         maximum_retry_attempts=mapping.get("MaximumRetryAttempts", 3), on_failure=failure_queue))
         return sources
 
-    def pump(self, stack: Stack) -> dict[str, Any]:
-        """Deliver everything waiting in the stack's queues and streams; returns stats per function."""
-        return {source.function.name: source.drain(self.runtime) for source in self.event_sources(stack)}
+    def pump(self, stack: Stack, max_rounds: int = 100) -> dict[str, Any]:
+        """Deliver everything waiting in the stack's queues and streams, until one function's output
+        feeding another's input has run its course too; returns stats per function."""
+        sources = self.event_sources(stack)
+        for _ in range(max_rounds):
+            before = sum(source.stats.records for source in sources)
+            for source in sources:
+                source.drain(self.runtime)
+            if sum(source.stats.records for source in sources) == before:
+                return {source.function.name: source.stats for source in sources}
+        raise AssertionError(f"{stack.name}'s queues still had messages after {max_rounds} rounds")

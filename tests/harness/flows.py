@@ -235,6 +235,7 @@ def _opt_outs_run(emulator: Emulator, stack: Stack) -> FlowResult:
             stack.outputs["InboundTopicArn"], True):
         problems.append("the phone number's two-way channel and self-managed opt-outs were not set")
     listener = _listen(emulator, stack.outputs["NotificationsTopicArn"])
+    sent_before = len(sms.sent)  # other flows may share the emulator
     samples = ("help", "none", "start", "stop")
     for sample in samples:
         emulator.client("sns").publish(TopicArn=stack.outputs["InboundTopicArn"],
@@ -247,7 +248,7 @@ def _opt_outs_run(emulator: Emulator, stack: Stack) -> FlowResult:
         QueueUrl=listener, MaxNumberOfMessages=10).get("Messages", [])]
     if sorted(n["action"] for n in notices) != ["opted_in", "opted_out"]:
         problems.append(f"notifications were {[n['action'] for n in notices]}")
-    replies = [(m["OriginationIdentity"], m["DestinationPhoneNumber"]) for m in sms.sent]
+    replies = [(m["OriginationIdentity"], m["DestinationPhoneNumber"]) for m in sms.sent[sent_before:]]
     if replies != [(OUR_NUMBER, "+14255550182")] * 3:
         problems.append(f"{len(replies)} replies, expected 3 (help, start, stop) from our number")
     if _queue_depth(emulator, stack.outputs["DeadLetterQueueUrl"]):
@@ -261,9 +262,43 @@ def _opt_outs_run(emulator: Emulator, stack: Stack) -> FlowResult:
     )
 
 
+# --------------------------------------------------------- SMS S3 drop (#9)
+def _s3_drop_prepare(emulator: Emulator) -> dict[str, str]:
+    return {"MessagesPerSecond": "50"}  # the sample's few messages need not take seconds
+
+
+def _s3_drop_run(emulator: Emulator, stack: Stack) -> FlowResult:
+    problems: list[str] = []
+    emulator.complete_wiring(stack)
+    s3, bucket = emulator.client("s3"), stack.outputs["DropBucketName"]
+    sent_before = len(emulator.fakes.sms.sent)  # other flows may share the emulator
+    s3.put_object(Bucket=bucket, Key="incoming/sample.csv", Body=(EXAMPLES / "sms_s3_drop" / "sample.csv").read_bytes())
+    emulator.pump(stack)
+    sent = [(m["DestinationPhoneNumber"], m["OriginationIdentity"], m["MessageType"])
+            for m in emulator.fakes.sms.sent[sent_before:]]
+    expected = [("+14255550101", "+18445550100", "TRANSACTIONAL"), ("+14255550102", "12345", "PROMOTIONAL"),
+                ("+447700900103", "+18445550100", "TRANSACTIONAL"), ("+14255550107", "+18445550100", "TRANSACTIONAL")]
+    if sorted(sent) != sorted(expected):
+        problems.append(f"sent {len(sent)} messages, not the 4 good rows with their own origination and type")
+    report = json.loads(s3.get_object(Bucket=bucket, Key="incoming/sample.csv.report.json")["Body"].read())
+    if [r["row"] for r in report["bad_rows"]] != [4, 5, 6] or report["enqueued"] != 4:
+        problems.append(f"report says {report['enqueued']} enqueued, bad rows {report['bad_rows']}")
+    for output in ("DropDeadLetterQueueUrl", "SendDeadLetterQueueUrl"):
+        if _queue_depth(emulator, stack.outputs[output]):
+            problems.append(f"messages in {output}")
+    return FlowResult(
+        "SMS_S3_drop",
+        went_in="examples/sms_s3_drop/sample.csv (7 rows, one with a quoted line break) dropped in incoming/",
+        came_out="4 SMS sent, each with its row's origination and type; report lists rows 4, 5, 6 as bad; "
+                 "no dead letters",
+        problems=problems,
+    )
+
+
 FLOWS = {
     flow.template: flow
     for flow in (
+        Flow("SMS_S3_drop", _s3_drop_prepare, _s3_drop_run),
         Flow("Self-managed_Opt_Outs", _opt_outs_prepare, _opt_outs_run),
         Flow("SES_Event_Processing", _ses_prepare, _ses_run),
         Flow("SES_Auto_Reply", _auto_reply_prepare, _auto_reply_run),

@@ -68,6 +68,20 @@ class FunctionSpec:
     timeout_seconds: int = 30
 
 
+# Operations whose IAM action has another name.
+_ACTION_OF_OPERATION = {"s3:HeadObject": "s3:GetObject", "sqs:SendMessageBatch": "sqs:SendMessage",
+                        "sqs:DeleteMessageBatch": "sqs:DeleteMessage"}
+
+
+def iam_action(model, params: dict) -> str:
+    """The IAM action a call needs, e.g. s3:GetObjectVersion for a GetObject with a VersionId."""
+    action = f"{model.service_model.signing_name}:{model.name}"
+    action = _ACTION_OF_OPERATION.get(action, action)
+    if action == "s3:GetObject" and params.get("VersionId"):
+        return "s3:GetObjectVersion"
+    return action
+
+
 def resolve_handler(handler: str) -> Callable:
     module_name, _, attribute = handler.rpartition(".")
     if not module_name:
@@ -95,13 +109,12 @@ class LambdaRuntime:
 
     def record_api_calls(self, session) -> None:
         """Record, per function, every AWS operation its code performs through ``session``'s clients."""
-        session.events.register("before-call", self._record_call, unique_id="lambda-runtime-recorder")
+        session.events.register("before-parameter-build", self._record_call, unique_id="lambda-runtime-recorder")
 
-    def _record_call(self, model, **_kwargs):
+    def _record_call(self, model, params, **_kwargs):
         current = getattr(self._local, "function", None)
         if current is not None:
-            prefix = model.service_model.signing_name
-            self.api_calls.setdefault(current, set()).add(f"{prefix}:{model.name}")
+            self.api_calls.setdefault(current, set()).add(iam_action(model, params))
 
     @contextmanager
     def _environment(self, spec: FunctionSpec):

@@ -6,6 +6,7 @@ Each entry names the AWS behaviour it restores; remove it when moto does the sam
 from __future__ import annotations
 
 import threading
+import urllib.parse
 from contextlib import ExitStack, contextmanager
 from unittest import mock
 
@@ -57,6 +58,24 @@ def _atomic(method):
     return locked
 
 
+def _queue_from_cloudformation(resource_name, cloudformation_json, account_id, region_name, **kwargs):
+    # CloudFormation names an unnamed FIFO queue STACK-Logical-RANDOM.fifo; moto leaves off ".fifo" and fails.
+    if str(cloudformation_json.get("Properties", {}).get("FifoQueue", "")).lower() == "true":
+        resource_name = str(resource_name)[: 80 - len(".fifo")].removesuffix(".fifo") + ".fifo"
+    return _original_queue_from_cloudformation(resource_name, cloudformation_json, account_id, region_name,
+                                               **kwargs)
+
+
+def _s3_event(event_name, bucket, key, notification_id):
+    # S3 names the object's version (versioned buckets) and leaves "/" unencoded in the key; moto does neither.
+    event = _original_s3_event(event_name, bucket, key, notification_id)
+    s3_object = event["Records"][0]["s3"]["object"]
+    s3_object["key"] = urllib.parse.quote_plus(key.name, safe="/")
+    if getattr(key, "version_id", None) not in (None, "null"):
+        s3_object["versionId"] = key.version_id
+    return event
+
+
 # moto invokes functions mapped to SQS queues and Kinesis streams itself, inside
 # SendMessage/PutRecord, one message at a time, ignoring batchItemFailures. The
 # harness's pollers (event_sources.py) deliver with Lambda's semantics instead, so
@@ -65,11 +84,14 @@ _no_mappings = property(lambda self: {}, lambda self, value: None)
 
 from moto.dynamodb.models import DynamoDBBackend  # noqa: E402
 from moto.kinesis.models import Stream  # noqa: E402
+from moto.s3 import notifications as s3_notifications  # noqa: E402
 from moto.ses.models import SESBackend  # noqa: E402
 from moto.ses.responses import EmailResponse  # noqa: E402
 from moto.sqs.models import Queue  # noqa: E402
 
 _original_get = SESBackend.get_identity_notification_attributes
+_original_s3_event = s3_notifications._get_s3_event
+_original_queue_from_cloudformation = Queue.create_from_cloudformation_json
 
 
 @contextmanager
@@ -81,6 +103,9 @@ def patched():
             SESBackend, "set_identity_notification_topic", _set_identity_notification_topic))
         for write in ("update_item", "put_item", "delete_item", "transact_write_items"):
             stack.enter_context(mock.patch.object(DynamoDBBackend, write, _atomic(getattr(DynamoDBBackend, write))))
+        stack.enter_context(mock.patch.object(Queue, "create_from_cloudformation_json",
+                                              staticmethod(_queue_from_cloudformation)))
+        stack.enter_context(mock.patch.object(s3_notifications, "_get_s3_event", _s3_event))
         stack.enter_context(mock.patch.object(EmailResponse, "list_identities", _list_identities))
         stack.enter_context(mock.patch.object(Queue, "lambda_event_source_mappings", _no_mappings, create=True))
         stack.enter_context(mock.patch.object(Stream, "lambda_event_source_mappings", _no_mappings, create=True))

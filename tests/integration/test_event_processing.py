@@ -164,4 +164,5 @@ def test_each_role_allows_exactly_what_its_code_calls(emulator, artifacts):
             checked.append(function.logical_id)
     assert sorted(checked) == sorted(["ProcessorFunction", "WiringFunction", "ProcessorFunction",
                                       "ResponderFunction", "ResponderFunction", "ActivationFunction",
-                                      "ProcessorFunction", "PhoneNumberSetupFunction"])
+                                      "ProcessorFunction", "PhoneNumberSetupFunction",
+                                      "ReaderFunction", "SenderFunction"])

@@ -27,16 +27,19 @@ def test_all_succeeding_is_an_empty_failure_list():
     assert batch.process_sqs({"Records": []}, fail_on()) == {"batchItemFailures": []}
 
 
-def test_fifo_queue_stops_at_the_first_failure_so_nothing_overtakes_it():
+def test_fifo_queue_keeps_a_group_in_order_after_a_failure_and_lets_other_groups_go_on():
     seen = []
 
     def handler(record):
         seen.append(record["body"])
         fail_on("b")(record)
 
-    response = batch.process_sqs(sqs_event("a", "b", "c", arn="arn:aws:sqs:us-east-1:1:q.fifo"), handler)
-    assert response == {"batchItemFailures": [{"itemIdentifier": "b"}, {"itemIdentifier": "c"}]}
-    assert seen == ["a", "b"]
+    event = sqs_event("a", "b", "c", "d", arn="arn:aws:sqs:us-east-1:1:q.fifo")
+    for record, group in zip(event["Records"], ["g1", "g1", "g2", "g1"], strict=True):
+        record["attributes"] = {"MessageGroupId": group}
+    response = batch.process_sqs(event, handler)
+    assert response == {"batchItemFailures": [{"itemIdentifier": "b"}, {"itemIdentifier": "d"}]}
+    assert seen == ["a", "b", "c"]  # d waits behind b, its group's failure; c is another group
 
 
 def test_kinesis_reports_sequence_numbers_and_decodes_data():

@@ -90,7 +90,9 @@ class Enqueuer:
         return None
 
     def _send(self, requests: list[SmsRequest]) -> None:
-        entries = {str(r.row): {"Id": str(r.row), "MessageBody": r.to_json(), "MessageGroupId": r.origination,
+        # Each row is its own message group: rows need no order among themselves, and a row the service
+        # refuses then holds up no other row (FIFO keeps a group's order by holding back what follows).
+        entries = {str(r.row): {"Id": str(r.row), "MessageBody": r.to_json(), "MessageGroupId": r.deduplication_id,
                                 "MessageDeduplicationId": r.deduplication_id} for r in requests}
         for _ in range(SEND_ATTEMPTS):
             response = self._sqs.send_message_batch(QueueUrl=self._queue, Entries=list(entries.values()))

@@ -34,7 +34,7 @@ def test_sample_file_good_rows_queued_bad_rows_reported(s3, aws):
     requests = [SmsRequest.from_json(m["Body"]) for m in messages]
     assert [r.row for r in requests] == [1, 2, 3, 7]
     assert requests[2].message == "Multi-line works too:\r\nline two, with a comma"
-    assert {m["Attributes"]["MessageGroupId"] for m in messages} == {"+18445550100", "12345"}
+    assert [m["Attributes"]["MessageGroupId"] for m in messages] == [r.deduplication_id for r in requests]
     assert report(s3) == {
         "file": "s3://drop/incoming/f.csv", "version_id": None, "rows": 7, "enqueued": 4, "bad_row_count": 3,
         "bad_rows_truncated": False, "bad_rows": [

@@ -1,0 +1,81 @@
+"""The SMS architectures deployed on the emulator: redelivery, continuation, dead letters."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from scripts.deploy import build_code, deploy_local, prepare_local_artifacts
+from tests.harness.flows import FLOWS
+from tests.unit.sms_s3_drop.conftest import csv_of
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def built_zip():
+    return build_code(lambda line: None)
+
+
+@pytest.fixture
+def drop_stack(emulator, built_zip):
+    artifacts = prepare_local_artifacts(emulator, lambda line: None, built_zip)
+    stack = deploy_local(emulator, artifacts, "SMS_S3_drop", FLOWS["SMS_S3_drop"].prepare(emulator))
+    emulator.complete_wiring(stack)
+    return stack
+
+
+def drop(emulator, stack, body: bytes, key: str = "incoming/f.csv") -> None:
+    emulator.client("s3").put_object(Bucket=stack.outputs["DropBucketName"], Key=key, Body=body)
+
+
+def dead_letters(emulator, url) -> list[dict]:
+    return emulator.client("sqs").receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
+
+
+def test_a_redelivered_notification_sends_nothing_twice(emulator, drop_stack):
+    sqs = emulator.client("sqs")
+    drop_queue = sqs.get_queue_url(QueueName=drop_stack.physical("DropQueue").rsplit("/", 1)[1])["QueueUrl"]
+    drop(emulator, drop_stack, csv_of(25))
+    notification = sqs.receive_message(QueueUrl=drop_queue)["Messages"][0]
+    sqs.change_message_visibility(QueueUrl=drop_queue, ReceiptHandle=notification["ReceiptHandle"],
+                                  VisibilityTimeout=0)
+    emulator.pump(drop_stack)
+    sqs.send_message(QueueUrl=drop_queue, MessageBody=notification["Body"])  # S3 delivers at least once
+    emulator.pump(drop_stack)
+    numbers = [m["DestinationPhoneNumber"] for m in emulator.fakes.sms.sent]
+    assert len(numbers) == len(set(numbers)) == 25
+
+
+def test_a_file_longer_than_an_invocation_continues_through_the_drop_queue(emulator, drop_stack, monkeypatch):
+    # Every batch finds the invocation "short of time", so each invocation enqueues 10 rows and hands on.
+    monkeypatch.setattr("due.sms_s3_drop.reader_handler.STOP_WITH_MILLISECONDS_LEFT", 10**9)
+    drop(emulator, drop_stack, csv_of(55))
+    stats = emulator.pump(drop_stack)
+    # 5 hand-overs and the last 5 rows, plus the s3:TestEvent S3 sends when the notification is set up
+    assert stats[drop_stack.physical("ReaderFunction")].invocations == 7
+    assert sorted(m["Context"]["id_1"] for m in emulator.fakes.sms.sent) == sorted(str(i) for i in range(55))
+    report = json.loads(emulator.client("s3").get_object(
+        Bucket=drop_stack.outputs["DropBucketName"], Key="incoming/f.csv.report.json")["Body"].read())
+    assert (report["rows"], report["enqueued"], report["bad_row_count"]) == (55, 55, 0)
+
+
+def test_a_row_the_service_refuses_ends_in_the_dead_letter_queue_and_the_rest_are_sent(emulator, drop_stack):
+    refused = "+14250000003"
+    original = emulator.fakes.sms.send_text_message
+
+    def refuse_one(DestinationPhoneNumber, **kwargs):
+        if DestinationPhoneNumber == refused:
+            from tests.harness.fakes import FakeError
+
+            raise FakeError("ValidationException", "destination is not reachable")
+        return original(DestinationPhoneNumber, **kwargs)
+
+    emulator.fakes.sms.send_text_message = refuse_one
+    drop(emulator, drop_stack, csv_of(12))
+    emulator.pump(drop_stack)
+    sent = {m["DestinationPhoneNumber"] for m in emulator.fakes.sms.sent}
+    assert len(sent) == 11 and refused not in sent
+    (dead,) = dead_letters(emulator, drop_stack.outputs["SendDeadLetterQueueUrl"])
+    assert json.loads(dead["Body"])["number"] == refused
