@@ -333,7 +333,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         prog="scripts/package_and_deploy.sh",
         description="Build the Lambda code zip, upload it and the templates to an artifact bucket, and deploy "
                     "the stacks. Without --local this uses the AWS account of your current credentials.",
-        epilog="Examples:\n"
+        epilog="Templates:\n" + "".join(f"  {name}\n" for name in available_templates()) + "\nExamples:\n"
                "  scripts/package_and_deploy.sh --local\n"
                "  scripts/package_and_deploy.sh --template SES_Event_Processing --region eu-west-1\n"
                "  scripts/package_and_deploy.sh --template Pinpoint_Event_Processing "
@@ -345,8 +345,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                         help="deploy to a local AWS emulator (moto on 127.0.0.1) and run each architecture's "
                              "sample flow; needs no AWS account; exits non-zero if any flow fails")
     parser.add_argument("--template", action="append", metavar="NAME",
-                        help="template to deploy (repeatable; default: all). One of: "
-                             + ", ".join(available_templates()))
+                        help="template to deploy (repeatable; default: all; the names are listed below)")
     parser.add_argument("--region", action="append", metavar="REGION",
                         help="region to deploy to (repeatable; default: your configured region)")
     parser.add_argument("--stack-prefix", default="due", help="stack names are PREFIX-template-name (default: due)")

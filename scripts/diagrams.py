@@ -132,6 +132,12 @@ def mermaid(template: dict[str, Any]) -> str:
                 for function in references(action.get("LambdaAction", {}).get("FunctionArn")):
                     edges.append(f"{external('ses_receiving', 'Mail to your addresses (SES receiving)')} "
                                  f"-->|receipt rule, asynchronous| {node(function)}")
+        elif kind == "AWS::S3::Bucket":
+            for notification in properties.get("NotificationConfiguration", {}).get("QueueConfigurations", []):
+                rules = notification.get("Filter", {}).get("S3Key", {}).get("Rules", [])
+                filtered = " ".join(f"{r['Name']} {r['Value']}" for r in rules)
+                for queue in references(notification["Queue"]):
+                    edges.append(f"{node(logical_id)} -->|{notification['Event']} {filtered}| {node(queue)}")
         elif kind == "AWS::Lambda::EventInvokeConfig":
             (function,) = references(properties["FunctionName"])
             for target in references(properties.get("DestinationConfig", {}).get("OnFailure", {})):

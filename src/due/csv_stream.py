@@ -13,7 +13,7 @@ import csv
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-CHUNK_SIZE = 8 * 1024 * 1024
+CHUNK_SIZE = 1024 * 1024  # per ranged GET: memory stays near this, whatever the file size
 
 
 @dataclass(frozen=True)

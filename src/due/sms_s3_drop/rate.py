@@ -21,7 +21,8 @@ class RateLimiter:
 
     def wait(self, identity: str) -> None:
         now = self._clock()
-        slot = max(now, self._next.get(identity, now))
+        slot = self._next.get(identity, now)
         if slot > now:
             self._sleep(slot - now)
-        self._next[identity] = slot + self._interval
+            now = self._clock()  # sleeps end late, never early: count from when this send really goes
+        self._next[identity] = now + self._interval
