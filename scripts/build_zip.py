@@ -82,7 +82,10 @@ def build(out_dir: Path) -> tuple[Path, str]:
     entries.sort(key=lambda entry: entry[0])
     out_dir.mkdir(parents=True, exist_ok=True)
     zip_path = out_dir / "due-lambda.zip"
-    partial = zip_path.with_suffix(".partial")
+    # A name of its own, so two builds at once (parallel test workers) never write the same file.
+    handle, partial_name = tempfile.mkstemp(prefix="due-lambda-", suffix=".partial", dir=out_dir)
+    os.close(handle)
+    partial = Path(partial_name)
     with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
         for name, path in entries:
             info = zipfile.ZipInfo(name, date_time=FIXED_TIME)

@@ -18,6 +18,7 @@ from moto import mock_aws
 from tests.harness import moto_gaps
 from tests.harness.fakes import Fakes
 from tests.harness.lambda_runtime import LambdaContext, _clear_module_caches
+from tests.harness.tables import create_table
 
 REGION = "us-east-1"
 
@@ -62,10 +63,7 @@ def fakes(aws) -> Fakes:
 @pytest.fixture
 def address_table(aws, monkeypatch) -> str:
     """An empty address table as the templates create it, named in ADDRESS_TABLE_NAME."""
-    aws.client("dynamodb").create_table(
-        TableName="addresses", BillingMode="PAY_PER_REQUEST",
-        AttributeDefinitions=[{"AttributeName": "email", "AttributeType": "S"}],
-        KeySchema=[{"AttributeName": "email", "KeyType": "HASH"}])
+    create_table(aws.client("dynamodb"), "addresses", "email")
     monkeypatch.setenv("ADDRESS_TABLE_NAME", "addresses")
     return "addresses"
 

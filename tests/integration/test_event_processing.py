@@ -6,23 +6,13 @@ import json
 
 import pytest
 
-from scripts.deploy import build_code, deploy_local, prepare_local_artifacts
+from scripts.deploy import deploy_local
 from tests.harness import iam
 from tests.harness.cfn_response import ResponseCatcher
 from tests.harness.flows import FLOWS, example
 from tests.harness.lambda_runtime import FunctionSpec
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture(scope="module")
-def built_zip():
-    return build_code(lambda line: None)
-
-
-@pytest.fixture
-def artifacts(emulator, built_zip):
-    return prepare_local_artifacts(emulator, lambda line: None, built_zip)
 
 
 def deploy(emulator, artifacts, name, **given):

@@ -6,20 +6,10 @@ import json
 
 import pytest
 
-from scripts.deploy import build_code, deploy_local, prepare_local_artifacts
+from scripts.deploy import deploy_local
 from tests.harness.flows import FLOWS, example, sent_mail
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture(scope="module")
-def built_zip():
-    return build_code(lambda line: None)
-
-
-@pytest.fixture
-def artifacts(emulator, built_zip):
-    return prepare_local_artifacts(emulator, lambda line: None, built_zip)
 
 
 def failed_events(emulator, queue_url) -> list[dict]:

@@ -6,21 +6,15 @@ import json
 
 import pytest
 
-from scripts.deploy import build_code, deploy_local, prepare_local_artifacts
+from scripts.deploy import deploy_local
 from tests.harness.flows import FLOWS
 from tests.unit.sms_s3_drop.conftest import csv_of
 
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture(scope="module")
-def built_zip():
-    return build_code(lambda line: None)
-
-
 @pytest.fixture
-def drop_stack(emulator, built_zip):
-    artifacts = prepare_local_artifacts(emulator, lambda line: None, built_zip)
+def drop_stack(emulator, artifacts):
     stack = deploy_local(emulator, artifacts, "SMS_S3_drop", FLOWS["SMS_S3_drop"].prepare(emulator))
     emulator.complete_wiring(stack)
     return stack

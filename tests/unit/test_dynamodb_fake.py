@@ -7,13 +7,12 @@ import pytest
 from due.email_feedback import EmailFeedback, FeedbackKind
 from due.ses_event_processing.reputation import AddressBook, Policy, Reputation, SuppressionList
 from tests.harness.dynamodb_fake import DynamoDbFake
+from tests.harness.tables import create_table
 
 
 def run_sequence(session) -> list[dict]:
     dynamodb = session.client("dynamodb")
-    dynamodb.create_table(TableName="t", BillingMode="PAY_PER_REQUEST",
-                          AttributeDefinitions=[{"AttributeName": "email", "AttributeType": "S"}],
-                          KeySchema=[{"AttributeName": "email", "KeyType": "HASH"}])
+    create_table(dynamodb, "t", "email")
     reputation = Reputation(SuppressionList(session.client("sesv2")), AddressBook(dynamodb, "t"), Policy(2))
     rng = random.Random(3)
     outcomes = []
@@ -48,7 +47,6 @@ def test_same_outcomes_and_items_as_moto(moto_result, aws):
 def test_unsupported_expressions_fail_loudly(aws):
     DynamoDbFake().attach(aws)
     dynamodb = aws.client("dynamodb")
-    dynamodb.create_table(TableName="t", AttributeDefinitions=[{"AttributeName": "k", "AttributeType": "S"}],
-                          KeySchema=[{"AttributeName": "k", "KeyType": "HASH"}], BillingMode="PAY_PER_REQUEST")
+    create_table(dynamodb, "t", "k")
     with pytest.raises(NotImplementedError):
         dynamodb.update_item(TableName="t", Key={"k": {"S": "x"}}, UpdateExpression="REMOVE a")

@@ -11,6 +11,7 @@ from due.self_managed_opt_outs.keywords import KeywordRules
 from due.self_managed_opt_outs.opt_out_store import PinpointEndpoints, SmsOptOutList
 from due.self_managed_opt_outs.processor import OptOutProcessor, ProcessedSteps, Texts
 from due.self_managed_opt_outs.replies import PinpointReplies, SmsReplies
+from tests.harness.tables import create_table
 
 EXAMPLES = Path(__file__).resolve().parents[3] / "examples" / "self_managed_opt_outs"
 TEXTS = Texts("You are opted out. Reply START to opt back in.", "You are opted in again.", "Help: example.com/sms")
@@ -42,10 +43,7 @@ def notifications(aws):
 
 @pytest.fixture
 def steps(aws):
-    aws.client("dynamodb").create_table(
-        TableName="processed", BillingMode="PAY_PER_REQUEST",
-        AttributeDefinitions=[{"AttributeName": "inbound_message_id", "AttributeType": "S"}],
-        KeySchema=[{"AttributeName": "inbound_message_id", "KeyType": "HASH"}])
+    create_table(aws.client("dynamodb"), "processed", "inbound_message_id")
     return ProcessedSteps(due_aws.client("dynamodb"), "processed")
 
 

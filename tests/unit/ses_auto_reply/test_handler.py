@@ -5,6 +5,7 @@ import logging
 import pytest
 
 from due.ses_auto_reply import handler
+from tests.harness.tables import create_table
 from tests.unit.ses_auto_reply.conftest import EXAMPLES, receipt_event
 
 
@@ -12,10 +13,7 @@ from tests.unit.ses_auto_reply.conftest import EXAMPLES, receipt_event
 def environment(aws, fakes, monkeypatch):
     aws.client("ses").verify_domain_identity(Domain="example.com")
     aws.client("sesv2").create_email_template(**json.loads((EXAMPLES / "template.json").read_text()))
-    aws.client("dynamodb").create_table(
-        TableName="replies", BillingMode="PAY_PER_REQUEST",
-        AttributeDefinitions=[{"AttributeName": "sender", "AttributeType": "S"}],
-        KeySchema=[{"AttributeName": "sender", "KeyType": "HASH"}])
+    create_table(aws.client("dynamodb"), "replies", "sender")
     for name, value in {"TEMPLATE_SOURCE": "SESv2", "TEMPLATE_NAME": "auto-reply", "DEFAULT_RESPONSE_ADDRESS": "",
                         "CONFIGURATION_SET_NAME": "", "OWN_ADDRESSES": "no-reply@example.com",
                         "REPLY_LOG_TABLE_NAME": "replies", "REPLY_WINDOW_HOURS": "24"}.items():

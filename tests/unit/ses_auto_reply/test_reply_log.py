@@ -1,14 +1,13 @@
 import pytest
 
 from due.ses_auto_reply.reply_log import ReplyLog
+from tests.harness.tables import create_table
 
 
 @pytest.fixture
 def log(aws):
     dynamodb = aws.client("dynamodb")
-    dynamodb.create_table(TableName="replies", BillingMode="PAY_PER_REQUEST",
-                          AttributeDefinitions=[{"AttributeName": "sender", "AttributeType": "S"}],
-                          KeySchema=[{"AttributeName": "sender", "KeyType": "HASH"}])
+    create_table(dynamodb, "replies", "sender")
     return ReplyLog(dynamodb, "replies", window_seconds=3600)
 
 

@@ -11,6 +11,7 @@ from due.ses_auto_reply import inbound
 from due.ses_auto_reply.reply_log import ReplyLog
 from due.ses_auto_reply.responder import AutoResponder, Outcome, SendRefused, Settings
 from due.ses_auto_reply.templates import PinpointTemplates, SesV2Templates, TemplateMissing
+from tests.harness.tables import create_table
 from tests.unit.ses_auto_reply.conftest import EXAMPLES, receipt_event
 from tests.unit.ses_auto_reply.test_loop_guard import NO_REPLY_CASES, OWN
 
@@ -28,10 +29,7 @@ def account(aws, fakes):
     aws.client("ses").verify_domain_identity(Domain="example.com")
     template = json.loads((EXAMPLES / "template.json").read_text())
     aws.client("sesv2").create_email_template(**template)
-    aws.client("dynamodb").create_table(
-        TableName="replies", BillingMode="PAY_PER_REQUEST",
-        AttributeDefinitions=[{"AttributeName": "sender", "AttributeType": "S"}],
-        KeySchema=[{"AttributeName": "sender", "KeyType": "HASH"}])
+    create_table(aws.client("dynamodb"), "replies", "sender")
     return fakes
 
 

@@ -1,6 +1,7 @@
 import pytest
 
 from due.ses_event_processing.identity_wiring import ReplacedTopics, unwire, wire
+from tests.harness.tables import create_table
 
 OURS = "arn:aws:sns:us-east-1:123456789012:ours"
 THEIRS = "arn:aws:sns:us-east-1:123456789012:theirs"
@@ -19,9 +20,7 @@ def ses(aws):
 @pytest.fixture
 def replaced(aws):
     dynamodb = aws.client("dynamodb")
-    dynamodb.create_table(TableName="state", BillingMode="PAY_PER_REQUEST",
-                          AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-                          KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}])
+    create_table(dynamodb, "state", "pk")
     return ReplacedTopics(dynamodb, "state")
 
 

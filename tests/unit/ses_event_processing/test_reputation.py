@@ -8,6 +8,7 @@ from botocore.exceptions import ClientError
 from due import aws as due_aws
 from due.email_feedback import EmailFeedback, FeedbackKind
 from due.ses_event_processing.reputation import AddressBook, Outcome, Policy, Reputation, SuppressionList
+from tests.harness.tables import create_table
 
 TABLE = "addresses"
 
@@ -15,9 +16,7 @@ TABLE = "addresses"
 @pytest.fixture
 def dynamodb(aws):
     client = aws.client("dynamodb")
-    client.create_table(TableName=TABLE, BillingMode="PAY_PER_REQUEST",
-                        AttributeDefinitions=[{"AttributeName": "email", "AttributeType": "S"}],
-                        KeySchema=[{"AttributeName": "email", "KeyType": "HASH"}])
+    create_table(client, TABLE, "email")
     return client
 
 
@@ -146,9 +145,7 @@ def test_failed_suppression_is_finished_by_the_retry(aws, dynamodb, fakes, no_ba
 
 def test_existing_table_with_its_own_key_attribute(aws, fakes):
     dynamodb = aws.client("dynamodb")
-    dynamodb.create_table(TableName="crm", BillingMode="PAY_PER_REQUEST",
-                          AttributeDefinitions=[{"AttributeName": "EmailAddress", "AttributeType": "S"}],
-                          KeySchema=[{"AttributeName": "EmailAddress", "KeyType": "HASH"}])
+    create_table(dynamodb, "crm", "EmailAddress")
     dynamodb.put_item(TableName="crm", Item={"EmailAddress": {"S": "a@example.com"}, "first_name": {"S": "Ana"}})
     rep = Reputation(SuppressionList(due_aws.client("sesv2")), AddressBook(dynamodb, "crm", "EmailAddress"), Policy())
     rep.apply(feedback(FeedbackKind.COMPLAINT))

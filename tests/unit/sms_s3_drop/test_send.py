@@ -7,6 +7,7 @@ from due import aws as due_aws
 from due.sms_s3_drop.rate import RateLimiter
 from due.sms_s3_drop.requests import from_row
 from due.sms_s3_drop.send import MaybeSent, PinpointChannel, Sender, SendRefused, SentMarkers, SmsChannel
+from tests.harness.tables import create_table
 
 
 class FakeClock:
@@ -39,10 +40,7 @@ def test_rate_limiter_spaces_sends_per_identity():
 
 @pytest.fixture
 def markers(aws):
-    aws.client("dynamodb").create_table(
-        TableName="sent", BillingMode="PAY_PER_REQUEST",
-        AttributeDefinitions=[{"AttributeName": "deduplication_id", "AttributeType": "S"}],
-        KeySchema=[{"AttributeName": "deduplication_id", "KeyType": "HASH"}])
+    create_table(aws.client("dynamodb"), "sent", "deduplication_id")
     return SentMarkers(due_aws.client("dynamodb"), "sent")
 
 
