@@ -25,11 +25,3 @@ RETRY_CONFIG = Config(
 def client(service_name: str):
     """The shared client for ``service_name``; created on first use, reused after."""
     return boto3.client(service_name, config=RETRY_CONFIG)
-
-
-def error_code(exc: BaseException) -> str | None:
-    """The AWS error code of a botocore ClientError, or None for anything else."""
-    response = getattr(exc, "response", None)
-    if isinstance(response, dict):
-        return response.get("Error", {}).get("Code")
-    return None

@@ -84,3 +84,13 @@ def test_a_million_rows_are_all_enqueued_across_checkpoints(s3):
     assert [int(e["Id"]) for e in queue.entries] == list(range(1, rows + 1))  # each row once, in order
     assert len({e["MessageDeduplicationId"] for e in queue.entries}) == rows
     assert report(s3, "incoming/big.csv")["enqueued"] == rows
+
+
+def test_the_report_lists_the_first_thousand_bad_rows_and_counts_them_all(s3):
+    body = csv_of(3).decode() + "".join(f"not-a-number,m,c,12345,PROMOTIONAL,{i},\n" for i in range(1005))
+    s3.put_object(Bucket="drop", Key="incoming/f.csv", Body=body.encode())
+    Enqueuer(s3, RecordingQueue(), "q").run(Checkpoint("drop", "incoming/f.csv", None), never_short)
+    written = report(s3)
+    assert (written["enqueued"], written["bad_row_count"], len(written["bad_rows"])) == (3, 1005, 1000)
+    assert written["bad_rows_truncated"] is True
+    assert written["bad_rows"][0]["row"] == 4
