@@ -53,7 +53,7 @@ def test_answers_failed_before_the_function_times_out(catcher, monkeypatch):
     monkeypatch.setattr("due.custom_resource.TIMEOUT_MARGIN_SECONDS", 11.5)  # fires 0.5 s into a 12 s budget
 
     def slow(properties, old, physical_id):
-        time.sleep(1.5)
+        time.sleep(3)  # well past the 1 s timer, so a busy machine cannot reorder them
         return physical_id, {}
 
     respond_to_cloudformation(catcher.event("Create", {}), LambdaContext(timeout_seconds=12),
