@@ -38,7 +38,8 @@ from moto import mock_aws  # noqa: E402
 from due.sms_s3_drop.enqueue import Checkpoint, Enqueuer  # noqa: E402
 from due.sms_s3_drop.rate import RateLimiter  # noqa: E402
 from due.sms_s3_drop.requests import from_row  # noqa: E402
-from due.sms_s3_drop.send import Sender, SentMarkers, SmsChannel  # noqa: E402
+from due.sms_s3_drop.send import Sender, SentMarkers  # noqa: E402
+from due.sms_sending import EndUserMessagingSms  # noqa: E402
 from tests.harness.dynamodb_fake import DynamoDbFake  # noqa: E402
 from tests.harness.fakes import SmsVoiceV2Fake  # noqa: E402
 from tests.unit.sms_s3_drop.conftest import RecordingQueue, csv_of  # noqa: E402
@@ -79,10 +80,10 @@ def send_rate(rate: float, messages: int) -> tuple[float, float, int]:
                           BillingMode="PAY_PER_REQUEST")
     stamps = []
 
-    class TimedChannel(SmsChannel):
-        def send(self, request):
+    class TimedChannel(EndUserMessagingSms):
+        def send(self, *message):
             stamps.append(time.monotonic())  # when the request is issued: what the service counts
-            return super().send(request)
+            return super().send(*message)
 
     sender = Sender(TimedChannel(session.client("pinpoint-sms-voice-v2")), SentMarkers(dynamodb, "sent"),
                     RateLimiter(rate))

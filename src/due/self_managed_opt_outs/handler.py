@@ -11,7 +11,7 @@ from due.logs import get_logger
 from due.self_managed_opt_outs.keywords import Intent, KeywordRules
 from due.self_managed_opt_outs.opt_out_store import PinpointEndpoints, SmsOptOutList
 from due.self_managed_opt_outs.processor import OptOutProcessor, ProcessedSteps, Texts
-from due.self_managed_opt_outs.replies import PinpointReplies, SmsReplies
+from due.sms_sending import EndUserMessagingSms, PinpointSms
 
 logger = get_logger("self_managed_opt_outs")
 
@@ -21,10 +21,10 @@ def _processor() -> OptOutProcessor:
     if os.environ.get("MODE", "EndUserMessaging") == "Pinpoint":
         application_id = os.environ["PINPOINT_APPLICATION_ID"]
         store = PinpointEndpoints(aws.client("pinpoint"), application_id)
-        replies = PinpointReplies(aws.client("pinpoint"), application_id)
+        replies = PinpointSms(aws.client("pinpoint"), application_id)
     else:
         store = SmsOptOutList(aws.client("pinpoint-sms-voice-v2"), os.environ["OPT_OUT_LIST_NAME"])
-        replies = SmsReplies(aws.client("pinpoint-sms-voice-v2"))
+        replies = EndUserMessagingSms(aws.client("pinpoint-sms-voice-v2"))
     return OptOutProcessor(
         rules=KeywordRules(os.environ.get("EXTRA_OPT_OUT_KEYWORDS", "").split(",")),
         store=store, replies=replies, sns=aws.client("sns"),

@@ -92,7 +92,8 @@ class OptOutProcessor:
                 self._notify(sms, intent, keyword)
                 self._steps.mark(sms.inbound_message_id, STEP_NOTIFY)
         if STEP_REPLY not in done and self._texts.for_intent(intent):
-            self._replies.send(sms.customer_number, sms.our_number, self._texts.for_intent(intent))
+            # From the number the customer wrote to; a reply to a keyword is transactional.
+            self._replies.send(sms.customer_number, sms.our_number, self._texts.for_intent(intent), "TRANSACTIONAL")
             self._steps.mark(sms.inbound_message_id, STEP_REPLY)
         return intent, keyword
 

@@ -17,10 +17,7 @@ from botocore.exceptions import ClientError
 
 from due.sms_s3_drop.rate import RateLimiter
 from due.sms_s3_drop.requests import SmsRequest
-
-
-class SendRefused(RuntimeError):
-    """The service answered and did not send the message."""
+from due.sms_sending import SendRefused
 
 
 class MaybeSent(RuntimeError):
@@ -60,43 +57,9 @@ class SentMarkers:
         )
 
 
-class SmsChannel:
-    """End User Messaging SMS."""
-
-    def __init__(self, sms, configuration_set: str = ""):
-        self._sms, self._configuration_set = sms, configuration_set
-
-    def send(self, request: SmsRequest) -> str:
-        extra = {"ConfigurationSetName": self._configuration_set} if self._configuration_set else {}
-        response = self._sms.send_text_message(
-            DestinationPhoneNumber=request.number, OriginationIdentity=request.origination,
-            MessageBody=request.message, MessageType=request.message_type,
-            Context=request.context(), **extra)
-        return response["MessageId"]
-
-
-class PinpointChannel:
-    """Pinpoint SendMessages; a result other than SUCCESSFUL is an error."""
-
-    def __init__(self, pinpoint, application_id: str):
-        self._pinpoint, self._application_id = pinpoint, application_id
-
-    def send(self, request: SmsRequest) -> str:
-        response = self._pinpoint.send_messages(ApplicationId=self._application_id, MessageRequest={
-            "Addresses": {request.number: {"ChannelType": "SMS"}},
-            "Context": request.context(),
-            "MessageConfiguration": {"SMSMessage": {"Body": request.message, "MessageType": request.message_type,
-                                                    "OriginationNumber": request.origination}},
-        })
-        result = response["MessageResponse"]["Result"][request.number]
-        if result.get("DeliveryStatus") != "SUCCESSFUL":
-            raise SendRefused(f"row {request.row}: Pinpoint answered {result.get('DeliveryStatus')} "
-                               f"({result.get('StatusCode')})")
-        return result.get("MessageId", "")
-
-
 class Sender:
     def __init__(self, channel, markers: SentMarkers, limiter: RateLimiter):
+        """``channel``: a due.sms_sending sender (End User Messaging or Pinpoint)."""
         self._channel, self._markers, self._limiter = channel, markers, limiter
 
     def send(self, request: SmsRequest) -> bool:
@@ -105,7 +68,8 @@ class Sender:
             return False
         self._limiter.wait(request.origination)
         try:
-            message_id = self._channel.send(request)
+            message_id = self._channel.send(request.number, request.origination, request.message,
+                                            request.message_type, request.context())
         except (SendRefused, ClientError):  # the service answered: refused, not sent, so it may be retried
             self._markers.finish(request, "failed")
             raise

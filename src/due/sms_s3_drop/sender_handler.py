@@ -10,7 +10,8 @@ from due import aws, batch
 from due.logs import get_logger
 from due.sms_s3_drop.rate import RateLimiter
 from due.sms_s3_drop.requests import SmsRequest
-from due.sms_s3_drop.send import PinpointChannel, Sender, SentMarkers, SmsChannel
+from due.sms_s3_drop.send import Sender, SentMarkers
+from due.sms_sending import EndUserMessagingSms, PinpointSms
 
 logger = get_logger("sms_s3_drop_sender")
 
@@ -18,9 +19,9 @@ logger = get_logger("sms_s3_drop_sender")
 @functools.lru_cache(maxsize=1)
 def _sender() -> Sender:
     if os.environ.get("CHANNEL", "EndUserMessaging") == "Pinpoint":
-        channel = PinpointChannel(aws.client("pinpoint"), os.environ["PINPOINT_APPLICATION_ID"])
+        channel = PinpointSms(aws.client("pinpoint"), os.environ["PINPOINT_APPLICATION_ID"])
     else:
-        channel = SmsChannel(aws.client("pinpoint-sms-voice-v2"), os.environ.get("CONFIGURATION_SET_NAME", ""))
+        channel = EndUserMessagingSms(aws.client("pinpoint-sms-voice-v2"), os.environ.get("CONFIGURATION_SET_NAME", ""))
     return Sender(channel, SentMarkers(aws.client("dynamodb"), os.environ["SENT_TABLE_NAME"]),
                   RateLimiter(float(os.environ["MESSAGES_PER_SECOND"])))
 

@@ -10,7 +10,7 @@ from due import sms_events
 from due.self_managed_opt_outs.keywords import KeywordRules
 from due.self_managed_opt_outs.opt_out_store import PinpointEndpoints, SmsOptOutList
 from due.self_managed_opt_outs.processor import OptOutProcessor, ProcessedSteps, Texts
-from due.self_managed_opt_outs.replies import PinpointReplies, SmsReplies
+from due.sms_sending import EndUserMessagingSms, PinpointSms
 from tests.harness.tables import create_table
 
 EXAMPLES = Path(__file__).resolve().parents[3] / "examples" / "self_managed_opt_outs"
@@ -50,8 +50,8 @@ def steps(aws):
 def processor(mode: str, topic: str, steps: ProcessedSteps) -> OptOutProcessor:
     if mode == "Pinpoint":
         store = PinpointEndpoints(due_aws.client("pinpoint"), "app")
-        replies = PinpointReplies(due_aws.client("pinpoint"), "app")
+        replies = PinpointSms(due_aws.client("pinpoint"), "app")
     else:
         store = SmsOptOutList(due_aws.client("pinpoint-sms-voice-v2"), "promotional")
-        replies = SmsReplies(due_aws.client("pinpoint-sms-voice-v2"))
+        replies = EndUserMessagingSms(due_aws.client("pinpoint-sms-voice-v2"))
     return OptOutProcessor(KeywordRules(), store, replies, due_aws.client("sns"), topic, steps, TEXTS)

@@ -6,7 +6,8 @@ from botocore.exceptions import ClientError
 from due import aws as due_aws
 from due.sms_s3_drop.rate import RateLimiter
 from due.sms_s3_drop.requests import from_row
-from due.sms_s3_drop.send import MaybeSent, PinpointChannel, Sender, SendRefused, SentMarkers, SmsChannel
+from due.sms_s3_drop.send import MaybeSent, Sender, SentMarkers
+from due.sms_sending import EndUserMessagingSms, PinpointSms, SendRefused
 from tests.harness.tables import create_table
 
 
@@ -51,7 +52,7 @@ def request(row=1, origination="+18445550100"):
 
 def sender(markers, channel=None):
     clock = FakeClock()
-    return Sender(channel or SmsChannel(due_aws.client("pinpoint-sms-voice-v2")), markers,
+    return Sender(channel or EndUserMessagingSms(due_aws.client("pinpoint-sms-voice-v2")), markers,
                   RateLimiter(100, clock=clock, sleep=clock.sleep))
 
 
@@ -85,7 +86,7 @@ def test_throttling_is_retried_by_the_client(fakes, markers, no_backoff):
 
 def test_an_unknown_outcome_is_never_sent_again_but_fails_loudly(fakes, markers):
     class Crashing:
-        def send(self, _request):
+        def send(self, *_message):
             raise TimeoutError("read timed out")
 
     with pytest.raises(TimeoutError):
@@ -96,14 +97,14 @@ def test_an_unknown_outcome_is_never_sent_again_but_fails_loudly(fakes, markers)
 
 
 def test_pinpoint_channel_checks_each_result(fakes, markers, aws):
-    assert sender(markers, PinpointChannel(due_aws.client("pinpoint"), "app")).send(request()) is True
+    assert sender(markers, PinpointSms(due_aws.client("pinpoint"), "app")).send(request()) is True
     message = fakes.pinpoint.sent[0]["MessageConfiguration"]["SMSMessage"]
     assert (message["OriginationNumber"], message["MessageType"]) == ("+18445550100", "PROMOTIONAL")
 
-    class Throttled(PinpointChannel):
-        def send(self, request):
+    class Throttled(PinpointSms):
+        def send(self, *_message):
             raise SendRefused("THROTTLED")
 
     with pytest.raises(SendRefused):
         sender(markers, Throttled(None, "app")).send(request(row=2))
-    assert sender(markers, PinpointChannel(due_aws.client("pinpoint"), "app")).send(request(row=2)) is True
+    assert sender(markers, PinpointSms(due_aws.client("pinpoint"), "app")).send(request(row=2)) is True
