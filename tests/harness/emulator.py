@@ -157,14 +157,20 @@ class Emulator:
             created.append(f"{logical_id}: receipt rule {rule['Name']} in {rule_set}")
         return created
 
-    def async_invoker(self, stack: Stack, function_logical_id: str) -> AsyncInvoker:
-        """Invokes the function as an asynchronous caller would, with the template's retries and destination."""
+    def function_spec(self, stack: Stack, function_logical_id: str) -> FunctionSpec:
+        """The deployed function as the runtime needs it: handler, environment, timeout."""
         configuration = self.client("lambda").get_function_configuration(
             FunctionName=stack.physical(function_logical_id))
-        spec = FunctionSpec(configuration["FunctionName"], configuration["Handler"],
-                            {k: str(v) for k, v in configuration.get("Environment", {}).get("Variables", {}).items()},
-                            configuration.get("Timeout", 30))
-        invoker = AsyncInvoker(spec)
+        return FunctionSpec(
+            name=configuration["FunctionName"], handler=configuration["Handler"],
+            # Lambda hands every variable to the code as a string; moto may keep numbers.
+            environment={k: str(v) for k, v in configuration.get("Environment", {}).get("Variables", {}).items()},
+            timeout_seconds=configuration.get("Timeout", 30),
+        )
+
+    def async_invoker(self, stack: Stack, function_logical_id: str) -> AsyncInvoker:
+        """Invokes the function as an asynchronous caller would, with the template's retries and destination."""
+        invoker = AsyncInvoker(self.function_spec(stack, function_logical_id))
         for logical_id, resource in stack.template.get("Resources", {}).items():
             if resource["Type"] == "AWS::Lambda::EventInvokeConfig" and resource["Properties"]["FunctionName"] == {
                     "Ref": function_logical_id}:
@@ -261,13 +267,7 @@ class Emulator:
         lam, sqs = self.client("lambda"), self.client("sqs")
         sources: list[SqsSource | KinesisSource] = []
         for function in stack.of_type("AWS::Lambda::Function"):
-            configuration = lam.get_function_configuration(FunctionName=function.physical_id)
-            spec = FunctionSpec(
-                name=configuration["FunctionName"], handler=configuration["Handler"],
-                # Lambda hands every variable to the code as a string; moto may keep numbers.
-                environment={k: str(v) for k, v in configuration.get("Environment", {}).get("Variables", {}).items()},
-                timeout_seconds=configuration.get("Timeout", 30),
-            )
+            spec = self.function_spec(stack, function.logical_id)
             for mapping in lam.list_event_source_mappings(FunctionName=function.physical_id)["EventSourceMappings"]:
                 arn = mapping["EventSourceArn"]
                 reports = "ReportBatchItemFailures" in mapping.get("FunctionResponseTypes", [])

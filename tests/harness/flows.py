@@ -216,14 +216,17 @@ def _opt_outs_prepare(emulator: Emulator) -> dict[str, str]:
     return {"PhoneNumberId": emulator.fakes.sms.add_phone_number(OUR_NUMBER)}
 
 
-def _listen(emulator: Emulator, topic_arn: str) -> str:
-    """A queue subscribed to ``topic_arn``, standing in for the other systems."""
-    sqs = emulator.client("sqs")
+def listen(sns, sqs, topic_arn: str) -> Callable[[], list[dict]]:
+    """A queue subscribed to ``topic_arn``, standing in for other systems; returns a reader of what arrived."""
     queue = sqs.create_queue(QueueName=f"listener-{abs(hash(topic_arn))}")["QueueUrl"]
     arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    emulator.client("sns").subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=arn,
-                                     Attributes={"RawMessageDelivery": "true"})
-    return queue
+    sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=arn, Attributes={"RawMessageDelivery": "true"})
+
+    def heard() -> list[dict]:
+        messages = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10).get("Messages", [])
+        return [json.loads(m["Body"]) for m in messages]
+
+    return heard
 
 
 def _opt_outs_run(emulator: Emulator, stack: Stack) -> FlowResult:
@@ -234,7 +237,7 @@ def _opt_outs_run(emulator: Emulator, stack: Stack) -> FlowResult:
     if (number.get("TwoWayChannelArn"), number.get("SelfManagedOptOutsEnabled")) != (
             stack.outputs["InboundTopicArn"], True):
         problems.append("the phone number's two-way channel and self-managed opt-outs were not set")
-    listener = _listen(emulator, stack.outputs["NotificationsTopicArn"])
+    heard = listen(emulator.client("sns"), emulator.client("sqs"), stack.outputs["NotificationsTopicArn"])
     sent_before = len(sms.sent)  # other flows may share the emulator
     samples = ("help", "none", "start", "stop")
     for sample in samples:
@@ -244,8 +247,7 @@ def _opt_outs_run(emulator: Emulator, stack: Stack) -> FlowResult:
     opted_out = list(sms.opt_out_lists.get(stack.outputs["OptOutListName"], {}))
     if opted_out != ["+14255550182"]:
         problems.append(f"opt-out list holds {len(opted_out)} numbers, expected the customer's")
-    notices = [json.loads(m["Body"]) for m in emulator.client("sqs").receive_message(
-        QueueUrl=listener, MaxNumberOfMessages=10).get("Messages", [])]
+    notices = heard()
     if sorted(n["action"] for n in notices) != ["opted_in", "opted_out"]:
         problems.append(f"notifications were {[n['action'] for n in notices]}")
     replies = [(m["OriginationIdentity"], m["DestinationPhoneNumber"]) for m in sms.sent[sent_before:]]

@@ -10,7 +10,6 @@ from scripts.deploy import deploy_local
 from tests.harness import iam
 from tests.harness.cfn_response import ResponseCatcher
 from tests.harness.flows import FLOWS, example
-from tests.harness.lambda_runtime import FunctionSpec
 
 pytestmark = pytest.mark.integration
 
@@ -18,12 +17,6 @@ pytestmark = pytest.mark.integration
 def deploy(emulator, artifacts, name, **given):
     flow = FLOWS[name]
     return deploy_local(emulator, artifacts, name, {**flow.prepare(emulator), **given})
-
-
-def function_spec(emulator, stack, logical_id) -> FunctionSpec:
-    configuration = emulator.client("lambda").get_function_configuration(FunctionName=stack.physical(logical_id))
-    return FunctionSpec(configuration["FunctionName"], configuration["Handler"],
-                        {k: str(v) for k, v in configuration["Environment"]["Variables"].items()})
 
 
 def messages_in(emulator, queue_url) -> list[dict]:
@@ -104,7 +97,7 @@ def test_identity_wiring_is_undone_on_delete(emulator, artifacts):
         # moto's CloudFormation never sends custom resources their Delete: send it as CloudFormation would.
         event = catcher.event("Delete", {"TopicArn": ours, "Overwrite": "true"},
                               physical_id=stack.physical("IdentityWiring"))
-        emulator.runtime.invoke(function_spec(emulator, stack, "WiringFunction"), event)
+        emulator.runtime.invoke(emulator.function_spec(stack, "WiringFunction"), event)
     finally:
         catcher.close()
     assert catcher.responses[0]["Status"] == "SUCCESS"
@@ -132,7 +125,7 @@ def test_each_role_allows_exactly_what_its_code_calls(emulator, artifacts):
     try:  # the wiring custom resource's Delete
         event = catcher.event("Delete", {"TopicArn": ses_stack.outputs["FeedbackTopicArn"]},
                               physical_id=ses_stack.physical("IdentityWiring"))
-        emulator.runtime.invoke(function_spec(emulator, ses_stack, "WiringFunction"), event)
+        emulator.runtime.invoke(emulator.function_spec(ses_stack, "WiringFunction"), event)
     finally:
         catcher.close()
     for stack in (stacks["SES_Auto_Reply"], stacks["default auto reply"]):  # a reply SES refuses: claim released

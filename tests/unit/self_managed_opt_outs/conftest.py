@@ -11,6 +11,7 @@ from due.self_managed_opt_outs.keywords import KeywordRules
 from due.self_managed_opt_outs.opt_out_store import PinpointEndpoints, SmsOptOutList
 from due.self_managed_opt_outs.processor import OptOutProcessor, ProcessedSteps, Texts
 from due.sms_sending import EndUserMessagingSms, PinpointSms
+from tests.harness.flows import listen
 from tests.harness.tables import create_table
 
 EXAMPLES = Path(__file__).resolve().parents[3] / "examples" / "self_managed_opt_outs"
@@ -28,17 +29,8 @@ def sms(name: str, **changes) -> sms_events.InboundSms:
 @pytest.fixture
 def notifications(aws):
     """The notifications topic, with a queue subscribed to read what it published."""
-    sns, sqs = aws.client("sns"), aws.client("sqs")
-    topic = sns.create_topic(Name="opt-out-notifications")["TopicArn"]
-    queue = sqs.create_queue(QueueName="listener")["QueueUrl"]
-    arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn, Attributes={"RawMessageDelivery": "true"})
-
-    def published() -> list[dict]:
-        messages = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10).get("Messages", [])
-        return [json.loads(m["Body"]) for m in messages]
-
-    return topic, published
+    topic = aws.client("sns").create_topic(Name="opt-out-notifications")["TopicArn"]
+    return topic, listen(aws.client("sns"), aws.client("sqs"), topic)
 
 
 @pytest.fixture

@@ -1,8 +1,6 @@
 """The whole reply decision against moto SES (sending, identities) and the template fakes."""
 
-import email
 import json
-from email import policy
 
 import pytest
 
@@ -11,17 +9,10 @@ from due.ses_auto_reply import inbound
 from due.ses_auto_reply.reply_log import ReplyLog
 from due.ses_auto_reply.responder import AutoResponder, Outcome, SendRefused, Settings
 from due.ses_auto_reply.templates import PinpointTemplates, SesV2Templates, TemplateMissing
+from tests.harness.flows import sent_mail as sent_messages
 from tests.harness.tables import create_table
 from tests.unit.ses_auto_reply.conftest import EXAMPLES, receipt_event
 from tests.unit.ses_auto_reply.test_loop_guard import NO_REPLY_CASES, OWN
-
-
-def sent_messages():
-    from moto.core import DEFAULT_ACCOUNT_ID
-    from moto.ses.models import ses_backends
-
-    return [email.message_from_string(m.raw_data, policy=policy.default)
-            for m in ses_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].sent_messages]
 
 
 @pytest.fixture
