@@ -35,3 +35,12 @@ def unwrap_sns(payload: dict[str, Any]) -> dict[str, Any]:
     if "Message" not in payload:
         raise BadEvent("SNS envelope has no Message")
     return load_json_object(payload["Message"], "SNS Message")
+
+
+def dig(value: Any, *keys: str) -> Any:
+    """``value[k1][k2]...``, or None as soon as a level is missing or not an object."""
+    for key in keys:
+        if not isinstance(value, dict):
+            return None
+        value = value.get(key)
+    return value

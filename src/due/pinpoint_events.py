@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from due.email_feedback import EmailFeedback, FeedbackKind
-from due.events import BadEvent, load_json_object
+from due.events import BadEvent, dig, load_json_object
 from due.ses_events import normalise_address
 
 FEEDBACK_BY_EVENT_TYPE = {
@@ -35,7 +35,7 @@ class PinpointEvent:
         kind = FEEDBACK_BY_EVENT_TYPE.get(self.event_type)
         if kind is None:
             return None
-        mail_event = _dig(self.raw, "facets", "email_channel", "mail_event")
+        mail_event = dig(self.raw, "facets", "email_channel", "mail_event")
         mail = mail_event.get("mail") if isinstance(mail_event, dict) else None
         if not isinstance(mail, dict) or not mail.get("message_id"):
             raise BadEvent(f"{self.event_type} event has no facets.email_channel.mail_event.mail.message_id")
@@ -55,7 +55,10 @@ class PinpointEvent:
 
 
 def parse(data: str | bytes) -> PinpointEvent:
-    record = load_json_object(data, "Pinpoint event")
+    return parse_record(load_json_object(data, "Pinpoint event"))
+
+
+def parse_record(record: dict[str, Any]) -> PinpointEvent:
     event_type = record.get("event_type")
     if not isinstance(event_type, str) or not event_type:
         raise BadEvent("Pinpoint event has no event_type")
@@ -65,8 +68,8 @@ def parse(data: str | bytes) -> PinpointEvent:
     return PinpointEvent(
         event_type=event_type,
         event_timestamp_ms=int(timestamp),
-        application_id=str(_dig(record, "application", "app_id") or ""),
-        endpoint_id=str(_dig(record, "client", "client_id") or ""),
+        application_id=str(dig(record, "application", "app_id") or ""),
+        endpoint_id=str(dig(record, "client", "client_id") or ""),
         raw=record,
     )
 
@@ -75,7 +78,7 @@ def _affected_addresses(mail_event: dict[str, Any], mail: dict[str, Any]) -> tup
     # When Pinpoint passes SES's bounce/complaint detail through, it names the
     # affected recipients; otherwise every destination of the message is affected.
     for section, key in (("bounce", "bounced_recipients"), ("complaint", "complained_recipients")):
-        named = _dig(mail_event, section, key)
+        named = dig(mail_event, section, key)
         if isinstance(named, list) and named:
             return tuple(
                 normalise_address(r["email_address"]) for r in named if isinstance(r, dict) and r.get("email_address")
@@ -83,10 +86,3 @@ def _affected_addresses(mail_event: dict[str, Any], mail: dict[str, Any]) -> tup
     destination = mail.get("destination") or []
     return tuple(normalise_address(a) for a in destination if isinstance(a, str) and "@" in a)
 
-
-def _dig(value: Any, *keys: str) -> Any:
-    for key in keys:
-        if not isinstance(value, dict):
-            return None
-        value = value.get(key)
-    return value
