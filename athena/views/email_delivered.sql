@@ -1,0 +1,20 @@
+-- Emails the receiving server accepted (SES Delivery, Pinpoint _email.delivered).
+CREATE OR REPLACE VIEW email_delivered AS
+SELECT
+  event_id,
+  event_source,
+  from_unixtime(CAST(event_timestamp AS double) / 1000) AS event_time,
+  application_id,
+  campaign_id,
+  treatment_id,
+  journey_id,
+  journey_activity_id,
+  endpoint_id,
+  message_id,
+  from_address,
+  subject,
+  recipients,
+  attributes,
+  dt
+FROM events
+WHERE event_type = '_email.delivered'

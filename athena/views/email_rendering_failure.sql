@@ -1,0 +1,22 @@
+-- Templated emails that could not be rendered (SES Rendering Failure).
+CREATE OR REPLACE VIEW email_rendering_failure AS
+SELECT
+  event_id,
+  event_source,
+  from_unixtime(CAST(event_timestamp AS double) / 1000) AS event_time,
+  application_id,
+  campaign_id,
+  treatment_id,
+  journey_id,
+  journey_activity_id,
+  endpoint_id,
+  message_id,
+  from_address,
+  subject,
+  recipients,
+  template_name,
+  error_message,
+  attributes,
+  dt
+FROM events
+WHERE event_type = '_email.rendering_failure'
