@@ -79,6 +79,8 @@ def build(out_dir: Path) -> tuple[Path, str]:
     build_dir.mkdir(exist_ok=True)
     deps = install_dependencies(build_dir)
     entries = _files(deps) + [(f"due/{name}", path) for name, path in _files(REPO / "src" / "due")]
+    # The view SQL the data lake's custom resource runs (due/data_lake/views.py finds it here).
+    entries += [(f"athena/{name}", path) for name, path in _files(REPO / "athena")]
     entries.sort(key=lambda entry: entry[0])
     out_dir.mkdir(parents=True, exist_ok=True)
     zip_path = out_dir / "due-lambda.zip"
