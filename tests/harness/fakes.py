@@ -323,7 +323,38 @@ class ConnectFake(FakeService):
         return {"ContactId": contact_id}
 
 
-ALL_FAKES = (SesV2Fake, PinpointFake, SmsVoiceV2Fake, ConnectFake)
+class AthenaFake(FakeService):
+    """Athena that runs each statement on DuckDB (``LocalAthena``): bad SQL fails as a query would."""
+
+    service_id = "athena"
+
+    def __init__(self):
+        super().__init__()
+        from tests.harness.athena_local import LocalAthena  # DuckDB loads only where Athena is used
+
+        self.local = LocalAthena()
+        self.executions: dict[str, dict[str, Any]] = {}
+
+    def start_query_execution(self, QueryString, WorkGroup="primary", QueryExecutionContext=None, **_kwargs):
+        execution_id = str(uuid.uuid4())
+        status: dict[str, Any] = {"State": "SUCCEEDED"}
+        try:
+            self.local.execute(QueryString)
+        except Exception as exc:  # any DuckDB or transpilation error is a failed query, as in Athena
+            status = {"State": "FAILED", "StateChangeReason": f"{type(exc).__name__}: {exc}"}
+        self.executions[execution_id] = {
+            "QueryExecutionId": execution_id, "Query": QueryString, "WorkGroup": WorkGroup,
+            "QueryExecutionContext": QueryExecutionContext or {}, "Status": status,
+        }
+        return {"QueryExecutionId": execution_id}
+
+    def get_query_execution(self, QueryExecutionId):
+        if QueryExecutionId not in self.executions:
+            raise FakeError("InvalidRequestException", "QueryExecution not found")
+        return {"QueryExecution": self.executions[QueryExecutionId]}
+
+
+ALL_FAKES = (SesV2Fake, PinpointFake, SmsVoiceV2Fake, ConnectFake, AthenaFake)
 
 
 @dataclass
@@ -332,6 +363,7 @@ class Fakes:
     pinpoint: PinpointFake
     sms: SmsVoiceV2Fake
     connect: ConnectFake
+    athena: AthenaFake
 
     @classmethod
     def attached_to(cls, target) -> Fakes:

@@ -18,6 +18,7 @@ from pathlib import Path
 from tests.harness.emulator import Emulator, Stack
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+DATA_LAKE_VIEWS = sorted(p.stem for p in (EXAMPLES.parent / "athena" / "views").glob("*.sql"))
 
 
 @dataclass
@@ -297,6 +298,56 @@ def _s3_drop_run(emulator: Emulator, stack: Stack) -> FlowResult:
     )
 
 
+# ------------------------------------------------------- S3 Data Lake (#5)
+DATA_LAKE_SAMPLES = ("ses_delivery.json", "ses_open.json", "ses_bounce.json", "sms_delivered.json",
+                     "pinpoint_test_event.json", "not_an_event.txt")
+
+
+def _data_lake_prepare(emulator: Emulator) -> dict[str, str]:
+    return {}
+
+
+def _data_lake_run(emulator: Emulator, stack: Stack) -> FlowResult:
+    import tempfile
+
+    from tests.harness.firehose import FirehoseDelivery
+
+    problems: list[str] = []
+    athena = emulator.fakes.athena
+    created = [e for e in athena.executions.values()
+               if e["WorkGroup"] == stack.outputs["WorkGroupName"] and e["Status"]["State"] == "SUCCEEDED"
+               and e["QueryExecutionContext"].get("Database") == stack.outputs["DatabaseName"]]
+    if len(created) < len(DATA_LAKE_VIEWS):
+        problems.append(f"{len(created)} view statements succeeded in the stack's workgroup and database, "
+                        f"expected {len(DATA_LAKE_VIEWS)}")
+    firehose = FirehoseDelivery(emulator, stack)
+    delivered = firehose.put_record_batch([(EXAMPLES / "s3_data_lake" / name).read_bytes()
+                                           for name in DATA_LAKE_SAMPLES])
+    if delivered.results != {"Ok": 4, "Dropped": 1, "ProcessingFailed": 1}:
+        problems.append(f"transformation results {dict(delivered.results)}")
+    errors = [key for key in delivered.objects if key.startswith("errors/processing-failed/")]
+    if len(errors) != 1:
+        problems.append(f"{len(errors)} objects under errors/processing-failed/, expected 1")
+    with tempfile.TemporaryDirectory() as folder:
+        athena.local.load(firehose.download(Path(folder)), firehose.storage_format)
+        counts = {view: athena.local.query(f"SELECT count(*) AS n FROM {view}")[0]["n"]
+                  for view in ("email_delivered", "email_open", "email_hardbounce", "sms_success")}
+        opened = athena.local.query("SELECT subject, user_agent FROM email_open")
+    if counts != dict.fromkeys(counts, 1):
+        problems.append(f"view row counts {counts}, expected 1 each")
+    if opened and opened[0]["subject"] != "Ofertas de noviembre para José":
+        problems.append("the subject's accented letters did not survive")
+    return FlowResult(
+        "S3_Data_Lake",
+        went_in="6 records into the stream: SES delivery, open and bounce, an SMS delivery, Pinpoint's test "
+                "event, a line that is no event",
+        came_out=f"{len(created)} views created in the workgroup; {firehose.storage_format} files under "
+                 "events/dt=2026-11-20/; one row each in email_delivered, email_open, email_hardbounce, "
+                 "sms_success; test event dropped; the bad line under errors/processing-failed/",
+        problems=problems,
+    )
+
+
 FLOWS = {
     flow.template: flow
     for flow in (
@@ -305,5 +356,6 @@ FLOWS = {
         Flow("SES_Event_Processing", _ses_prepare, _ses_run),
         Flow("SES_Auto_Reply", _auto_reply_prepare, _auto_reply_run),
         Flow("Pinpoint_Event_Processing", _pinpoint_prepare, _pinpoint_run),
+        Flow("S3_Data_Lake", _data_lake_prepare, _data_lake_run),
     )
 }
