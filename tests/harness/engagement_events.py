@@ -18,6 +18,7 @@ from typing import Any
 
 APP_ID = "7f0b5a3e1c2d4e6f8a9b0c1d2e3f4a5b"
 DAY_MS = 86_400_000
+SUBJECT = "Ofertas de noviembre para José Müller"
 
 
 @dataclass
@@ -60,7 +61,7 @@ def pinpoint(event_type: str, ts: int, *, attributes: dict[str, str] | None = No
 
 
 def pinpoint_email(event_type: str, ts: int, message_id: str, to: str, *, campaign: str | None = "campaign-a",
-                   subject: str | None = "Your November offers", section: dict[str, Any] | None = None,
+                   subject: str | None = SUBJECT, section: dict[str, Any] | None = None,
                    endpoint: str = "endpoint-1") -> dict[str, Any]:
     mail: dict[str, Any] = {
         "message_id": message_id,
@@ -94,7 +95,7 @@ def pinpoint_sms(event_type: str, ts: int, message_id: str, status: str, *, to: 
 # ---- SES configuration-set event publishing --------------------------------------------------
 
 def ses(event_type: str, ts: int, message_id: str, to: list[str], *, campaign: str | None = "campaign-a",
-        detail: dict[str, Any] | None = None, subject: str | None = "Your November offers") -> dict[str, Any]:
+        detail: dict[str, Any] | None = None, subject: str | None = SUBJECT) -> dict[str, Any]:
     headers: dict[str, Any] = {"from": ["Example Shop <news@shop.example.com>"], "to": to}
     if subject is not None:
         headers["subject"] = subject
@@ -135,12 +136,12 @@ def sms_v2(event_type: str, ts: int, message_id: str, status: str, *, to: str = 
 def catalogue(now_ms: int) -> list[Generated]:
     """Every event type from every source that publishes it, timestamped within the last few days."""
     t = now_ms - 2 * DAY_MS
-    jose, ines = "José.Müller@example.com", "ines@example.org"
+    jose, ines = "Jose.Muller@example.com", "inés@example.org"
     events = [
         # Pinpoint email
         Generated("pinpoint", "email_send", pinpoint_email("_email.send", t, "pp-1", jose),
                   {"message_id": "pp-1", "campaign_id": "campaign-a", "treatment_id": "0", "subject":
-                   "Your November offers", "recipients": [jose], "endpoint_id": "endpoint-1",
+                   "Ofertas de noviembre para José Müller", "recipients": [jose], "endpoint_id": "endpoint-1",
                    "application_id": APP_ID, "event_source": "pinpoint"}),
         Generated("pinpoint", "email_delivered", pinpoint_email(
             "_email.delivered", t + 1000, "pp-1", jose,
@@ -174,6 +175,9 @@ def catalogue(now_ms: int) -> list[Generated]:
             {"recipient": ines, "complaint_feedback_type": "abuse", "campaign_id": None, "subject": None}),
         Generated("pinpoint", "email_rejected", pinpoint_email("_email.rejected", t + 5000, "pp-5", ines),
                   {"message_id": "pp-5"}),
+        # Delivered to the same person, never opened.
+        Generated("pinpoint", "email_delivered", pinpoint_email("_email.delivered", t + 7000, "pp-6", jose),
+                  {"message_id": "pp-6", "recipients": [jose]}),
         # Pinpoint SMS
         Generated("pinpoint", "sms_buffered", pinpoint_sms("_SMS.BUFFERED", t, "pp-sms-1", "SUCCESSFUL"),
                   {"message_id": "pp-sms-1", "record_status": "SUCCESSFUL", "price_usd": 0.00645,
@@ -261,6 +265,17 @@ def catalogue(now_ms: int) -> list[Generated]:
                   {"record_status": "OPTED_OUT"}),
     ]
     return events
+
+
+def outside_the_last_30_days(now_ms: int) -> list[Generated]:
+    """Events 40 days old: in the views, but not in what the 30-day example queries count."""
+    t = now_ms - 40 * DAY_MS
+    jose = "jose.muller@example.com"
+    return [
+        Generated("pinpoint", "email_send", pinpoint_email("_email.send", t, "pp-old", jose), {"message_id": "pp-old"}),
+        Generated("pinpoint", "email_delivered", pinpoint_email("_email.delivered", t + 1000, "pp-old", jose),
+                  {"message_id": "pp-old"}),
+    ]
 
 
 def stream_test_events(now_ms: int) -> list[bytes]:
