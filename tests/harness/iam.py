@@ -2,7 +2,8 @@
 
 The Lambda service itself uses the role for some actions (writing logs, polling
 its event source, reporting to an on-failure destination, decrypting with KMS
-on behalf of SQS, Kinesis, DynamoDB and environment variables); our code never
+on behalf of SQS, Kinesis, DynamoDB and environment variables), and Athena uses
+its caller's permissions for the catalog and the results bucket; our code never
 makes those calls, so they are derived from the template and set apart.
 """
 
@@ -17,6 +18,10 @@ SQS_POLLING = {"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttribute
 KINESIS_POLLING = {"kinesis:GetRecords", "kinesis:GetShardIterator", "kinesis:DescribeStream",
                    "kinesis:DescribeStreamSummary", "kinesis:ListShards"}
 ALWAYS_BY_SERVICE = {"logs:CreateLogStream", "logs:PutLogEvents", "kms:Decrypt", "kms:GenerateDataKey"}
+# Athena runs a query with its caller's permissions: it reads and writes the Glue catalog and writes the
+# result to S3 as the caller, so a caller of StartQueryExecution needs these though its code never calls them.
+ATHENA_AS_CALLER = {"glue:GetDatabase", "glue:GetTable", "glue:CreateTable", "glue:UpdateTable", "glue:DeleteTable",
+                    "s3:GetBucketLocation", "s3:GetObject", "s3:ListBucket", "s3:PutObject"}
 
 # Actions that take no resource-level permissions, so "*" is the only possible Resource.
 NO_RESOURCE_LEVEL = {"ses:PutSuppressedDestination", "ses:ListIdentities", "ses:DescribeActiveReceiptRuleSet",
@@ -45,8 +50,10 @@ def allowed_actions(template: dict[str, Any], function_id: str, conditions: dict
 
 
 def service_actions(template: dict[str, Any], function_id: str) -> set[str]:
-    """Actions the Lambda service performs with the role for this function."""
+    """Actions AWS services perform with the role for this function: Lambda itself, and Athena for its queries."""
     actions = set(ALWAYS_BY_SERVICE)
+    if "athena:StartQueryExecution" in allowed_actions(template, function_id):
+        actions |= ATHENA_AS_CALLER
     for resource in template["Resources"].values():
         if resource["Type"] == "AWS::Lambda::EventInvokeConfig" and resource["Properties"]["FunctionName"] == {
                 "Ref": function_id} and resource["Properties"].get("DestinationConfig", {}).get("OnFailure"):

@@ -148,4 +148,4 @@ def test_each_role_allows_exactly_what_its_code_calls(emulator, artifacts):
     assert sorted(checked) == sorted(["ProcessorFunction", "WiringFunction", "ProcessorFunction",
                                       "ResponderFunction", "ResponderFunction", "ActivationFunction",
                                       "ProcessorFunction", "PhoneNumberSetupFunction",
-                                      "ReaderFunction", "SenderFunction"])
+                                      "ReaderFunction", "SenderFunction", "TransformFunction", "ViewsFunction"])
