@@ -41,6 +41,9 @@ NODE_LABELS = {
     "AWS::Kinesis::Stream": "Kinesis stream",
     "AWS::S3::Bucket": "S3 bucket",
     "AWS::StepFunctions::StateMachine": "Step Functions",
+    "AWS::KinesisFirehose::DeliveryStream": "Firehose stream",
+    "AWS::Glue::Table": "Glue table",
+    "AWS::Athena::WorkGroup": "Athena workgroup",
 }
 # Services outside the stack that a role's action reaches, drawn as their own nodes.
 EXTERNAL_BY_ACTION = {
@@ -53,6 +56,7 @@ EXTERNAL_BY_ACTION = {
     "sms-voice:PutOptedOutNumber": ("sms_opt_out_list", "promotional opt-out list"),
     "sms-voice:SendTextMessage": ("sms_sending", "SMS to the customer"),
     "sms-voice:UpdatePhoneNumber": ("sms_number", "your phone number's two-way settings"),
+    "athena:StartQueryExecution": ("athena_views", "Athena views (CREATE OR REPLACE VIEW)"),
 }
 # Services that publish to a topic its policy lets them publish to.
 PUBLISHERS = {
@@ -61,6 +65,21 @@ PUBLISHERS = {
 }
 VERB_BY_TARGET = {"AWS::SNS::Topic": "publishes", "AWS::SQS::Queue": "sends", "AWS::DynamoDB::Table": "updates"}
 BLOCK = re.compile(r"(<!-- diagram:(?P<name>[\w-]+) -->\n)(?P<body>.*?)(<!-- /diagram -->)", re.S)
+
+
+def _targets(resources: dict[str, Any], value: Any) -> list[str]:
+    """Resources ``value`` names by Ref/GetAtt, or by a Fn::Sub: ``${Bucket}``, or a stream ARN built from the
+    stream's own DeliveryStreamName (how templates name a stream without a GetAtt that moto cannot answer)."""
+    found = references(value)
+    text = value.get("Fn::Sub") if isinstance(value, dict) else None
+    if isinstance(text, str):
+        found += [name for name in re.findall(r"\$\{(\w+)(?:\.\w+)?\}", text) if name in resources]
+        for logical_id, resource in resources.items():
+            name = resource.get("Properties", {}).get("DeliveryStreamName", {})
+            if resource["Type"] == "AWS::KinesisFirehose::DeliveryStream" and isinstance(name, dict) and text.endswith(
+                    f":deliverystream/{name.get('Fn::Sub')}"):
+                found.append(logical_id)
+    return found
 
 
 def mermaid(template: dict[str, Any]) -> str:
@@ -144,12 +163,46 @@ def mermaid(template: dict[str, Any]) -> str:
                 edges.append(f"{node(function)} -.->|failed after {properties['MaximumRetryAttempts']} retries| "
                              f"{node(target)}")
         elif kind == "AWS::Pinpoint::EventStream":
-            (stream,) = references(properties["DestinationStreamArn"])
-            edges.append(f"{external('pinpoint', 'Pinpoint project (existing)')} -->|event stream| {node(stream)}")
+            (stream,) = _targets(resources, properties["DestinationStreamArn"])
+            label = "Pinpoint project (existing" + (", optional)" if "Condition" in resource else ")")
+            edges.append(f"{external('pinpoint', label)} -->|event stream| {node(stream)}")
         elif kind == "AWS::SES::ConfigurationSetEventDestination":
-            topic = references(properties["EventDestination"]["SnsDestination"])[0]
+            destination = properties["EventDestination"]
+            if "SnsDestination" in destination:
+                target, what = references(destination["SnsDestination"])[0], "bounce, complaint events"
+            else:
+                target = _targets(resources, destination["KinesisFirehoseDestination"]["DeliveryStreamARN"])[0]
+                what = "every email event"
             edges.append(f"{external('configuration_set', 'SES configuration set (optional)')} "
-                         f"-->|bounce, complaint events| {node(topic)}")
+                         f"-->|{what}| {node(target)}")
+        elif kind == "AWS::SMSVOICE::ConfigurationSet":
+            for destination in properties.get("EventDestinations", []):
+                for stream in _targets(resources, destination.get("KinesisFirehoseDestination", {}).get(
+                        "DeliveryStreamArn", {})):
+                    edges.append(f"{external('sms_configuration_set', 'SMS configuration set (optional)')} "
+                                 f"-->|text message events| {node(stream)}")
+        elif kind == "AWS::KinesisFirehose::DeliveryStream":
+            destination = properties["ExtendedS3DestinationConfiguration"]
+            for processor in destination.get("ProcessingConfiguration", {}).get("Processors", []):
+                for parameter in processor["Parameters"]:
+                    for function in references(parameter["ParameterValue"]):
+                        edges.append(f"{node(logical_id)} -->|transforms batches| {node(function)}")
+            for bucket in references(destination["BucketARN"]):
+                edges.append(f"{node(logical_id)} -->|writes {destination['Prefix'].split('/')[0]}/ by event date| "
+                             f"{node(bucket)}")
+            conversion = destination.get("DataFormatConversionConfiguration", {})
+            if conversion.get("Enabled") is True:
+                for table_id, table in resources.items():
+                    if table["Type"] == "AWS::Glue::Table" and table["Properties"]["TableInput"]["Name"] == conversion[
+                            "SchemaConfiguration"]["TableName"]:
+                        edges.append(f"{node(table_id)} -.->|schema for Parquet| {node(logical_id)}")
+        elif kind == "AWS::Glue::Table":
+            for bucket in _targets(resources, properties["TableInput"]["StorageDescriptor"]["Location"]):
+                edges.append(f"{node(logical_id)} -->|reads, partitions projected| {node(bucket)}")
+        elif kind == "AWS::Athena::WorkGroup":
+            location = properties["WorkGroupConfiguration"]["ResultConfiguration"]["OutputLocation"]
+            for bucket in _targets(resources, location):
+                edges.append(f"{node(logical_id)} -->|encrypted results| {node(bucket)}")
 
     lines = ["flowchart LR", *(f"  {text}" for text in nodes.values()), *(f"  {edge}" for edge in edges)]
     return "```mermaid\n" + "\n".join(lines) + "\n```\n"

@@ -36,3 +36,30 @@ def test_architecture_table_marks_exactly_the_shipped_templates_implemented():
     implemented = {name for name, status in rows if status == "implemented"}
     assert len(rows) == 13
     assert implemented == set(TEMPLATE_NAMES)
+
+
+def _backticked(text: str) -> list[str]:
+    return re.findall(r"`([a-z_]+)`", text)
+
+
+def test_data_lake_view_catalogue_lists_exactly_each_views_columns():
+    from tests.harness.athena_local import LocalAthena, view_files
+
+    section = _section("S3_Data_Lake")
+    email = _backticked(re.search(r"\*\*Every email view has\*\* (.*?);", section, re.S).group(1))
+    sms = _backticked(re.search(r"\*\*every SMS view has\*\* (.*?)\. ", section, re.S).group(1))
+    catalogue = re.search(r"^\| view \| one row per \|.*?\n\n", section, re.M | re.S).group(0)
+    rows = dict(re.findall(r"^\| `(\w+)` \| [^|]+ \| (.+) \|$", catalogue, re.M))
+    assert set(rows) == set(view_files())
+    athena = LocalAthena().create_views()
+    for view, listed in rows.items():
+        common = email if view.startswith("email_") else sms if view.startswith("sms_") else []
+        assert set(athena.columns(view)) == set(common + _backticked(listed)), view
+
+
+def test_data_lake_example_queries_are_the_athena_files():
+    from tests.harness.athena_local import query_files
+
+    section = _section("S3_Data_Lake")
+    for path in query_files().values():
+        assert f"```sql\n{path.read_text()}```" in section, path.name
