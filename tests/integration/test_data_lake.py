@@ -1,0 +1,74 @@
+"""S3 Data Lake deployed through CloudFormation on the emulator, events through its own transformation."""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+
+import pytest
+
+from scripts.deploy import deploy_local
+from tests.harness import engagement_events as ev
+from tests.harness.athena_local import query_files, view_files
+from tests.harness.cfn_response import ResponseCatcher
+from tests.harness.firehose import FirehoseDelivery
+
+pytestmark = pytest.mark.integration
+
+
+def views_in(emulator) -> set[str]:
+    found = emulator.fakes.athena.local.query(
+        "SELECT table_name FROM information_schema.tables WHERE table_type = 'VIEW' AND table_name <> 'events'")
+    return {r["table_name"] for r in found}
+
+
+@pytest.mark.parametrize("storage_format", ["JSON", "PARQUET"])
+def test_every_source_and_type_lands_in_its_view_and_the_example_queries_answer(emulator, artifacts, tmp_path,
+                                                                                  storage_format):
+    stack = deploy_local(emulator, artifacts, "S3_Data_Lake", {"StorageFormat": storage_format})
+    assert views_in(emulator) == set(view_files())
+    firehose = FirehoseDelivery(emulator, stack)
+    assert firehose.storage_format == storage_format
+    now_ms = int(time.time() * 1000)
+    generated = ev.catalogue(now_ms) + ev.outside_the_last_30_days(now_ms)
+    delivered = firehose.put_record_batch([g.data() for g in generated] + ev.stream_test_events(now_ms)
+                                          + ev.malformed())
+    assert delivered.results == {"Ok": len(generated), "Dropped": 1, "ProcessingFailed": len(ev.malformed())}
+
+    athena = emulator.fakes.athena.local.load(firehose.download(tmp_path), storage_format)
+    for view in view_files():
+        expected = sum(g.rows_in_view for g in generated if g.view == view)
+        assert athena.query(f"SELECT count(*) AS n FROM {view}") == [{"n": expected}], view
+    received = athena.query(query_files()["emails_received_by_address"].read_text())
+    assert [(r["message_id"], r["opened"]) for r in received] == [("pp-6", False), ("pp-1", True), ("ses-1", True)]
+    engagement = athena.query(query_files()["campaign_engagement"].read_text())
+    assert engagement[0] == {"campaign_id": "campaign-a", "sends": 2, "opened": 2, "clicked": 2, "bounced": 4,
+                             "unsubscribed": 2}
+
+
+def test_records_the_transformation_refuses_are_kept_whole_under_the_error_prefix(emulator, artifacts):
+    stack = deploy_local(emulator, artifacts, "S3_Data_Lake", {})
+    firehose = FirehoseDelivery(emulator, stack)
+    bad = ev.malformed()
+    delivered = firehose.put_record_batch(bad)
+    (key,) = delivered.objects
+    assert key.startswith("errors/processing-failed/dt=")
+    body = emulator.client("s3").get_object(Bucket=firehose.bucket, Key=key)["Body"].read()
+    kept = [json.loads(line) for line in body.splitlines()]
+    assert [base64.b64decode(k["rawData"]) for k in kept] == bad
+
+
+def test_deleting_the_stack_drops_the_views(emulator, artifacts):
+    stack = deploy_local(emulator, artifacts, "S3_Data_Lake", {})
+    assert views_in(emulator) == set(view_files())
+    catcher = ResponseCatcher()
+    try:  # moto's CloudFormation does not send custom resources their Delete: send it as CloudFormation would
+        properties = {"DatabaseName": stack.outputs["DatabaseName"], "WorkGroup": stack.outputs["WorkGroupName"]}
+        # The id the function answered on Create (moto records one of its own instead).
+        event = catcher.event("Delete", properties, physical_id=f"{stack.outputs['DatabaseName']}/views")
+        emulator.runtime.invoke(emulator.function_spec(stack, "ViewsFunction"), event)
+    finally:
+        catcher.close()
+    assert catcher.responses[0]["Status"] == "SUCCESS"
+    assert views_in(emulator) == set()
