@@ -68,18 +68,10 @@ BLOCK = re.compile(r"(<!-- diagram:(?P<name>[\w-]+) -->\n)(?P<body>.*?)(<!-- /di
 
 
 def _targets(resources: dict[str, Any], value: Any) -> list[str]:
-    """Resources ``value`` names by Ref/GetAtt, or by a Fn::Sub: ``${Bucket}``, or a stream ARN built from the
-    stream's own DeliveryStreamName (how templates name a stream without a GetAtt that moto cannot answer)."""
-    found = references(value)
+    """Resources ``value`` names by Ref/GetAtt, or inside a Fn::Sub string (``s3://${Bucket}/...``)."""
     text = value.get("Fn::Sub") if isinstance(value, dict) else None
-    if isinstance(text, str):
-        found += [name for name in re.findall(r"\$\{(\w+)(?:\.\w+)?\}", text) if name in resources]
-        for logical_id, resource in resources.items():
-            name = resource.get("Properties", {}).get("DeliveryStreamName", {})
-            if resource["Type"] == "AWS::KinesisFirehose::DeliveryStream" and isinstance(name, dict) and text.endswith(
-                    f":deliverystream/{name.get('Fn::Sub')}"):
-                found.append(logical_id)
-    return found
+    named = re.findall(r"\$\{(\w+)(?:\.\w+)?\}", text) if isinstance(text, str) else []
+    return references(value) + [name for name in named if name in resources]
 
 
 def mermaid(template: dict[str, Any]) -> str:

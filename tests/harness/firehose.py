@@ -46,7 +46,7 @@ class FirehoseDelivery:
         (processor,) = destination["ProcessingConfiguration"]["Processors"]
         parameters = {p["ParameterName"]: p["ParameterValue"] for p in processor["Parameters"]}
         self.function = emulator.function_spec(stack, parameters["LambdaArn"]["Fn::GetAtt"][0])
-        self.stream_name = f"{stack.name}-events"
+        self.stream_name = stack.physical(logical_id)
 
     def put_record_batch(self, records: list[bytes]) -> Delivered:
         now_ms = int(time.time() * 1000)

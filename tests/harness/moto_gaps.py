@@ -10,6 +10,8 @@ import urllib.parse
 from contextlib import ExitStack, contextmanager
 from unittest import mock
 
+from moto.core.common_models import CloudFormationModel
+
 _TOPIC_KEYS = {"Bounce": "BounceTopic", "Complaint": "ComplaintTopic", "Delivery": "DeliveryTopic"}
 
 
@@ -76,12 +78,59 @@ def _s3_event(event_name, bucket, key, notification_id):
     return event
 
 
+class _DeliveryStreamFromCloudFormation(CloudFormationModel):
+    """CloudFormation creates AWS::KinesisFirehose::DeliveryStream; moto's skips it, and a !GetAtt of its Arn then
+    fails the stack. This creates the stream in moto's Firehose (destination bucket and role only: delivery with
+    the stack's transformation and formats is played by tests/harness/firehose.py)."""
+
+    def __init__(self, name: str, arn: str):
+        self.name, self.arn = name, arn
+
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::KinesisFirehose::DeliveryStream"
+
+    @staticmethod
+    def cloudformation_name_type() -> str:
+        return "DeliveryStreamName"
+
+    @classmethod
+    def create_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
+        from moto.firehose.models import firehose_backends
+
+        properties = cloudformation_json.get("Properties", {})
+        destination = properties.get("ExtendedS3DestinationConfiguration", {})
+        arn = firehose_backends[account_id][region_name].create_delivery_stream(
+            region_name, resource_name, properties.get("DeliveryStreamType", "DirectPut"), None, None, None,
+            {"BucketARN": destination.get("BucketARN"), "RoleARN": destination.get("RoleARN")},
+            None, None, None, None, None, None, [])
+        return cls(resource_name, arn)
+
+    @property
+    def physical_resource_id(self) -> str:
+        return self.name
+
+    @classmethod
+    def has_cfn_attr(cls, attr: str) -> bool:
+        return attr == "Arn"
+
+    def get_cfn_attribute(self, attribute_name: str) -> str:
+        return self.arn
+
+
+def _resource_class_from_type(resource_type):
+    if resource_type == _DeliveryStreamFromCloudFormation.cloudformation_type():
+        return _DeliveryStreamFromCloudFormation
+    return _original_resource_class_from_type(resource_type)
+
+
 # moto invokes functions mapped to SQS queues and Kinesis streams itself, inside
 # SendMessage/PutRecord, one message at a time, ignoring batchItemFailures. The
 # harness's pollers (event_sources.py) deliver with Lambda's semantics instead, so
 # moto's own delivery is switched off: a queue or stream never sees its mappings.
 _no_mappings = property(lambda self: {}, lambda self, value: None)
 
+from moto.cloudformation import parsing as cloudformation_parsing  # noqa: E402
 from moto.dynamodb.models import DynamoDBBackend  # noqa: E402
 from moto.kinesis.models import Stream  # noqa: E402
 from moto.s3 import notifications as s3_notifications  # noqa: E402
@@ -92,6 +141,7 @@ from moto.sqs.models import Queue  # noqa: E402
 _original_get = SESBackend.get_identity_notification_attributes
 _original_s3_event = s3_notifications._get_s3_event
 _original_queue_from_cloudformation = Queue.create_from_cloudformation_json
+_original_resource_class_from_type = cloudformation_parsing.resource_class_from_type
 
 
 @contextmanager
@@ -108,5 +158,7 @@ def patched():
         stack.enter_context(mock.patch.object(s3_notifications, "_get_s3_event", _s3_event))
         stack.enter_context(mock.patch.object(EmailResponse, "list_identities", _list_identities))
         stack.enter_context(mock.patch.object(Queue, "lambda_event_source_mappings", _no_mappings, create=True))
+        stack.enter_context(mock.patch.object(cloudformation_parsing, "resource_class_from_type",
+                                              _resource_class_from_type))
         stack.enter_context(mock.patch.object(Stream, "lambda_event_source_mappings", _no_mappings, create=True))
         yield
