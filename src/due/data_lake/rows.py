@@ -192,9 +192,8 @@ def _from_ses(record: dict[str, Any]) -> dict[str, Any]:
     elif source_type == "Delivery":
         row["recipients"] = _string_list(detail.get("recipients")) or destinations
     # The Pinpoint ids, when the message was sent through Pinpoint and SES tagged it with them.
-    for column, tag in (("campaign_id", "campaign_id"), ("treatment_id", "treatment_id"),
-                        ("journey_id", "journey_id"), ("application_id", "application_id")):
-        row[column] = (row["attributes"] or {}).get(tag)
+    for column in ("campaign_id", "treatment_id", "journey_id", "application_id"):
+        row[column] = (row["attributes"] or {}).get(column)
     return row
 
 
@@ -247,7 +246,9 @@ def _recipient_entries(entries: Any, address_key: str, *detail_keys: str) -> dic
             status_key, action_key, code_key = detail_keys
             details[address] = {"status": entry.get(status_key), "action": entry.get(action_key),
                                 "diagnostic_code": entry.get(code_key)}
-    return {"recipients": recipients or None, "recipient_details": details or None}
+    if not recipients:  # nobody named after all: the message's destinations stand
+        return {}
+    return {"recipients": recipients, "recipient_details": details or None}
 
 
 def _epoch_ms(timestamp: Any, what: str) -> int:

@@ -116,3 +116,10 @@ def test_ses_events_take_the_time_of_the_event_not_of_the_send():
 def test_what_is_no_known_event_is_refused_with_a_reason(payload):
     with pytest.raises(BadEvent):
         rows.to_row(payload, base64.b64encode(json.dumps(payload).encode()))
+
+
+def test_a_bounce_naming_no_usable_recipient_falls_back_to_the_messages_destination():
+    event = ev.pinpoint_email("_email.hardbounce", NOW, "m", "a@example.com",
+                              section={"bounce": {"bounced_recipients": [{"status": "5.1.1"}, "garbage"]}})
+    row = rows.to_row(event, b"x")
+    assert (row["recipients"], row["recipient_details"]) == (["a@example.com"], None)
