@@ -206,7 +206,7 @@ def _from_sms(record: dict[str, Any]) -> dict[str, Any]:
         event_type = "_SMS.BUFFERED"
     elif source_type in SMS_SUCCESS:
         event_type = "_SMS.SUCCESS"
-    elif status in SMS_OPT_OUT_STATUSES or "OPT" in source_type:
+    elif status in SMS_OPT_OUT_STATUSES:
         event_type = "_SMS.OPTOUT"
     elif source_type.startswith("TEXT_"):
         event_type = "_SMS.FAILURE"
