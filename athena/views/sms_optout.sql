@@ -1,4 +1,5 @@
--- SMS not sent because the recipient opted out (Pinpoint _SMS.OPTOUT, End User Messaging OPTED_OUT).
+-- SMS not sent because the recipient opted out (Pinpoint _SMS.OPTOUT; End User Messaging refuses such a
+-- send at the API instead, so only an event with messageStatus OPTED_OUT would land here).
 CREATE OR REPLACE VIEW sms_optout AS
 SELECT
   event_id,

@@ -261,6 +261,7 @@ def catalogue(now_ms: int) -> list[Generated]:
         Generated("sms", "sms_failure", sms_v2("TEXT_CARRIER_UNREACHABLE", t, "sms-2", "CARRIER_UNREACHABLE",
                                                price=None),
                   {"record_status": "CARRIER_UNREACHABLE", "price_usd": None, "context": None}),
+        # Not documented to happen (End User Messaging refuses such sends at the API), but if it did:
         Generated("sms", "sms_optout", sms_v2("TEXT_BLOCKED", t, "sms-3", "OPTED_OUT"),
                   {"record_status": "OPTED_OUT"}),
     ]
