@@ -120,3 +120,10 @@ def test_an_existing_ses_set_must_be_named():
     rule = TEMPLATE["Rules"]["ExistingSesSetIsNamed"]
     assert rule["RuleCondition"] == {"Fn::Equals": [{"Ref": "SesEvents"}, "existing-configuration-set"]}
     assert rule["Assertions"][0]["Assert"] == {"Fn::Not": [{"Fn::Equals": [{"Ref": "SesConfigurationSetName"}, ""]}]}
+
+
+def test_a_person_hears_when_batches_fail_or_delivery_stalls():
+    alarms = {k: v["Properties"] for k, v in TEMPLATE["Resources"].items() if v["Type"] == "AWS::CloudWatch::Alarm"}
+    watched = {(a["Namespace"], a["MetricName"], a["Dimensions"][0]["Value"]["Ref"]) for a in alarms.values()}
+    assert watched == {("AWS/Lambda", "Errors", "TransformFunction"),
+                       ("AWS/Firehose", "DeliveryToS3.DataFreshness", "DeliveryStream")}
