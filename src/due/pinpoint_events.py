@@ -8,6 +8,7 @@ have no feedback.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -63,7 +64,7 @@ def parse_record(record: dict[str, Any]) -> PinpointEvent:
     if not isinstance(event_type, str) or not event_type:
         raise BadEvent("Pinpoint event has no event_type")
     timestamp = record.get("event_timestamp")
-    if not isinstance(timestamp, (int, float)):
+    if not isinstance(timestamp, (int, float)) or isinstance(timestamp, bool) or not math.isfinite(timestamp):
         raise BadEvent(f"{event_type} event has no numeric event_timestamp")
     return PinpointEvent(
         event_type=event_type,

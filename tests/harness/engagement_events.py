@@ -294,6 +294,9 @@ def malformed() -> list[bytes]:
         json.dumps(pinpoint("_email.send", 0) | {"event_timestamp": "yesterday"}).encode(),
         json.dumps(ses("Bounce", 1_700_000_000_000, "x", ["a@example.com"]) | {"bounce": "no"}).encode(),
         json.dumps(sms_v2("TEXT_DELIVERED", 1, "x", "DELIVERED") | {"eventTimestamp": None}).encode(),
+        b'{"event_type": "_email.send", "event_timestamp": NaN}',              # Python reads NaN; it is no time
+        json.dumps(pinpoint("_email.send", 10**20)).encode(),               # no date at all
+        json.dumps(sms_v2("TEXT_DELIVERED", 1_000, "x", "DELIVERED")).encode(),  # 1970: a timestamp in seconds?
     ]
 
 

@@ -43,7 +43,8 @@ def test_partitions_are_projected_from_the_prefix_firehose_writes_to():
 def test_the_prefix_names_the_partition_key_the_transformation_returns():
     prefix = resolved("DeliveryStream")["ExtendedS3DestinationConfiguration"]["Prefix"]
     named = set(re.findall(r"!\{partitionKeyFromLambda:(\w+)\}", prefix))
-    event = {"eventType": "TEXT_DELIVERED", "destinationPhoneNumber": "+14255550100", "eventTimestamp": 1}
+    event = {"eventType": "TEXT_DELIVERED", "destinationPhoneNumber": "+14255550100",
+             "eventTimestamp": 1_795_000_000_000}
     record = {"recordId": "1", "data": base64.b64encode(json.dumps(event).encode()).decode()}
     assert named == set(transform_handler.transform(record)["metadata"]["partitionKeys"])
 

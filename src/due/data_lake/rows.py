@@ -14,6 +14,7 @@ not one of the three shapes raises ``BadEvent``.
 from __future__ import annotations
 
 import hashlib
+import math
 from datetime import UTC, datetime
 from typing import Any
 
@@ -52,6 +53,9 @@ SMS_SUCCESS = {"TEXT_SUCCESSFUL", "TEXT_DELIVERED"}
 SMS_OPT_OUT_STATUSES = {"OPTED_OUT", "OPT_OUT"}
 
 MILLICENTS_PER_USD = 100_000
+INT_MAX = 2**31 - 1  # the range of an int column
+# Events are dated within this century; outside it a timestamp is garbage (and would not make a partition).
+EARLIEST_MS, LATEST_MS = 946_684_800_000, 4_102_444_800_000  # 2000-01-01, 2100-01-01 (UTC)
 
 
 def is_test_event(record: dict[str, Any]) -> bool:
@@ -70,6 +74,8 @@ def to_row(record: dict[str, Any], original: bytes, arrival_ms: int | None = Non
         row = _from_sms(record)
     else:
         raise BadEvent("neither a Pinpoint, an SES nor an End User Messaging SMS event")
+    if not EARLIEST_MS <= row["event_timestamp"] < LATEST_MS:
+        raise BadEvent(f"{row['source_event_type']} event timestamp {row['event_timestamp']} is not in 2000-2099")
     row.setdefault("arrival_timestamp", arrival_ms)
     # Firehose delivers at least once: a record delivered twice keeps one id, so duplicates can be told apart.
     row["event_id"] = hashlib.sha256(original).hexdigest()[:32]
@@ -114,7 +120,7 @@ def _from_pinpoint(record: dict[str, Any]) -> dict[str, Any]:
             "iso_country_code": attributes.get("iso_country_code"),
             "record_status": attributes.get("record_status"),
             "message_type": attributes.get("message_type"),
-            "message_parts": _int(attributes.get("number_of_message_parts")),
+            "message_parts": _int(attributes.get("number_of_message_parts"), INT_MAX),
             "price_usd": None if price_millicents is None else price_millicents / MILLICENTS_PER_USD,
         })
     return row
@@ -226,7 +232,7 @@ def _from_sms(record: dict[str, Any]) -> dict[str, Any]:
         "record_status": status,
         "status_description": record.get("messageStatusDescription"),
         "message_type": record.get("messageType"),
-        "message_parts": _int(record.get("totalMessageParts")),
+        "message_parts": _int(record.get("totalMessageParts"), INT_MAX),
         "price_usd": _float(record.get("totalMessagePrice")),
         "context": _strings(record.get("context")) or None,
     }
@@ -270,26 +276,21 @@ def _required_ms(value: Any, what: str) -> int:
     return number
 
 
-def _int(value: Any) -> int | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, (int, float)):
-        return int(value)
-    if isinstance(value, str):
-        try:
-            return int(float(value))
-        except ValueError:
-            return None
-    return None
+def _int(value: Any, limit: int = 2**63 - 1) -> int | None:
+    """A whole number within ``limit`` (the column's range), or None: Parquet conversion would refuse more."""
+    number = _float(value)
+    return None if number is None or abs(number) > limit else int(number)
 
 
 def _float(value: Any) -> float | None:
-    if isinstance(value, bool):
+    """A finite number, or None: NaN and infinity (which Python's JSON reader accepts) are not valid JSON out."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
         return None
     try:
-        return float(value) if isinstance(value, (int, float, str)) else None
+        number = float(value)
     except ValueError:
         return None
+    return number if math.isfinite(number) else None
 
 
 def _strings(value: Any) -> dict[str, str]:
@@ -301,8 +302,8 @@ def _strings(value: Any) -> dict[str, str]:
 def _numbers(value: Any) -> dict[str, float] | None:
     if not isinstance(value, dict):
         return None
-    numbers = {str(k): float(v) for k, v in value.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
-    return numbers or None
+    numbers = {str(k): _float(v) for k, v in value.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
+    return {k: v for k, v in numbers.items() if v is not None} or None
 
 
 def _string_list(value: Any) -> list[str] | None:

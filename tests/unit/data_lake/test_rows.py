@@ -123,3 +123,18 @@ def test_a_bounce_naming_no_usable_recipient_falls_back_to_the_messages_destinat
                               section={"bounce": {"bounced_recipients": [{"status": "5.1.1"}, "garbage"]}})
     row = rows.to_row(event, b"x")
     assert (row["recipients"], row["recipient_details"]) == (["a@example.com"], None)
+
+
+def test_numbers_that_would_break_the_output_are_null():
+    event = ev.sms_v2("TEXT_DELIVERED", NOW, "m", "DELIVERED", price=float("nan")) | {"totalMessageParts": 2**40}
+    row = rows.to_row(event, b"x")
+    assert (row["price_usd"], row["message_parts"]) == (None, None)
+    pinpoint = rows.to_row(ev.pinpoint("_custom.event", NOW, metrics={"a": float("inf"), "b": 2}), b"y")
+    assert pinpoint["metrics"] == {"b": 2.0}
+    json.dumps(row, allow_nan=False)  # valid JSON for Firehose's Parquet converter
+
+
+@pytest.mark.parametrize("timestamp", [1_000, 10**20, float("nan")])
+def test_a_timestamp_that_names_no_day_of_this_century_is_refused(timestamp):
+    with pytest.raises(BadEvent):
+        rows.to_row(ev.pinpoint("_email.send", timestamp), b"x")
