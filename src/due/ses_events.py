@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from due.email_feedback import EmailFeedback, FeedbackKind
-from due.events import BadEvent, load_json_object, unwrap_sns
+from due.events import BadEvent, dig, load_json_object, unwrap_sns
 
 
 class SesEventType(enum.StrEnum):
@@ -151,15 +151,19 @@ def _recipient_list(section: dict[str, Any], key: str, type_name: str) -> tuple[
 
 def _named_recipients(notification: dict[str, Any], event_type: SesEventType) -> tuple[str, ...]:
     if event_type is SesEventType.DELIVERY:
-        return tuple(_addresses((notification.get("delivery") or {}).get("recipients") or [], "delivery.recipients"))
+        return tuple(_addresses(dig(notification, "delivery", "recipients") or [], "delivery.recipients"))
     if event_type is SesEventType.DELIVERY_DELAY:
-        delayed = (notification.get("deliveryDelay") or {}).get("delayedRecipients") or []
+        delayed = dig(notification, "deliveryDelay", "delayedRecipients") or []
+        if not isinstance(delayed, list):
+            raise BadEvent("deliveryDelay.delayedRecipients is not a list")
         addresses = [d.get("emailAddress", "") for d in delayed if isinstance(d, dict)]
         return tuple(_addresses(addresses, "delayedRecipients"))
     return ()
 
 
-def _addresses(values: list[Any], where: str) -> list[str]:
+def _addresses(values: Any, where: str) -> list[str]:
+    if not isinstance(values, list):
+        raise BadEvent(f"{where} is not a list")
     result = []
     for value in values:
         if not isinstance(value, str) or "@" not in value:

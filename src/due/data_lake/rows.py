@@ -33,6 +33,10 @@ COLUMNS = (
     "message_type", "message_parts", "price_usd", "attributes", "context", "metrics",
 )
 
+# Columns that are not text; every other column holds a string or NULL.
+TYPED_COLUMNS = {"event_timestamp", "arrival_timestamp", "message_parts", "price_usd", "destinations", "recipients",
+                 "recipient_details", "attributes", "context", "metrics"}
+
 TEST_EVENT_PREFIX = "_test."
 
 SES_EVENT_TYPES = {
@@ -79,7 +83,7 @@ def to_row(record: dict[str, Any], original: bytes, arrival_ms: int | None = Non
     row.setdefault("arrival_timestamp", arrival_ms)
     # Firehose delivers at least once: a record delivered twice keeps one id, so duplicates can be told apart.
     row["event_id"] = hashlib.sha256(original).hexdigest()[:32]
-    return {column: row.get(column) for column in COLUMNS}
+    return {column: _conform(column, row.get(column)) for column in COLUMNS}
 
 
 def event_date(row: dict[str, Any]) -> str:
@@ -90,8 +94,8 @@ def event_date(row: dict[str, Any]) -> str:
 def _from_pinpoint(record: dict[str, Any]) -> dict[str, Any]:
     event = pinpoint_events.parse_record(record)
     attributes = _strings(record.get("attributes"))
-    mail_event = dig(record, "facets", "email_channel", "mail_event") or {}
-    mail = mail_event.get("mail") or {}
+    mail_event = _object(dig(record, "facets", "email_channel", "mail_event"))
+    mail = _object(mail_event.get("mail"))
     row: dict[str, Any] = {
         "event_source": "pinpoint",
         "event_type": event.event_type,
@@ -112,7 +116,7 @@ def _from_pinpoint(record: dict[str, Any]) -> dict[str, Any]:
     if mail:
         row.update(_pinpoint_email(event.event_type, mail_event, mail))
     if event.event_type.startswith("_SMS."):
-        price_millicents = _float((record.get("metrics") or {}).get("price_in_millicents_usd"))
+        price_millicents = _float(_object(record.get("metrics")).get("price_in_millicents_usd"))
         row.update({
             "message_id": attributes.get("message_id"),
             "origination_number": attributes.get("origination_phone_number"),
@@ -136,17 +140,17 @@ def _pinpoint_email(event_type: str, mail_event: dict[str, Any], mail: dict[str,
         "recipients": destinations,
     }
     if event_type in ("_email.hardbounce", "_email.softbounce"):
-        bounce = mail_event.get("bounce") or {}
+        bounce = _object(mail_event.get("bounce"))
         row.update(_recipient_entries(bounce.get("bounced_recipients"), "email_address", "status", "action",
                                       "diagnostic_code"))
         row.update(bounce_type=bounce.get("bounce_type"), bounce_subtype=bounce.get("bounce_sub_type"))
     elif event_type == "_email.complaint":
-        complaint = mail_event.get("complaint") or {}
+        complaint = _object(mail_event.get("complaint"))
         row.update(_recipient_entries(complaint.get("complained_recipients"), "email_address"))
         row["complaint_feedback_type"] = complaint.get("complaint_feedback_type")
     elif event_type == "_email.delivered":
         row["recipients"] = _string_list(dig(mail_event, "delivery", "recipients")) or destinations
-    activity = mail_event.get("click") or mail_event.get("open") or {}
+    activity = _object(mail_event.get("click")) or _object(mail_event.get("open"))
     row.update(link=activity.get("link"), user_agent=activity.get("user_agent"),
                ip_address=activity.get("ip_address"))
     return row
@@ -164,9 +168,9 @@ def _from_ses(record: dict[str, Any]) -> dict[str, Any]:
         raise BadEvent(f"SES {source_type} is not an event a configuration set publishes")
     detail_key = {"Rendering Failure": "failure", "DeliveryDelay": "deliveryDelay"}.get(source_type,
                                                                                        source_type.lower())
-    detail = record.get(detail_key) or {}
+    detail = _object(record.get(detail_key))
     destinations = _string_list(mail.get("destination"))
-    tags = mail.get("tags") or {}
+    tags = _object(mail.get("tags"))
     row: dict[str, Any] = {
         "event_source": "ses",
         "event_type": event_type,
@@ -207,7 +211,7 @@ def _from_sms(record: dict[str, Any]) -> dict[str, Any]:
     source_type = record.get("eventType")
     if not isinstance(source_type, str) or not source_type:
         raise BadEvent("SMS event has no eventType")
-    status = record.get("messageStatus")
+    status = record.get("messageStatus") if isinstance(record.get("messageStatus"), str) else None
     if source_type in SMS_PENDING:
         event_type = "_SMS.BUFFERED"
     elif source_type in SMS_SUCCESS:
@@ -250,8 +254,8 @@ def _recipient_entries(entries: Any, address_key: str, *detail_keys: str) -> dic
         recipients.append(address)
         if detail_keys:
             status_key, action_key, code_key = detail_keys
-            details[address] = {"status": entry.get(status_key), "action": entry.get(action_key),
-                                "diagnostic_code": entry.get(code_key)}
+            details[address] = {"status": _string(entry.get(status_key)), "action": _string(entry.get(action_key)),
+                                "diagnostic_code": _string(entry.get(code_key))}
     if not recipients:  # nobody named after all: the message's destinations stand
         return {}
     return {"recipients": recipients, "recipient_details": details or None}
@@ -291,6 +295,21 @@ def _float(value: Any) -> float | None:
     except ValueError:
         return None
     return number if math.isfinite(number) else None
+
+
+def _conform(column: str, value: Any) -> Any:
+    """Text columns hold text: a source value of another type is NULL, not a row Firehose cannot convert.
+    (Numbers, lists and maps are built by the typed helpers below.)"""
+    return value if column in TYPED_COLUMNS else _string(value)
+
+
+def _string(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _object(value: Any) -> dict[str, Any]:
+    """A JSON object, or an empty one when the source sent something else in its place."""
+    return value if isinstance(value, dict) else {}
 
 
 def _strings(value: Any) -> dict[str, str]:

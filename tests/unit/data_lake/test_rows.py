@@ -1,4 +1,5 @@
 import base64
+import copy
 import hashlib
 import json
 import re
@@ -138,3 +139,27 @@ def test_numbers_that_would_break_the_output_are_null():
 def test_a_timestamp_that_names_no_day_of_this_century_is_refused(timestamp):
     with pytest.raises(BadEvent):
         rows.to_row(ev.pinpoint("_email.send", timestamp), b"x")
+
+
+def _paths(value, prefix=()):
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    for key, inner in items:
+        yield (*prefix, key)
+        yield from _paths(inner, (*prefix, key))
+
+
+@pytest.mark.parametrize("generated", ev.catalogue(NOW), ids=lambda g: f"{g.source}-{g.view}")
+def test_any_field_of_the_wrong_type_gives_a_row_or_badevent_never_a_crash(generated):
+    """A crash would fail the whole Firehose batch; a BadEvent fails only this record."""
+    for path in _paths(generated.payload):
+        for wrong in (None, [], {}, "x", 1, True, [1], {"a": 1}, float("nan")):
+            event = copy.deepcopy(generated.payload)
+            parent = event
+            for key in path[:-1]:
+                parent = parent[key]
+            parent[path[-1]] = wrong
+            try:
+                row = rows.to_row(event, b"x")
+            except BadEvent:
+                continue
+            json.dumps(row, allow_nan=False)
