@@ -83,7 +83,13 @@ def to_row(record: dict[str, Any], original: bytes, arrival_ms: int | None = Non
     row.setdefault("arrival_timestamp", arrival_ms)
     # Firehose delivers at least once: a record delivered twice keeps one id, so duplicates can be told apart.
     row["event_id"] = hashlib.sha256(original).hexdigest()[:32]
-    return {column: _conform(column, row.get(column)) for column in COLUMNS}
+    # Every column, NULL unless set; text columns hold text (a source value of another type is NULL, not a
+    # row Firehose cannot convert). Numbers, lists and maps are built by the typed helpers below.
+    conformed = dict.fromkeys(COLUMNS)
+    for column, value in row.items():
+        if column in conformed and (column in TYPED_COLUMNS or isinstance(value, str)):
+            conformed[column] = value
+    return conformed
 
 
 def event_date(row: dict[str, Any]) -> str:
@@ -295,12 +301,6 @@ def _float(value: Any) -> float | None:
     except ValueError:
         return None
     return number if math.isfinite(number) else None
-
-
-def _conform(column: str, value: Any) -> Any:
-    """Text columns hold text: a source value of another type is NULL, not a row Firehose cannot convert.
-    (Numbers, lists and maps are built by the typed helpers below.)"""
-    return value if column in TYPED_COLUMNS else _string(value)
 
 
 def _string(value: Any) -> str | None:
