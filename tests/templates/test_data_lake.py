@@ -128,3 +128,9 @@ def test_a_person_hears_when_batches_fail_or_delivery_stalls():
     watched = {(a["Namespace"], a["MetricName"], a["Dimensions"][0]["Value"]["Ref"]) for a in alarms.values()}
     assert watched == {("AWS/Lambda", "Errors", "TransformFunction"),
                        ("AWS/Firehose", "DeliveryToS3.DataFreshness", "DeliveryStream")}
+
+
+def test_the_events_and_the_key_that_reads_them_outlive_the_stack():
+    for resource in ("DataBucket", "Key"):
+        policies = TEMPLATE["Resources"][resource]
+        assert (policies["DeletionPolicy"], policies["UpdateReplacePolicy"]) == ("Retain", "Retain"), resource
