@@ -54,6 +54,16 @@ def test_everything_that_stores_data_is_encrypted(template):
             assert properties.get("KmsKeyId"), logical_id
 
 
+def test_a_key_outlives_the_stack_when_data_it_encrypts_does(template):
+    """Data kept on stack delete, encrypted with a key deleted with it, could never be read again."""
+    keys = set(resources_of(template, "AWS::KMS::Key"))
+    for logical_id, resource in template["Resources"].items():
+        if resource.get("DeletionPolicy") != "Retain":
+            continue
+        for key in _refs(resource.get("Properties", {})) & keys:
+            assert template["Resources"][key].get("DeletionPolicy") == "Retain", f"{logical_id} outlives {key}"
+
+
 def test_every_function_logs_to_its_own_group_with_retention(template):
     groups = resources_of(template, "AWS::Logs::LogGroup")
     used = []
