@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import base64
 import gzip
-import json
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
@@ -143,7 +142,3 @@ def lines_by_partition(transformed: Iterable[dict[str, Any]]) -> dict[str, list[
             dt = record["metadata"]["partitionKeys"]["dt"]
             grouped.setdefault(dt, []).append(base64.b64decode(record["data"]))
     return grouped
-
-
-def loads_lines(lines: Iterable[bytes]) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in lines]
