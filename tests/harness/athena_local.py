@@ -83,14 +83,18 @@ def encode_object(lines: list[bytes], storage_format: str) -> bytes:
         return target.read_bytes()
 
 
-def write_objects(root: Path, lines_by_partition: dict[str, list[bytes]], storage_format: str) -> list[Path]:
-    """Write transformed records under ``root`` as Firehose would: one object per dt partition."""
+def write_objects(root: Path, lines_by_partition: dict[str, list[bytes]], storage_format: str,
+                  objects_per_partition: int = 1) -> list[Path]:
+    """Write transformed records under ``root`` as Firehose would: per dt partition, one object per buffer."""
     written = []
     for partition, lines in sorted(lines_by_partition.items()):
-        target = root / EVENTS_PREFIX / f"dt={partition}" / "part-0"
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(encode_object(lines, storage_format))
-        written.append(target)
+        folder = root / EVENTS_PREFIX / f"dt={partition}"
+        folder.mkdir(parents=True, exist_ok=True)
+        size = -(-len(lines) // objects_per_partition)  # ceiling: every line in some object
+        for number, start in enumerate(range(0, len(lines), size)):
+            target = folder / f"part-{number}"
+            target.write_bytes(encode_object(lines[start:start + size], storage_format))
+            written.append(target)
     return written
 
 
