@@ -22,6 +22,8 @@ import duckdb
 import sqlglot
 from sqlglot import exp
 
+from due.data_lake import views
+
 ATHENA_DIR = Path(__file__).resolve().parents[2] / "athena"
 TABLE_DDL = ATHENA_DIR / "events_table.sql"
 EVENTS_PREFIX = "events/"
@@ -47,7 +49,8 @@ def glue_type(glue_type_name: str) -> exp.DataType:
 
 
 def view_files() -> dict[str, Path]:
-    return {path.stem: path for path in sorted((ATHENA_DIR / "views").glob("*.sql"))}
+    """The view SQL, found where the views custom resource finds it."""
+    return {path.stem: path for path in sorted(views.sql_directory().glob("*.sql"))}
 
 
 def query_files() -> dict[str, Path]:
@@ -122,8 +125,8 @@ class LocalAthena:
         return self
 
     def create_views(self) -> LocalAthena:
-        for path in view_files().values():
-            self.execute(path.read_text())
+        for statement in views.view_statements().values():
+            self.execute(statement)
         return self
 
     def execute(self, athena_sql: str) -> None:

@@ -330,10 +330,17 @@ class AthenaFake(FakeService):
 
     def __init__(self):
         super().__init__()
-        from tests.harness.athena_local import LocalAthena  # DuckDB loads only where Athena is used
-
-        self.local = LocalAthena()
+        self._local = None
         self.executions: dict[str, dict[str, Any]] = {}
+
+    @property
+    def local(self):
+        """The DuckDB engine, made on first use: most tests that hold the fakes never call Athena."""
+        if self._local is None:
+            from tests.harness.athena_local import LocalAthena
+
+            self._local = LocalAthena()
+        return self._local
 
     def start_query_execution(self, QueryString, WorkGroup="primary", QueryExecutionContext=None, **_kwargs):
         execution_id = str(uuid.uuid4())

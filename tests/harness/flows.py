@@ -18,7 +18,6 @@ from pathlib import Path
 from tests.harness.emulator import Emulator, Stack
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
-DATA_LAKE_VIEWS = sorted(p.stem for p in (EXAMPLES.parent / "athena" / "views").glob("*.sql"))
 
 
 @dataclass
@@ -310,6 +309,7 @@ def _data_lake_prepare(emulator: Emulator) -> dict[str, str]:
 def _data_lake_run(emulator: Emulator, stack: Stack) -> FlowResult:
     import tempfile
 
+    from due.data_lake import views
     from tests.harness.firehose import FirehoseDelivery
 
     problems: list[str] = []
@@ -317,9 +317,10 @@ def _data_lake_run(emulator: Emulator, stack: Stack) -> FlowResult:
     created = [e for e in athena.executions.values()
                if e["WorkGroup"] == stack.outputs["WorkGroupName"] and e["Status"]["State"] == "SUCCEEDED"
                and e["QueryExecutionContext"].get("Database") == stack.outputs["DatabaseName"]]
-    if len(created) < len(DATA_LAKE_VIEWS):
+    expected_views = len(views.view_statements())
+    if len(created) < expected_views:
         problems.append(f"{len(created)} view statements succeeded in the stack's workgroup and database, "
-                        f"expected {len(DATA_LAKE_VIEWS)}")
+                        f"expected {expected_views}")
     firehose = FirehoseDelivery(emulator, stack)
     delivered = firehose.put_record_batch([(EXAMPLES / "s3_data_lake" / name).read_bytes()
                                            for name in DATA_LAKE_SAMPLES])
