@@ -80,7 +80,8 @@ def to_row(record: dict[str, Any], original: bytes, arrival_ms: int | None = Non
         raise BadEvent("neither a Pinpoint, an SES nor an End User Messaging SMS event")
     if not EARLIEST_MS <= row["event_timestamp"] < LATEST_MS:
         raise BadEvent(f"{row['source_event_type']} event timestamp {row['event_timestamp']} is not in 2000-2099")
-    row.setdefault("arrival_timestamp", arrival_ms)
+    if row.get("arrival_timestamp") is None:  # Pinpoint reports its own arrival; otherwise Firehose's
+        row["arrival_timestamp"] = arrival_ms
     # Firehose delivers at least once: a record delivered twice keeps one id, so duplicates can be told apart.
     row["event_id"] = hashlib.sha256(original).hexdigest()[:32]
     # Every column, NULL unless set; text columns hold text (a source value of another type is NULL, not a

@@ -163,3 +163,12 @@ def test_any_field_of_the_wrong_type_gives_a_row_or_badevent_never_a_crash(gener
             except BadEvent:
                 continue
             json.dumps(row, allow_nan=False)
+
+
+def test_arrival_is_pinpoints_own_when_it_reports_one_else_firehoses():
+    with_arrival = ev.pinpoint("_email.send", NOW)
+    without_arrival = {k: v for k, v in with_arrival.items() if k != "arrival_timestamp"}
+    assert rows.to_row(with_arrival, b"a", arrival_ms=NOW + 9)["arrival_timestamp"] == NOW + 350
+    assert rows.to_row(without_arrival, b"b", arrival_ms=NOW + 9)["arrival_timestamp"] == NOW + 9
+    assert rows.to_row(ev.sms_v2("TEXT_DELIVERED", NOW, "m", "DELIVERED"), b"c", arrival_ms=NOW + 9)[
+        "arrival_timestamp"] == NOW + 9
