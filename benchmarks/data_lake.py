@@ -45,8 +45,8 @@ sys.path[:0] = [str(REPO / "src"), str(REPO)]
 import duckdb  # noqa: E402
 
 from due.data_lake import transform_handler  # noqa: E402
-from tests.harness import engagement_events as ev  # noqa: E402
-from tests.harness.athena_local import LocalAthena, lines_by_partition, write_objects  # noqa: E402
+from due_local import engagement_events as ev  # noqa: E402
+from due_local.athena_local import LocalAthena, lines_by_partition, write_objects  # noqa: E402
 
 QUERY_COLUMNS = ("campaign_id", "event_type", "message_id")
 # One file a day (best case); one per 15-minute buffer (the template's default); one per 5-minute buffer.

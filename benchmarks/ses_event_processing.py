@@ -39,10 +39,10 @@ sys.path[:0] = [str(REPO / "src"), str(REPO)]
 import boto3  # noqa: E402
 from moto import mock_aws  # noqa: E402
 
-from tests.harness import moto_gaps  # noqa: E402
-from tests.harness.dynamodb_fake import DynamoDbFake  # noqa: E402
-from tests.harness.fakes import Fakes  # noqa: E402
-from tests.harness.lambda_runtime import LambdaContext, _clear_module_caches  # noqa: E402
+from due_local import moto_gaps  # noqa: E402
+from due_local.dynamodb_fake import DynamoDbFake  # noqa: E402
+from due_local.fakes import Fakes  # noqa: E402
+from due_local.lambda_runtime import LambdaContext, _clear_module_caches  # noqa: E402
 
 MIX = (("Permanent", 0.15), ("Complaint", 0.05), ("Transient", 0.10), ("Delivery", 0.45), ("Open", 0.25))
 

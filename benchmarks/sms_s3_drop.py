@@ -40,8 +40,8 @@ from due.sms_s3_drop.rate import RateLimiter  # noqa: E402
 from due.sms_s3_drop.requests import from_row  # noqa: E402
 from due.sms_s3_drop.send import Sender, SentMarkers  # noqa: E402
 from due.sms_sending import EndUserMessagingSms  # noqa: E402
-from tests.harness.dynamodb_fake import DynamoDbFake  # noqa: E402
-from tests.harness.fakes import SmsVoiceV2Fake  # noqa: E402
+from due_local.dynamodb_fake import DynamoDbFake  # noqa: E402
+from due_local.fakes import SmsVoiceV2Fake  # noqa: E402
 from tests.unit.sms_s3_drop.conftest import RecordingQueue, csv_of  # noqa: E402
 
 

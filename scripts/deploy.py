@@ -275,8 +275,8 @@ def deploy_local(emulator, artifacts: LocalArtifacts, name: str, given: dict[str
 
 def run_local(args, request: ParameterRequest, say: Callable[[str], None]) -> int:
     """Everything against the emulator; then each template's sample flow. Returns the exit code."""
-    from tests.harness.emulator import Emulator
-    from tests.harness.flows import FLOWS
+    from due_local.emulator import Emulator
+    from due_local.flows import FLOWS
 
     results = []
     with Emulator(function_log_level="WARNING") as emulator:

@@ -15,10 +15,10 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from tests.harness import moto_gaps
-from tests.harness.fakes import Fakes
-from tests.harness.lambda_runtime import LambdaContext, _clear_module_caches
-from tests.harness.tables import create_table
+from due_local import moto_gaps
+from due_local.fakes import Fakes
+from due_local.lambda_runtime import LambdaContext, _clear_module_caches
+from due_local.tables import create_table
 
 REGION = "us-east-1"
 
@@ -75,7 +75,7 @@ def lambda_context() -> LambdaContext:
 
 @pytest.fixture(scope="module")
 def emulator_server():
-    from tests.harness.emulator import Emulator
+    from due_local.emulator import Emulator
 
     with Emulator() as running:
         yield running

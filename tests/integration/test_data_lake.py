@@ -8,11 +8,11 @@ import time
 
 import pytest
 
+from due_local import engagement_events as ev
+from due_local.athena_local import query_files, view_files
+from due_local.cfn_response import ResponseCatcher
+from due_local.firehose import FirehoseDelivery
 from scripts.deploy import deploy_local
-from tests.harness import engagement_events as ev
-from tests.harness.athena_local import query_files, view_files
-from tests.harness.cfn_response import ResponseCatcher
-from tests.harness.firehose import FirehoseDelivery
 
 pytestmark = pytest.mark.integration
 

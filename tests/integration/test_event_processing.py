@@ -6,10 +6,10 @@ import json
 
 import pytest
 
+from due_local import iam
+from due_local.cfn_response import ResponseCatcher
+from due_local.flows import FLOWS, example
 from scripts.deploy import deploy_local
-from tests.harness import iam
-from tests.harness.cfn_response import ResponseCatcher
-from tests.harness.flows import FLOWS, example
 
 pytestmark = pytest.mark.integration
 

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
+from due_local.flows import FLOWS, example, sent_mail
 from scripts.deploy import deploy_local
-from tests.harness.flows import FLOWS, example, sent_mail
 
 pytestmark = pytest.mark.integration
 

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
+from due_local.flows import FLOWS
 from scripts.deploy import deploy_local
-from tests.harness.flows import FLOWS
 from tests.unit.sms_s3_drop.conftest import csv_of
 
 pytestmark = pytest.mark.integration
@@ -61,7 +61,7 @@ def test_a_row_the_service_refuses_ends_in_the_dead_letter_queue_and_the_rest_ar
 
     def refuse_one(DestinationPhoneNumber, **kwargs):
         if DestinationPhoneNumber == refused:
-            from tests.harness.fakes import FakeError
+            from due_local.fakes import FakeError
 
             raise FakeError("ValidationException", "destination is not reachable")
         return original(DestinationPhoneNumber, **kwargs)

@@ -6,7 +6,7 @@ import ast
 import importlib.util
 from pathlib import Path
 
-from tests.harness.lambda_runtime import resolve_handler
+from due_local.lambda_runtime import resolve_handler
 from tests.templates.conftest import resources_of
 
 SRC = Path(__file__).resolve().parents[2] / "src"

@@ -7,8 +7,8 @@ import re
 import pytest
 
 from due.data_lake import transform_handler
+from due_local.athena_local import glue_type, partition_columns, query_files, table_columns
 from scripts.cfn import evaluate_conditions, load_template, parameter_values, resolve_conditionals
-from tests.harness.athena_local import glue_type, partition_columns, query_files, table_columns
 
 TEMPLATE = load_template("S3_Data_Lake")
 REQUIRED = {"CodeBucket": "code", "CodeKey": "code.zip"}

@@ -43,7 +43,7 @@ def _backticked(text: str) -> list[str]:
 
 
 def test_data_lake_view_catalogue_lists_exactly_each_views_columns():
-    from tests.harness.athena_local import LocalAthena, view_files
+    from due_local.athena_local import LocalAthena, view_files
 
     section = _section("S3_Data_Lake")
     email = _backticked(re.search(r"\*\*Every email view has\*\* (.*?);", section, re.S).group(1))
@@ -58,7 +58,7 @@ def test_data_lake_view_catalogue_lists_exactly_each_views_columns():
 
 
 def test_data_lake_example_queries_are_the_athena_files():
-    from tests.harness.athena_local import query_files
+    from due_local.athena_local import query_files
 
     section = _section("S3_Data_Lake")
     for path in query_files().values():

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from due_local import iam
 from scripts.cfn import as_list, references
-from tests.harness import iam
 from tests.templates.conftest import resources_of
 
 CURRENT_RUNTIMES = {"python3.12", "python3.13"}

@@ -3,8 +3,8 @@ import time
 import pytest
 
 from due.custom_resource import respond_to_cloudformation
-from tests.harness.cfn_response import ResponseCatcher
-from tests.harness.lambda_runtime import LambdaContext
+from due_local.cfn_response import ResponseCatcher
+from due_local.lambda_runtime import LambdaContext
 
 
 @pytest.fixture

@@ -143,7 +143,7 @@ def test_a_stack_that_failed_to_create_must_be_deleted_first(emulator):
 
 
 def test_local_run_fails_when_a_flow_fails(monkeypatch, capsys):
-    from tests.harness import flows
+    from due_local import flows
 
     def broken_run(emulator, stack):
         return flows.FlowResult("SES_Event_Processing", "x", "y", problems=["nothing came out"])

@@ -6,8 +6,8 @@ import pytest
 
 from due.email_feedback import EmailFeedback, FeedbackKind
 from due.ses_event_processing.reputation import AddressBook, Policy, Reputation, SuppressionList
-from tests.harness.dynamodb_fake import DynamoDbFake
-from tests.harness.tables import create_table
+from due_local.dynamodb_fake import DynamoDbFake
+from due_local.tables import create_table
 
 
 def run_sequence(session) -> list[dict]:
@@ -37,7 +37,7 @@ def test_same_outcomes_and_items_as_moto(moto_result, aws):
     import boto3
 
     fresh = boto3.Session(region_name="us-east-1")
-    from tests.harness.fakes import SesV2Fake
+    from due_local.fakes import SesV2Fake
 
     SesV2Fake().attach(fresh)
     DynamoDbFake().attach(fresh)

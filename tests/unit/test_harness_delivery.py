@@ -9,8 +9,8 @@ import zipfile
 
 import pytest
 
-from tests.harness.event_sources import s3_event, sns_event
-from tests.harness.lambda_runtime import LambdaRuntime, install_into_moto
+from due_local.event_sources import s3_event, sns_event
+from due_local.lambda_runtime import LambdaRuntime, install_into_moto
 
 received: list[dict] = []
 

@@ -13,8 +13,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from due.data_lake import rows, transform_handler
-from tests.harness import engagement_events as ev
-from tests.harness.athena_local import (
+from due_local import engagement_events as ev
+from due_local.athena_local import (
     ATHENA_DIR,
     LocalAthena,
     lines_by_partition,

@@ -8,8 +8,8 @@ import pytest
 
 from due.data_lake import rows
 from due.events import BadEvent
-from tests.harness import engagement_events as ev
-from tests.harness.athena_local import table_columns, view_files
+from due_local import engagement_events as ev
+from due_local.athena_local import table_columns, view_files
 
 NOW = 1_795_000_000_000
 

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 import pytest
 
 from due.data_lake import transform_handler
-from tests.harness import engagement_events as ev
+from due_local import engagement_events as ev
 
 NOW = 1_795_000_000_000
 

@@ -1,8 +1,8 @@
 import pytest
 
 from due.data_lake import views, views_handler
-from tests.harness.athena_local import view_files
-from tests.harness.cfn_response import ResponseCatcher
+from due_local.athena_local import view_files
+from due_local.cfn_response import ResponseCatcher
 
 PROPERTIES = {"DatabaseName": "due_events", "WorkGroup": "due-events"}
 

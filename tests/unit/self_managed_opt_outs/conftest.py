@@ -11,8 +11,8 @@ from due.self_managed_opt_outs.keywords import KeywordRules
 from due.self_managed_opt_outs.opt_out_store import PinpointEndpoints, SmsOptOutList
 from due.self_managed_opt_outs.processor import OptOutProcessor, ProcessedSteps, Texts
 from due.sms_sending import EndUserMessagingSms, PinpointSms
-from tests.harness.flows import listen
-from tests.harness.tables import create_table
+from due_local.flows import listen
+from due_local.tables import create_table
 
 EXAMPLES = Path(__file__).resolve().parents[3] / "examples" / "self_managed_opt_outs"
 TEXTS = Texts("You are opted out. Reply START to opt back in.", "You are opted in again.", "Help: example.com/sms")

@@ -5,7 +5,7 @@ import logging
 import pytest
 
 from due.ses_auto_reply import handler
-from tests.harness.tables import create_table
+from due_local.tables import create_table
 from tests.unit.ses_auto_reply.conftest import EXAMPLES, receipt_event
 
 

@@ -1,7 +1,7 @@
 import pytest
 
 from due.ses_auto_reply.reply_log import ReplyLog
-from tests.harness.tables import create_table
+from due_local.tables import create_table
 
 
 @pytest.fixture

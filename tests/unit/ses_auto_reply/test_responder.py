@@ -9,8 +9,8 @@ from due.ses_auto_reply import inbound
 from due.ses_auto_reply.reply_log import ReplyLog
 from due.ses_auto_reply.responder import AutoResponder, Outcome, SendRefused, Settings
 from due.ses_auto_reply.templates import PinpointTemplates, SesV2Templates, TemplateMissing
-from tests.harness.flows import sent_mail as sent_messages
-from tests.harness.tables import create_table
+from due_local.flows import sent_mail as sent_messages
+from due_local.tables import create_table
 from tests.unit.ses_auto_reply.conftest import EXAMPLES, receipt_event
 from tests.unit.ses_auto_reply.test_loop_guard import NO_REPLY_CASES, OWN
 

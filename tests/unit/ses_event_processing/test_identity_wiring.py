@@ -1,7 +1,7 @@
 import pytest
 
 from due.ses_event_processing.identity_wiring import ReplacedTopics, unwire, wire
-from tests.harness.tables import create_table
+from due_local.tables import create_table
 
 OURS = "arn:aws:sns:us-east-1:123456789012:ours"
 THEIRS = "arn:aws:sns:us-east-1:123456789012:theirs"

@@ -8,7 +8,7 @@ from botocore.exceptions import ClientError
 from due import aws as due_aws
 from due.email_feedback import EmailFeedback, FeedbackKind
 from due.ses_event_processing.reputation import AddressBook, Outcome, Policy, Reputation, SuppressionList
-from tests.harness.tables import create_table
+from due_local.tables import create_table
 
 TABLE = "addresses"
 

@@ -8,7 +8,7 @@ from due.sms_s3_drop.rate import RateLimiter
 from due.sms_s3_drop.requests import from_row
 from due.sms_s3_drop.send import MaybeSent, Sender, SentMarkers
 from due.sms_sending import EndUserMessagingSms, PinpointSms, SendRefused
-from tests.harness.tables import create_table
+from due_local.tables import create_table
 
 
 class FakeClock:

@@ -81,7 +81,7 @@ def _s3_event(event_name, bucket, key, notification_id):
 class _DeliveryStreamFromCloudFormation(CloudFormationModel):
     """CloudFormation creates AWS::KinesisFirehose::DeliveryStream; moto's skips it, and a !GetAtt of its Arn then
     fails the stack. This creates the stream in moto's Firehose (destination bucket and role only: delivery with
-    the stack's transformation and formats is played by tests/harness/firehose.py)."""
+    the stack's transformation and formats is played by src/due_local/firehose.py)."""
 
     def __init__(self, name: str, arn: str):
         self.name, self.arn = name, arn

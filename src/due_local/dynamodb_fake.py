@@ -15,7 +15,7 @@ import copy
 import re
 from typing import Any
 
-from tests.harness.fakes import FakeError, FakeService
+from due_local.fakes import FakeError, FakeService
 
 _TOKEN = re.compile(r"\s*(<=|>=|<>|[(),=<>]|[#:]?[A-Za-z_][A-Za-z0-9_.]*)")
 

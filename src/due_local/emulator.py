@@ -25,11 +25,11 @@ from unittest import mock
 
 import boto3
 
+from due_local import moto_gaps
+from due_local.event_sources import AsyncInvoker, KinesisSource, SqsSource
+from due_local.fakes import Fakes
+from due_local.lambda_runtime import FunctionSpec, LambdaRuntime, install_into_moto
 from scripts.cfn import evaluate_conditions, parameter_values, resolve_conditionals
-from tests.harness import moto_gaps
-from tests.harness.event_sources import AsyncInvoker, KinesisSource, SqsSource
-from tests.harness.fakes import Fakes
-from tests.harness.lambda_runtime import FunctionSpec, LambdaRuntime, install_into_moto
 
 REGION = "us-east-1"
 

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from tests.harness.lambda_runtime import FunctionSpec, LambdaRuntime
+from due_local.lambda_runtime import FunctionSpec, LambdaRuntime
 
 
 @dataclass

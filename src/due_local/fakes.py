@@ -337,7 +337,7 @@ class AthenaFake(FakeService):
     def local(self):
         """The DuckDB engine, made on first use: most tests that hold the fakes never call Athena."""
         if self._local is None:
-            from tests.harness.athena_local import LocalAthena
+            from due_local.athena_local import LocalAthena
 
             self._local = LocalAthena()
         return self._local

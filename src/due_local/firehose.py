@@ -20,8 +20,8 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.harness.athena_local import encode_object
-from tests.harness.emulator import Emulator, Stack
+from due_local.athena_local import encode_object
+from due_local.emulator import Emulator, Stack
 
 RESULTS = {"Ok", "Dropped", "ProcessingFailed"}
 

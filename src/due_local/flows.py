@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tests.harness.emulator import Emulator, Stack
+from due_local.emulator import Emulator, Stack
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
@@ -310,7 +310,7 @@ def _data_lake_run(emulator: Emulator, stack: Stack) -> FlowResult:
     import tempfile
 
     from due.data_lake import views
-    from tests.harness.firehose import FirehoseDelivery
+    from due_local.firehose import FirehoseDelivery
 
     problems: list[str] = []
     athena = emulator.fakes.athena
