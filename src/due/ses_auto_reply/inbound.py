@@ -17,7 +17,9 @@ from due.events import BadEvent
 @dataclass(frozen=True)
 class InboundMail:
     ses_message_id: str
-    envelope_sender: str  # SMTP MAIL FROM (the Return-Path); empty for bounces
+    # SMTP MAIL FROM (the Return-Path), as written: a local part may be case-sensitive (RFC 5321 section 2.4),
+    # and BATV/SRS return paths carry signatures. Empty for bounces.
+    envelope_sender: str
     from_header: str  # as written, display name included
     subject: str
     rfc_message_id: str  # the Message-ID header, angle brackets included
@@ -53,7 +55,7 @@ def parse(event: dict[str, Any]) -> InboundMail:
     header_map = {key.lower(): value for key, value in reversed(headers)}
     return InboundMail(
         ses_message_id=message_id,
-        envelope_sender=(mail.get("source") or "").strip("<>").lower(),
+        envelope_sender=(mail.get("source") or "").strip().strip("<>"),
         from_header=from_header,
         subject=common.get("subject") or header_map.get("subject", ""),
         rfc_message_id=common.get("messageId") or header_map.get("message-id", ""),

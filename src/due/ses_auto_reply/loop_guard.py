@@ -56,7 +56,7 @@ def reason_not_to_reply(mail: InboundMail, own: OwnAddresses) -> str | None:
     for address in (mail.envelope_sender, mail.from_address):
         if not address or _AUTOMATED_SENDER.match(address.partition("@")[0]):
             return "automated sender"
-    if mail.envelope_sender in own or mail.from_address in own or mail.from_address in mail.recipients:
+    if mail.envelope_sender.lower() in own or mail.from_address in own or mail.from_address in mail.recipients:
         return "sent from one of our own addresses"
     for name in _FAILING_VERDICTS:
         if mail.verdicts.get(name) == "FAIL":

@@ -1,6 +1,6 @@
 """At most one reply per sender per window, so two auto-responders cannot keep each other busy.
 
-One DynamoDB item per sender address, expiring (TTL) when the window ends.
+One DynamoDB item per sender (a person's key, see sender_key), expiring (TTL) when the window ends.
 TTL deletes lazily, so the claim's condition also accepts an expired item.
 """
 

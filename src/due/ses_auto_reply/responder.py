@@ -11,6 +11,7 @@ from due.ses_auto_reply import reply
 from due.ses_auto_reply.inbound import InboundMail
 from due.ses_auto_reply.loop_guard import OwnAddresses, reason_not_to_reply
 from due.ses_auto_reply.reply_log import ReplyLog
+from due.ses_auto_reply.sender_key import canonical_address
 from due.ses_auto_reply.templates import PinpointTemplates, SesV2Templates
 
 
@@ -64,12 +65,15 @@ class AutoResponder:
         template = self._templates.get(self._settings.template_name)
         sender = self._settings.sender_for(mail)
         message = reply.build(mail, template, sender)
-        if not self._reply_log.claim(mail.envelope_sender, mail.ses_message_id):
+        # The window counts the author, whose return path may change with every message (sender_key);
+        # the reply itself goes to the return path (RFC 3834 section 4).
+        person = canonical_address(mail.from_address)
+        if not self._reply_log.claim(person, mail.ses_message_id):
             return Outcome.ALREADY_REPLIED, "a reply went to this sender within the window"
         try:
             self._send(sender, mail.envelope_sender, message.as_bytes())
         except Exception:
-            self._reply_log.release(mail.envelope_sender, mail.ses_message_id)  # the retry may send it
+            self._reply_log.release(person, mail.ses_message_id)  # the retry may send it
             raise
         return Outcome.REPLIED, ""
 

@@ -32,3 +32,9 @@ def test_bounce_has_an_empty_envelope_sender():
 def test_bad_events(event, error):
     with pytest.raises(BadEvent, match=error):
         inbound.parse(event)
+
+
+def test_return_path_is_kept_as_written():
+    # An SRS hash or a local part may be case-sensitive: the reply goes back to exactly this address.
+    mail = inbound.parse(receipt_event(source="<SRS0=a1B2=7B=example.net=Jose@forwarder.example>"))
+    assert mail.envelope_sender == "SRS0=a1B2=7B=example.net=Jose@forwarder.example"

@@ -35,6 +35,7 @@ NO_REPLY_CASES = [
     ({"source": "bounces+abc123@mail.example.net"}, "automated sender"),
     ({"from_header": "no-reply@example.com"}, "automated sender"),
     ({"from_header": "Desk <desk@support.example.com>"}, "sent from one of our own addresses"),
+    ({"source": "Desk@Support.Example.com"}, "sent from one of our own addresses"),  # kept as written, compared folded
     ({"from_header": "Other box <inbox@example.org>", "recipients": ["inbox@example.org"]},
      "sent from one of our own addresses"),
     ({"verdicts": {"spam": "FAIL"}}, "spam verdict FAIL"),

@@ -88,3 +88,28 @@ def test_pinpoint_templates(account, aws):
     assert message.get_body(("html",)).get_content().strip() == "<p>o3vrnil0e2ic28trm7dfhrc2v0cnbeccl4nbp0g1</p>"
     with pytest.raises(TemplateMissing, match="Pinpoint email template 'gone'"):
         PinpointTemplates(due_aws.client("pinpoint")).get("gone")
+
+
+@pytest.mark.parametrize("return_paths", [
+    ["prvs=0123abcdef=jose.muller@example.net", "prvs=4567fedcba=jose.muller@example.net"],  # BATV, per message
+    ["SRS0=a1b2=7B=example.net=jose.muller@forwarder.example",
+     "SRS0=c3d4=7C=example.net=jose.muller@forwarder.example"],  # SRS via a forwarder
+])
+def test_one_person_gets_one_reply_however_the_return_path_is_rewritten(account, return_paths):
+    outcomes = [responder().respond(inbound.parse(receipt_event(source=path)))[0] for path in return_paths]
+    assert outcomes == [Outcome.REPLIED, Outcome.ALREADY_REPLIED]
+    (message,) = sent_messages()
+    assert message["To"] == return_paths[0]  # the reply still goes to the return path (RFC 3834 section 4)
+
+
+def test_sub_address_and_case_of_the_author_are_one_person(account):
+    first = receipt_event(from_header="José <Jose.Muller+orders@Example.net>")
+    assert responder().respond(inbound.parse(first))[0] is Outcome.REPLIED
+    assert responder().respond(inbound.parse(receipt_event()))[0] is Outcome.ALREADY_REPLIED
+
+
+def test_different_authors_each_get_a_reply(account):
+    assert responder().respond(inbound.parse(receipt_event()))[0] is Outcome.REPLIED
+    other = receipt_event(source="ana@example.net", from_header="Ana <ana@example.net>")
+    assert responder().respond(inbound.parse(other))[0] is Outcome.REPLIED
+    assert len(sent_messages()) == 2
