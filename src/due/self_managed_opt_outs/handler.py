@@ -31,7 +31,7 @@ def _processor() -> OptOutProcessor:
         notifications_topic_arn=os.environ["NOTIFICATIONS_TOPIC_ARN"],
         steps=ProcessedSteps(aws.client("dynamodb"), os.environ["PROCESSED_TABLE_NAME"]),
         texts=Texts(os.environ.get("OPT_OUT_CONFIRMATION", ""), os.environ.get("OPT_IN_CONFIRMATION", ""),
-                    os.environ.get("HELP_TEXT", "")),
+                    os.environ.get("HELP_TEXT", ""), os.environ.get("OPT_IN_REFUSED", "")),
     )
 
 

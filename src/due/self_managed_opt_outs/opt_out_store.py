@@ -10,7 +10,16 @@ Both keep transactional messages possible:
 
 from __future__ import annotations
 
-import contextlib
+from botocore.exceptions import ClientError
+
+# Error codes botocore's standard retry mode treats as throttling; the client already retried them, and
+# the message goes back to the queue to be tried again later.
+_THROTTLING = frozenset({"Throttling", "ThrottlingException", "ThrottledException", "RequestThrottledException",
+                         "TooManyRequestsException", "TooManyRequests"})
+
+
+class OptInRefused(Exception):
+    """End User Messaging refused to take a number off the list; it stays opted out."""
 
 
 class SmsOptOutList:
@@ -21,9 +30,22 @@ class SmsOptOutList:
         self._sms.put_opted_out_number(OptOutListName=self.list_name, OptedOutNumber=number)
 
     def opt_in(self, number: str) -> None:
-        # Opting in a number that was never opted out is fine.
-        with contextlib.suppress(self._sms.exceptions.ResourceNotFoundException):
+        """Raises OptInRefused when the service refuses for good; throttling and server errors propagate.
+
+        "Each destination phone number can only be deleted once every 30 days" (DeleteOptedOutNumber, End
+        User Messaging SMS API reference); which error a second START then meets is not documented, so
+        every refusal other than throttling counts (a 4xx answer).
+        """
+        try:
             self._sms.delete_opted_out_number(OptOutListName=self.list_name, OptedOutNumber=number)
+        except self._sms.exceptions.ResourceNotFoundException:
+            return  # never opted out: nothing to undo
+        except ClientError as error:
+            code = error.response.get("Error", {}).get("Code", "")
+            status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 500)
+            if code in _THROTTLING or status == 429 or status >= 500:
+                raise
+            raise OptInRefused(f"{code}: {error.response.get('Error', {}).get('Message', '')}") from error
 
 
 class PinpointEndpoints:

@@ -9,6 +9,11 @@ the opt-out is recorded before anything else, so a failed confirmation never
 loses it; a redelivered message (or the retry after a failed step) skips the
 steps already done, so nobody gets two confirmations and other systems get
 one notification.
+
+End User Messaging takes a number off an opt-out list once every 30 days. A
+START it refuses leaves the number opted out, and is answered as such: the
+customer gets the refusal text (try again later), other systems get an
+``opt_in_refused`` notification with the service's reason.
 """
 
 from __future__ import annotations
@@ -17,10 +22,20 @@ import json
 import time
 from dataclasses import dataclass
 
+from due.logs import get_logger
 from due.self_managed_opt_outs.keywords import Intent, KeywordRules
+from due.self_managed_opt_outs.opt_out_store import OptInRefused
 from due.sms_events import InboundSms
 
-STEP_RECORD, STEP_NOTIFY, STEP_REPLY, STEP_STALE = "record", "notify", "reply", "stale"
+logger = get_logger("self_managed_opt_outs")
+
+STEP_RECORD, STEP_REFUSED, STEP_NOTIFY, STEP_REPLY, STEP_STALE = "record", "refused", "notify", "reply", "stale"
+
+
+@dataclass(frozen=True)
+class Progress:
+    steps: frozenset[str]
+    refused_because: str = ""  # End User Messaging's reason, once it refused an opt-in
 
 
 class ProcessedSteps:
@@ -29,10 +44,10 @@ class ProcessedSteps:
     def __init__(self, dynamodb, table_name: str, keep_days: int = 7):
         self._dynamodb, self._table, self._keep = dynamodb, table_name, keep_days * 86400
 
-    def done(self, message_id: str) -> set[str]:
+    def progress(self, message_id: str) -> Progress:
         item = self._dynamodb.get_item(TableName=self._table, Key={"inbound_message_id": {"S": message_id}},
                                        ConsistentRead=True).get("Item", {})
-        return set(item.get("steps", {}).get("SS", []))
+        return Progress(frozenset(item.get("steps", {}).get("SS", [])), item.get("refused_because", {}).get("S", ""))
 
     def newest_decision(self, number: str, received_at: str, message_id: str) -> bool:
         """Record this message as the number's latest decision, unless a later one was applied already."""
@@ -47,12 +62,14 @@ class ProcessedSteps:
         except self._dynamodb.exceptions.ConditionalCheckFailedException:
             return False
 
-    def mark(self, message_id: str, step: str) -> None:
-        self._dynamodb.update_item(
-            TableName=self._table, Key={"inbound_message_id": {"S": message_id}},
-            UpdateExpression="ADD steps :step SET expires_at = if_not_exists(expires_at, :expires)",
-            ExpressionAttributeValues={":step": {"SS": [step]}, ":expires": {"N": str(int(time.time()) + self._keep)}},
-        )
+    def mark(self, message_id: str, step: str, refused_because: str = "") -> None:
+        values = {":step": {"SS": [step]}, ":expires": {"N": str(int(time.time()) + self._keep)}}
+        update = "ADD steps :step SET expires_at = if_not_exists(expires_at, :expires)"
+        if refused_because:
+            update += ", refused_because = :reason"
+            values[":reason"] = {"S": refused_because}
+        self._dynamodb.update_item(TableName=self._table, Key={"inbound_message_id": {"S": message_id}},
+                                   UpdateExpression=update, ExpressionAttributeValues=values)
 
 
 @dataclass(frozen=True)
@@ -60,6 +77,7 @@ class Texts:
     opt_out_confirmation: str
     opt_in_confirmation: str
     help: str
+    opt_in_refused: str = ""
 
     def for_intent(self, intent: Intent) -> str:
         return {Intent.OPT_OUT: self.opt_out_confirmation, Intent.OPT_IN: self.opt_in_confirmation,
@@ -77,32 +95,48 @@ class OptOutProcessor:
         intent, keyword = self._rules.classify(sms.body)
         if intent is Intent.NONE:
             return intent, keyword
-        done = self._steps.done(sms.inbound_message_id)
+        progress = self._steps.progress(sms.inbound_message_id)
+        done, refused_because = progress.steps, progress.refused_because
         if STEP_STALE in done:
             return Intent.NONE, keyword
         if intent in (Intent.OPT_OUT, Intent.OPT_IN):
-            if STEP_RECORD not in done and not self._steps.newest_decision(
+            decided = STEP_RECORD in done or STEP_REFUSED in done
+            if not decided and not self._steps.newest_decision(
                     sms.customer_number, sms.received_at, sms.inbound_message_id):
                 self._steps.mark(sms.inbound_message_id, STEP_STALE)  # confirming it now would mislead
                 return Intent.NONE, keyword
-            if STEP_RECORD not in done:
-                (self._store.opt_out if intent is Intent.OPT_OUT else self._store.opt_in)(sms.customer_number)
-                self._steps.mark(sms.inbound_message_id, STEP_RECORD)
+            if not decided:
+                refused_because = self._record(sms, intent)
             if STEP_NOTIFY not in done:
-                self._notify(sms, intent, keyword)
+                self._notify(sms, intent, keyword, refused_because)
                 self._steps.mark(sms.inbound_message_id, STEP_NOTIFY)
-        if STEP_REPLY not in done and self._texts.for_intent(intent):
+        reply = self._texts.opt_in_refused if refused_because else self._texts.for_intent(intent)
+        if STEP_REPLY not in done and reply:
             # From the number the customer wrote to; a reply to a keyword is transactional.
-            self._replies.send(sms.customer_number, sms.our_number, self._texts.for_intent(intent), "TRANSACTIONAL")
+            self._replies.send(sms.customer_number, sms.our_number, reply, "TRANSACTIONAL")
             self._steps.mark(sms.inbound_message_id, STEP_REPLY)
         return intent, keyword
 
-    def _notify(self, sms: InboundSms, intent: Intent, keyword: str) -> None:
-        action = "opted_out" if intent is Intent.OPT_OUT else "opted_in"
+    def _record(self, sms: InboundSms, intent: Intent) -> str:
+        """Applies the decision; returns the service's reason when it refused an opt-in ("" otherwise)."""
+        try:
+            (self._store.opt_out if intent is Intent.OPT_OUT else self._store.opt_in)(sms.customer_number)
+        except OptInRefused as refusal:
+            logger.warning("opt-in refused; the number stays opted out",
+                           extra={"inbound_message_id": sms.inbound_message_id, "reason": str(refusal)})
+            self._steps.mark(sms.inbound_message_id, STEP_REFUSED, refused_because=str(refusal))
+            return str(refusal)
+        self._steps.mark(sms.inbound_message_id, STEP_RECORD)
+        return ""
+
+    def _notify(self, sms: InboundSms, intent: Intent, keyword: str, refused_because: str) -> None:
+        action = "opt_in_refused" if refused_because else "opted_out" if intent is Intent.OPT_OUT else "opted_in"
+        notice = {"action": action, "phoneNumber": sms.customer_number, "keyword": keyword,
+                  "ourNumber": sms.our_number, "inboundMessageId": sms.inbound_message_id,
+                  "recordedAt": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+        if refused_because:
+            notice["reason"] = refused_because
         self._sns.publish(
-            TopicArn=self._topic,
-            Message=json.dumps({"action": action, "phoneNumber": sms.customer_number, "keyword": keyword,
-                                "ourNumber": sms.our_number, "inboundMessageId": sms.inbound_message_id,
-                                "recordedAt": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}),
+            TopicArn=self._topic, Message=json.dumps(notice),
             MessageAttributes={"action": {"DataType": "String", "StringValue": action}},
         )

@@ -15,7 +15,8 @@ from due_local.flows import listen
 from due_local.tables import create_table
 
 EXAMPLES = Path(__file__).resolve().parents[3] / "examples" / "self_managed_opt_outs"
-TEXTS = Texts("You are opted out. Reply START to opt back in.", "You are opted in again.", "Help: example.com/sms")
+TEXTS = Texts("You are opted out. Reply START to opt back in.", "You are opted in again.", "Help: example.com/sms",
+              "You stay opted out for now. Reply START again later.")
 
 
 def inbound(name: str, **changes) -> dict:

@@ -1,5 +1,7 @@
 """Both ways of running it (End User Messaging v2 and Pinpoint) against the fakes and moto SNS/DynamoDB."""
 
+import datetime
+
 import pytest
 from botocore.exceptions import ClientError
 
@@ -104,3 +106,72 @@ def test_out_of_order_delivery_keeps_the_customers_last_word(fakes, sms_list, no
     assert list(sms_list) == []
     assert [n["action"] for n in published()] == ["opted_in"]
     assert [m["MessageBody"] for m in fakes.sms.sent] == [TEXTS.opt_in_confirmation]
+
+
+def test_a_second_start_within_30_days_is_answered_and_reported_not_retried(fakes, sms_list, notifications, steps):
+    topic, published = notifications
+    handler = processor("EndUserMessaging", topic, steps)
+    handler.handle(sms("stop", inboundMessageId="stop-1"))
+    handler.handle(sms("start", inboundMessageId="start-1"))
+    handler.handle(sms("stop", inboundMessageId="stop-2"))
+    assert handler.handle(sms("start", inboundMessageId="start-2")) == (Intent.OPT_IN, "START")  # no exception
+    assert list(sms_list) == ["+14255550182"]  # the service refused: still opted out
+    refused = published()[-1]
+    assert (refused["action"], refused["phoneNumber"]) == ("opt_in_refused", "+14255550182")
+    assert refused["reason"].startswith("ValidationException: ")
+    assert fakes.sms.sent[-1]["MessageBody"] == TEXTS.opt_in_refused
+    assert fakes.sms.sent[-1]["MessageType"] == "TRANSACTIONAL"
+
+
+def test_the_opt_in_window_reopens_after_30_days(fakes, sms_list, notifications, steps):
+    handler = processor("EndUserMessaging", notifications[0], steps)
+    handler.handle(sms("stop", inboundMessageId="stop-1"))
+    handler.handle(sms("start", inboundMessageId="start-1"))
+    handler.handle(sms("stop", inboundMessageId="stop-2"))
+    ((key, deleted_at),) = fakes.sms.opted_back_in.items()
+    fakes.sms.opted_back_in[key] = deleted_at - datetime.timedelta(days=30, seconds=1)
+    handler.handle(sms("start", inboundMessageId="start-2"))
+    assert list(sms_list) == []
+
+
+@pytest.mark.parametrize(("code", "status"), [("ValidationException", 400), ("ConflictException", 409),
+                                              ("AccessDeniedException", 403), ("SomethingNewException", 400)])
+def test_any_refusal_of_the_opt_in_gets_the_same_answer(fakes, sms_list, notifications, steps, code, status):
+    topic, published = notifications
+    handler = processor("EndUserMessaging", topic, steps)
+    handler.handle(sms("stop"))
+    fakes.sms.fail_next("DeleteOptedOutNumber", code, status=status)
+    handler.handle(sms("start"))
+    refused = published()[-1]
+    assert (refused["action"], refused["reason"]) == ("opt_in_refused", f"{code}: injected")
+    assert fakes.sms.sent[-1]["MessageBody"] == TEXTS.opt_in_refused
+
+
+@pytest.mark.parametrize(("code", "status"), [("ThrottlingException", 400), ("TooManyRequestsException", 429),
+                                              ("InternalServerException", 500)])
+def test_throttling_and_server_errors_are_retried_not_refused(fakes, sms_list, notifications, steps, no_backoff,
+                                                              code, status):
+    topic, published = notifications
+    handler = processor("EndUserMessaging", topic, steps)
+    handler.handle(sms("stop"))
+    fakes.sms.fail_next("DeleteOptedOutNumber", code, status=status, times=5)  # every attempt of the client
+    with pytest.raises(ClientError, match=code):
+        handler.handle(sms("start"))
+    handler.handle(sms("start"))  # the queue's redelivery
+    assert list(sms_list) == []
+    assert [n["action"] for n in published()] == ["opted_out", "opted_in"]
+    assert fakes.sms.sent[-1]["MessageBody"] == TEXTS.opt_in_confirmation
+
+
+def test_a_refusal_survives_a_failed_reply(fakes, sms_list, notifications, steps, no_backoff):
+    topic, published = notifications
+    handler = processor("EndUserMessaging", topic, steps)
+    handler.handle(sms("stop"))
+    fakes.sms.fail_next("DeleteOptedOutNumber", "ValidationException")
+    fakes.sms.fail_next("SendTextMessage", "ValidationException")
+    with pytest.raises(ClientError):
+        handler.handle(sms("start"))
+    handler.handle(sms("start"))  # the redelivery does not try the opt-in again, and answers the refusal
+    assert len(fakes.sms.calls_of("DeleteOptedOutNumber")) == 1
+    assert [n["action"] for n in published()] == ["opted_out", "opt_in_refused"]
+    assert fakes.sms.sent[-1]["MessageBody"] == TEXTS.opt_in_refused
