@@ -274,57 +274,10 @@ def deploy_local(emulator, artifacts: LocalArtifacts, name: str, given: dict[str
 
 
 def run_local(args, request: ParameterRequest, say: Callable[[str], None]) -> int:
-    """Everything against the emulator; then each template's sample flow. Returns the exit code."""
-    from due_local.emulator import Emulator
-    from due_local.flows import FLOWS
+    """Everything against the local emulator (src/due_local), then each template's sample flow."""
+    from due_local.local_run import run_samples
 
-    results = []
-    with Emulator(function_log_level="WARNING") as emulator:
-        say(f"local AWS emulator (moto) listening on {emulator.endpoint}")
-        artifacts = prepare_local_artifacts(emulator, say)
-        for name in args.template:
-            flow = FLOWS.get(name)
-            try:
-                stack = deploy_local(emulator, artifacts, name, flow.prepare(emulator) if flow else {}, request,
-                                     args.stack_prefix)
-            except UsageError as exc:
-                say(f"FAIL {name}: deploy: {exc}")
-                results.append(False)
-                continue
-            say(_emulation_report(name, stack))
-            if flow is None:
-                say(f"---- {name}: deployed; no sample flow yet")
-                continue
-            try:
-                result = flow.run(emulator, stack)
-            except Exception as exc:  # a crashing flow is a failed flow, reported with the rest
-                say(f"FAIL {name}: the flow raised {type(exc).__name__}: {exc}")
-                results.append(False)
-                continue
-            say(result.line())
-            results.append(result.passed)
-    passed = sum(results)
-    say(f"local run: {passed} of {len(results)} flows passed")
-    return 0 if results and all(results) else 1
-
-
-def _emulation_report(name: str, stack) -> str:
-    """What the emulator created, what it skipped (moto reports those created without creating them)."""
-    created, skipped_by_emulator, not_created = [], set(), []
-    conditions = stack.conditions
-    for logical_id, resource in stack.template.get("Resources", {}).items():
-        if not conditions.get(resource.get("Condition"), True):
-            not_created.append(logical_id)
-        elif logical_id in stack.resources:
-            created.append(logical_id)
-        else:
-            skipped_by_emulator.add(resource["Type"])
-    line = f"deployed {name}: {len(created)} resources created"
-    if skipped_by_emulator:
-        line += f"; not emulated locally: {', '.join(sorted(skipped_by_emulator))}"
-    if not_created:
-        line += f"; not created (conditions): {', '.join(not_created)}"
-    return line
+    return run_samples(args.template, request, say, args.stack_prefix)
 
 
 # ------------------------------------------------------------------------ CLI

@@ -37,7 +37,11 @@ targets=("$@")
 [[ ${#targets[@]} -eq 0 ]] && targets=(main checkov taskcat)
 for t in "${targets[@]}"; do
   case "$t" in
-    main)    make_venv main .venv requirements/dev.txt requirements/runtime.txt ;;
+    main)    make_venv main .venv requirements/dev.txt requirements/runtime.txt
+             # src (due, due_local) and the repository (scripts) on the venv's path, so that
+             # `.venv/bin/python -m due_local` works from any directory.
+             site=$(.venv/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
+             printf '%s\n%s\n' "$PWD/src" "$PWD" > "$site/due-repository.pth" ;;
     checkov) make_venv checkov .venvs/checkov requirements/checkov.txt ;;
     taskcat) make_venv taskcat .venvs/taskcat requirements/taskcat.txt ;;
     *) echo "setup: unknown venv '$t' (expected main, checkov or taskcat)" >&2; exit 2 ;;

@@ -343,7 +343,7 @@ def _data_lake_run(emulator: Emulator, stack: Stack) -> FlowResult:
         went_in="6 records into the stream: SES delivery, open and bounce, an SMS delivery, Pinpoint's test "
                 "event, a line that is no event",
         came_out=f"{len(created)} views created in the workgroup; {firehose.storage_format} files under "
-                 "events/dt=2026-11-20/; one row each in email_delivered, email_open, email_hardbounce, "
+                 f"events/{firehose.storage_format.lower()}/dt=2026-11-20/; one row each in email_delivered, email_open, email_hardbounce, "
                  "sms_success; test event dropped; the bad line under errors/processing-failed/",
         problems=problems,
     )
@@ -359,4 +359,83 @@ FLOWS = {
         Flow("Pinpoint_Event_Processing", _pinpoint_prepare, _pinpoint_run),
         Flow("S3_Data_Lake", _data_lake_prepare, _data_lake_run),
     )
+}
+
+
+# ------------------------------------------------------- your own input
+@dataclass(frozen=True)
+class Feed:
+    """Where a user's own file goes for one architecture (``python -m due_local --input``)."""
+
+    takes: str  # what the file holds, for --help
+    put: Callable[[Emulator, Stack, Path], str]  # delivers it; says what went in
+    input_topic: str = ""  # the output naming the topic it publishes on (not reported as something that came out)
+
+
+def json_documents(path: Path) -> list[dict]:
+    """A file of one JSON document, a JSON array of them, or JSON lines; each must be an object."""
+    text = path.read_text(encoding="utf-8")
+    try:
+        loaded = json.loads(text)
+        documents = loaded if isinstance(loaded, list) else [loaded]
+    except ValueError:
+        try:
+            documents = [json.loads(line) for line in text.splitlines() if line.strip()]
+        except ValueError as exc:
+            raise ValueError(f"{path}: neither a JSON document nor JSON lines ({exc})") from None
+    if not documents or not all(isinstance(d, dict) for d in documents):
+        raise ValueError(f"{path}: expected JSON objects")
+    return documents
+
+
+def _publish_each(output: str):
+    def put(emulator: Emulator, stack: Stack, path: Path) -> str:
+        documents = json_documents(path)
+        for document in documents:
+            emulator.client("sns").publish(TopicArn=stack.outputs[output], Message=json.dumps(document))
+        return f"{len(documents)} message(s) published on {output}"
+    return put
+
+
+def _put_pinpoint_records(emulator: Emulator, stack: Stack, path: Path) -> str:
+    records = json_documents(path)
+    for record in records:
+        emulator.client("kinesis").put_record(
+            StreamName=stack.outputs["EventStreamName"], Data=json.dumps(record).encode(),
+            PartitionKey=str(record.get("client", {}).get("client_id") or record.get("event_type") or "event"))
+    return f"{len(records)} record(s) put on the Kinesis stream {stack.outputs['EventStreamName']}"
+
+
+def _invoke_responder(emulator: Emulator, stack: Stack, path: Path) -> str:
+    events = json_documents(path)
+    invoker = emulator.async_invoker(stack, "ResponderFunction")
+    outcomes = [invoker.invoke(emulator.runtime, event) for event in events]
+    return f"{len(events)} receipt event(s) given to the responder as the receipt rule would: {outcomes}"
+
+
+def _drop_file(emulator: Emulator, stack: Stack, path: Path) -> str:
+    key = f"incoming/{path.name}"
+    emulator.client("s3").put_object(Bucket=stack.outputs["DropBucketName"], Key=key, Body=path.read_bytes())
+    return f"s3://{stack.outputs['DropBucketName']}/{key} written"
+
+
+def _put_firehose_records(emulator: Emulator, stack: Stack, path: Path) -> str:
+    from due_local.firehose import FirehoseDelivery
+
+    lines = [line for line in path.read_bytes().splitlines() if line.strip()]
+    delivered = FirehoseDelivery(emulator, stack).put_record_batch(lines)
+    return f"{len(lines)} record(s) into the delivery stream; transformation results {dict(delivered.results)}"
+
+
+FEEDS = {
+    "SES_Event_Processing": Feed("SES notifications or event-publishing records (JSON), each published on the "
+                                 "feedback topic", _publish_each("FeedbackTopicArn"), "FeedbackTopicArn"),
+    "Pinpoint_Event_Processing": Feed("Pinpoint event stream records (JSON), each put on the Kinesis stream",
+                                      _put_pinpoint_records),
+    "SES_Auto_Reply": Feed("SES receipt events (the Lambda event of a receipt rule, JSON)", _invoke_responder),
+    "Self-managed_Opt_Outs": Feed("inbound two-way SMS (JSON), each published on the inbound topic",
+                                  _publish_each("InboundTopicArn"), "InboundTopicArn"),
+    "SMS_S3_drop": Feed("a CSV in the drop format, written to incoming/", _drop_file),
+    "S3_Data_Lake": Feed("one event record per line (SES, SMS or Pinpoint JSON), into the delivery stream",
+                         _put_firehose_records),
 }
