@@ -33,6 +33,8 @@ def test_holds_our_package_and_dependencies_but_not_boto3(built):
     assert "due/ses_event_processing/handler.py" in names
     assert any(n.startswith("aws_lambda_powertools/") for n in names)
     assert not any(n.split("/")[0] in ("boto3", "botocore") for n in names)
+    # the local emulator is for this machine only: never deployed
+    assert not any(n.split("/")[0] in ("due_local", "tests", "scripts", "moto") for n in names)
     assert not any(n.endswith(".pyc") or "__pycache__" in n for n in names)
 
 
