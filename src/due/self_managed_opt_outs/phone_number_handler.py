@@ -1,4 +1,4 @@
-"""Custom resource: two-way channel and self-managed opt-outs on a phone number; restored on delete."""
+"""Custom resource: two-way channel and self-managed opt-outs on a phone number or pool; restored on delete."""
 
 from __future__ import annotations
 
@@ -7,17 +7,20 @@ from typing import Any
 from due import aws, custom_resource
 from due.logs import get_logger
 from due.self_managed_opt_outs import phone_number_setup
+from due.self_managed_opt_outs.phone_number_setup import Origination
 
 logger = get_logger("sms_phone_number_setup")
 
 
-def _create_or_update(properties, old, physical_id):
+def _create_or_update(properties, _old, physical_id):
     sms = aws.client("pinpoint-sms-voice-v2")
-    if physical_id.startswith("phone-number-setup:") and old.get("PhoneNumberId") != properties["PhoneNumberId"]:
-        phone_number_setup.restore(sms, physical_id)  # moved to another number: give the old one back
-    elif physical_id.startswith("phone-number-setup:"):
+    wanted = Origination.of(properties.get("PhoneNumberId", ""), properties.get("PoolId", ""))
+    configured = phone_number_setup.recorded_origination(physical_id)
+    if configured == wanted:
         return physical_id, {}
-    return phone_number_setup.configure(sms, properties["PhoneNumberId"], properties["TopicArn"])
+    if configured is not None:
+        phone_number_setup.restore(sms, physical_id)  # moved to another number or pool: give the old one back
+    return phone_number_setup.configure(sms, wanted, properties["TopicArn"], properties["TwoWayChannelRoleArn"])
 
 
 def _delete(_properties, _old, physical_id):
