@@ -13,7 +13,7 @@ def environment(aws, fakes, notifications, steps, monkeypatch):
     for name, value in {"MODE": "EndUserMessaging", "OPT_OUT_LIST_NAME": "promotional",
                         "NOTIFICATIONS_TOPIC_ARN": notifications[0], "PROCESSED_TABLE_NAME": "processed",
                         "EXTRA_OPT_OUT_KEYWORDS": "", "OPT_OUT_CONFIRMATION": "bye", "OPT_IN_CONFIRMATION": "hi",
-                        "HELP_TEXT": "help", "PINPOINT_APPLICATION_ID": ""}.items():
+                        "HELP_TEXT": "help", "OPT_IN_REFUSED": "not yet", "PINPOINT_APPLICATION_ID": ""}.items():
         monkeypatch.setenv(name, value)
     return fakes
 
@@ -35,3 +35,11 @@ def test_envelope_or_raw_bad_records_fail_alone_and_numbers_are_masked(environme
     assert list(environment.sms.opt_out_lists["promotional"]) == ["+14255550182"]
     assert "+14255550182" not in stream.getvalue()
     assert "+1425*****82" in stream.getvalue()
+
+
+def test_a_refused_opt_in_is_not_a_batch_failure(environment, lambda_context):
+    bodies = [json.dumps(inbound(name, inboundMessageId=f"{name}-{i}")) for i, name in
+              enumerate(("stop", "start", "stop", "start"))]
+    assert handler.lambda_handler(sqs_event(*bodies), lambda_context) == {"batchItemFailures": []}
+    assert list(environment.sms.opt_out_lists["promotional"]) == ["+14255550182"]
+    assert environment.sms.sent[-1]["MessageBody"] == "not yet"
