@@ -14,6 +14,15 @@ class FeedbackKind(enum.StrEnum):
     HARD_BOUNCE = "hard_bounce"
     SOFT_BOUNCE = "soft_bounce"
     COMPLAINT = "complaint"
+    # The reporter says the message is not spam (feedback type "not-spam", RFC 6430): never suppresses,
+    # and does not lift an earlier suppression either (a person decides that).
+    NOT_SPAM = "not_spam"
+    # An email authentication failure report (feedback type "auth-failure", RFC 6591): about the sending
+    # domain's SPF/DKIM/DMARC, not about the recipient's wishes; recorded, never suppresses.
+    AUTH_FAILURE_REPORT = "auth_failure_report"
+    # SES did not send: the address is on the account-level suppression list already (bounce or
+    # complaint sub-type "OnAccountSuppressionList"). Recorded and marked, no new suppression call.
+    ON_SUPPRESSION_LIST = "on_suppression_list"
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from typing import Any
 
 from due.email_feedback import EmailFeedback, FeedbackKind
 from due.events import BadEvent, dig, load_json_object
-from due.ses_events import normalise_address
+from due.ses_events import complaint_kind, normalise_address
 
 FEEDBACK_BY_EVENT_TYPE = {
     "_email.hardbounce": FeedbackKind.HARD_BOUNCE,
@@ -43,6 +43,15 @@ class PinpointEvent:
         addresses = _affected_addresses(mail_event, mail)
         if not addresses:
             raise BadEvent(f"{self.event_type} event names no recipient address")
+        detail = self.event_type
+        if kind is FeedbackKind.COMPLAINT:
+            # Pinpoint documents no complaint type; where a record passes SES's complaint detail
+            # through (snake-cased, like the recipients below), it means what it means in SES.
+            complaint = dig(mail_event, "complaint")
+            complaint = complaint if isinstance(complaint, dict) else {}
+            feedback_type, sub_type = complaint.get("complaint_feedback_type"), complaint.get("complaint_sub_type")
+            kind = complaint_kind(feedback_type, sub_type)
+            detail = "/".join(filter(None, (self.event_type, feedback_type, sub_type)))
         occurred = datetime.fromtimestamp(self.event_timestamp_ms / 1000, tz=UTC)
         return EmailFeedback(
             kind=kind,
@@ -51,7 +60,7 @@ class PinpointEvent:
             event_id=f"{self.event_type}:{mail['message_id']}",
             occurred_at=occurred.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
             message_id=mail["message_id"],
-            detail=self.event_type,
+            detail=detail,
         )
 
 

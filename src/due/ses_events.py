@@ -18,6 +18,29 @@ from typing import Any
 from due.email_feedback import EmailFeedback, FeedbackKind
 from due.events import BadEvent, dig, load_json_object, unwrap_sns
 
+# SES notification contents (SES Developer Guide, "Amazon SNS notification contents for Amazon SES"):
+# complaintFeedbackType is the Feedback-Type of the ISP's feedback report, one of the values IANA
+# registers (abuse, auth-failure, fraud, not-spam, other, virus), and absent when the ISP sent no report.
+# A complaint without a report, or with a type not listed here, is a complaint.
+COMPLAINT_KIND_BY_FEEDBACK_TYPE = {
+    "abuse": FeedbackKind.COMPLAINT,  # unsolicited email or other abuse
+    "fraud": FeedbackKind.COMPLAINT,  # fraud or phishing
+    "virus": FeedbackKind.COMPLAINT,  # a virus found in the message
+    "other": FeedbackKind.COMPLAINT,  # any other complaint
+    "not-spam": FeedbackKind.NOT_SPAM,
+    "auth-failure": FeedbackKind.AUTH_FAILURE_REPORT,
+}
+# complaintSubType (SES API v2 Complaint; same field in notifications) and bounceSubType of a Permanent
+# bounce: SES accepted the message but did not send it, the address being on the account-level
+# suppression list.
+ON_ACCOUNT_SUPPRESSION_LIST = "OnAccountSuppressionList"
+
+
+def complaint_kind(feedback_type: str | None, sub_type: str | None) -> FeedbackKind:
+    if sub_type == ON_ACCOUNT_SUPPRESSION_LIST:
+        return FeedbackKind.ON_SUPPRESSION_LIST
+    return COMPLAINT_KIND_BY_FEEDBACK_TYPE.get((feedback_type or "").strip().lower(), FeedbackKind.COMPLAINT)
+
 
 class SesEventType(enum.StrEnum):
     BOUNCE = "Bounce"
@@ -47,6 +70,7 @@ class SesEvent:
     bounce_subtype: str | None = None
     feedback_id: str | None = None
     complaint_feedback_type: str | None = None
+    complaint_sub_type: str | None = None
     raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     def feedback(self) -> EmailFeedback | None:
@@ -54,10 +78,12 @@ class SesEvent:
         if self.type is SesEventType.BOUNCE:
             # Undetermined bounces are treated like transient ones: counted, not suppressed.
             kind = FeedbackKind.HARD_BOUNCE if self.bounce_type == "Permanent" else FeedbackKind.SOFT_BOUNCE
+            if self.bounce_subtype == ON_ACCOUNT_SUPPRESSION_LIST:
+                kind = FeedbackKind.ON_SUPPRESSION_LIST
             detail = f"{self.bounce_type}/{self.bounce_subtype}"
         elif self.type is SesEventType.COMPLAINT:
-            kind = FeedbackKind.COMPLAINT
-            detail = self.complaint_feedback_type or ""
+            kind = complaint_kind(self.complaint_feedback_type, self.complaint_sub_type)
+            detail = "/".join(filter(None, (self.complaint_feedback_type, self.complaint_sub_type)))
         else:
             return None
         return EmailFeedback(
@@ -114,6 +140,7 @@ def parse_notification(notification: dict[str, Any]) -> SesEvent:
             recipients=recipients,
             feedback_id=complaint.get("feedbackId"),
             complaint_feedback_type=complaint.get("complaintFeedbackType"),
+            complaint_sub_type=complaint.get("complaintSubType"),
             raw=notification,
         )
     return SesEvent(

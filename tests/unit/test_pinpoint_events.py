@@ -66,3 +66,19 @@ def test_bad_records(mutate, error):
 def test_not_json():
     with pytest.raises(BadEvent, match="Pinpoint event is not JSON"):
         pinpoint_events.parse(b"\x00\x01")
+
+
+@pytest.mark.parametrize(("complaint", "kind"), [
+    (None, FeedbackKind.COMPLAINT),  # what Pinpoint documents: no complaint detail
+    ({"complaint_feedback_type": "abuse"}, FeedbackKind.COMPLAINT),
+    ({"complaint_feedback_type": "not-spam"}, FeedbackKind.NOT_SPAM),
+    ({"complaint_feedback_type": "auth-failure"}, FeedbackKind.AUTH_FAILURE_REPORT),
+    ({"complaint_sub_type": "OnAccountSuppressionList"}, FeedbackKind.ON_SUPPRESSION_LIST),
+])
+def test_complaint_detail_passed_through_means_what_it_means_in_ses(complaint, kind):
+    record = sample("complaint.json")
+    if complaint:
+        record["facets"]["email_channel"]["mail_event"]["complaint"] = complaint
+    feedback = pinpoint_events.parse_record(record).feedback()
+    assert feedback.kind is kind
+    assert feedback.addresses == ("not.interested@example.net",)

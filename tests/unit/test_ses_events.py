@@ -111,3 +111,41 @@ def _without(path: list[str]) -> str:
 def test_bad_input_is_a_bad_event_saying_what_is_wrong(body, error):
     with pytest.raises(BadEvent, match=error):
         ses_events.parse(body)
+
+
+@pytest.mark.parametrize(("feedback_type", "sub_type", "kind"), [
+    ("abuse", None, FeedbackKind.COMPLAINT),
+    ("fraud", None, FeedbackKind.COMPLAINT),
+    ("virus", None, FeedbackKind.COMPLAINT),
+    ("other", None, FeedbackKind.COMPLAINT),
+    (None, None, FeedbackKind.COMPLAINT),  # no feedback report: still the recipient's complaint
+    ("some-future-type", None, FeedbackKind.COMPLAINT),
+    ("Abuse", None, FeedbackKind.COMPLAINT),
+    ("not-spam", None, FeedbackKind.NOT_SPAM),
+    ("auth-failure", None, FeedbackKind.AUTH_FAILURE_REPORT),
+    ("abuse", "OnAccountSuppressionList", FeedbackKind.ON_SUPPRESSION_LIST),
+    (None, "OnAccountSuppressionList", FeedbackKind.ON_SUPPRESSION_LIST),
+])
+def test_complaint_feedback_types_and_sub_types(feedback_type, sub_type, kind):
+    notification = sample("complaint.json")
+    notification["complaint"].pop("complaintFeedbackType", None)
+    if feedback_type:
+        notification["complaint"]["complaintFeedbackType"] = feedback_type
+    if sub_type:
+        notification["complaint"]["complaintSubType"] = sub_type
+    feedback = ses_events.parse(json.dumps(notification)).feedback()
+    assert feedback.kind is kind
+    assert feedback.detail == "/".join(filter(None, (feedback_type, sub_type)))
+
+
+@pytest.mark.parametrize(("bounce_type", "sub_type", "kind"), [
+    ("Permanent", "General", FeedbackKind.HARD_BOUNCE),
+    ("Permanent", "Suppressed", FeedbackKind.HARD_BOUNCE),  # SES's global list: ours gets it too
+    ("Permanent", "OnAccountSuppressionList", FeedbackKind.ON_SUPPRESSION_LIST),
+    ("Transient", "MailboxFull", FeedbackKind.SOFT_BOUNCE),
+    ("Undetermined", "Undetermined", FeedbackKind.SOFT_BOUNCE),
+])
+def test_bounce_types_and_the_account_suppression_list_sub_type(bounce_type, sub_type, kind):
+    notification = sample("permanent_bounce.json")
+    notification["bounce"].update(bounceType=bounce_type, bounceSubType=sub_type)
+    assert ses_events.parse(json.dumps(notification)).feedback().kind is kind

@@ -2,6 +2,10 @@
 
 * Permanent bounces and complaints put the address on the SES account-level
   suppression list and mark it ``suppressed`` in the address database.
+* Complaints follow their feedback type (``due.ses_events.COMPLAINT_KIND_BY_FEEDBACK_TYPE``):
+  ``not-spam`` and ``auth-failure`` reports are counted and never suppress.
+* Mail SES did not send because the address is on the account-level suppression
+  list is counted and the address marked suppressed, without a new suppression call.
 * Transient (and undetermined) bounces are counted; once an address reaches
   ``soft_bounce_threshold`` of them it is suppressed too (0 = never).
 * A notification delivered twice changes nothing the second time: each address
@@ -31,7 +35,12 @@ COUNTER_BY_KIND = {
     FeedbackKind.HARD_BOUNCE: "hard_bounce_count",
     FeedbackKind.SOFT_BOUNCE: "soft_bounce_count",
     FeedbackKind.COMPLAINT: "complaint_count",
+    FeedbackKind.NOT_SPAM: "not_spam_count",
+    FeedbackKind.AUTH_FAILURE_REPORT: "auth_failure_report_count",
+    FeedbackKind.ON_SUPPRESSION_LIST: "on_suppression_list_count",
 }
+# The address must not be mailed: SES's list gets it (unless it is there already) and so does the table.
+SUPPRESSING_KINDS = {FeedbackKind.HARD_BOUNCE, FeedbackKind.COMPLAINT, FeedbackKind.ON_SUPPRESSION_LIST}
 
 
 class Outcome(enum.StrEnum):
@@ -46,8 +55,10 @@ class Policy:
     soft_bounce_threshold: int = 0
 
     def suppresses(self, kind: FeedbackKind, item: dict[str, Any]) -> bool:
-        if kind in (FeedbackKind.HARD_BOUNCE, FeedbackKind.COMPLAINT):
+        if kind in SUPPRESSING_KINDS:
             return True
+        if kind is not FeedbackKind.SOFT_BOUNCE:
+            return False
         soft_bounces = int(item.get("soft_bounce_count", {}).get("N", "0"))
         return self.soft_bounce_threshold > 0 and soft_bounces >= self.soft_bounce_threshold
 
@@ -163,9 +174,11 @@ class Reputation:
             item, duplicate = self.address_book.record(address, feedback)
             already = item.get("ses_suppressed", {}).get("BOOL", False)
             if self.policy.suppresses(feedback.kind, item) and not already:
-                self.suppression_list.suppress(address, feedback.kind)
+                on_ses_list = feedback.kind is FeedbackKind.ON_SUPPRESSION_LIST
+                if not on_ses_list:
+                    self.suppression_list.suppress(address, feedback.kind)
                 self.address_book.mark_suppressed(address, feedback)
-                outcomes[address] = Outcome.SUPPRESSED
+                outcomes[address] = Outcome.ALREADY_SUPPRESSED if on_ses_list else Outcome.SUPPRESSED
             elif duplicate:
                 outcomes[address] = Outcome.DUPLICATE
             elif already:

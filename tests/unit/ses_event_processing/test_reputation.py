@@ -153,3 +153,37 @@ def test_existing_table_with_its_own_key_attribute(aws, fakes):
     assert stored["first_name"]["S"] == "Ana"
     assert stored["status"]["S"] == "suppressed"
 
+
+
+@pytest.mark.parametrize(("kind", "counter"), [
+    (FeedbackKind.NOT_SPAM, "not_spam_count"),
+    (FeedbackKind.AUTH_FAILURE_REPORT, "auth_failure_report_count"),
+])
+def test_reports_that_are_not_the_recipients_complaint_never_suppress(aws, dynamodb, fakes, kind, counter):
+    outcomes = reputation(aws, dynamodb).apply(feedback(kind))
+    assert outcomes == {"a@example.com": Outcome.COUNTED}
+    assert fakes.sesv2.suppressed == {}
+    assert item(dynamodb)["status"]["S"] == "active"
+    assert item(dynamodb)[counter]["N"] == "1"
+
+
+def test_a_not_spam_report_does_not_lift_an_earlier_suppression(aws, dynamodb, fakes):
+    rep = reputation(aws, dynamodb)
+    rep.apply(feedback(FeedbackKind.COMPLAINT, event_id="e1"))
+    rep.apply(feedback(FeedbackKind.NOT_SPAM, event_id="e2", at="2026-11-21T10:00:00.000Z"))
+    assert item(dynamodb)["status"]["S"] == "suppressed"
+    assert "a@example.com" in fakes.sesv2.suppressed
+
+
+def test_mail_ses_did_not_send_for_the_suppression_list_is_recorded_without_a_new_suppression(aws, dynamodb, fakes):
+    calls = []
+    fakes_client = due_aws.client("sesv2")
+    fakes_client.meta.events.register("provide-client-params.sesv2.PutSuppressedDestination",
+                                      lambda params, **_: calls.append(params))
+    outcomes = reputation(aws, dynamodb).apply(feedback(FeedbackKind.ON_SUPPRESSION_LIST))
+    assert outcomes == {"a@example.com": Outcome.ALREADY_SUPPRESSED}
+    assert calls == []
+    stored = item(dynamodb)
+    assert (stored["status"]["S"], stored["ses_suppressed"]["BOOL"]) == ("suppressed", True)
+    assert stored["on_suppression_list_count"]["N"] == "1"
+    assert "complaint_count" not in stored
