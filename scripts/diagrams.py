@@ -1,4 +1,6 @@
-"""Mermaid diagrams generated from the templates, kept in README.md between markers.
+"""Mermaid diagrams generated from the templates, kept in each architecture's page between markers.
+
+docs/SES_Event_Processing.md holds:
 
     <!-- diagram:SES_Event_Processing -->
     ```mermaid
@@ -19,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
-README = REPO / "README.md"
+DOCS = REPO / "docs"
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
@@ -200,26 +202,43 @@ def mermaid(template: dict[str, Any]) -> str:
     return "```mermaid\n" + "\n".join(lines) + "\n```\n"
 
 
-def render(readme: str) -> str:
-    return BLOCK.sub(lambda m: m.group(1) + mermaid(load_template(m.group("name"))) + m.group(4), readme)
+def render(page: str) -> str:
+    return BLOCK.sub(lambda m: m.group(1) + mermaid(load_template(m.group("name"))) + m.group(4), page)
+
+
+def page_path(template_name: str) -> Path:
+    """An architecture's page is named exactly like its template: templates/X.yaml, docs/X.md."""
+    return DOCS / f"{template_name}.md"
+
+
+def problems(write: bool) -> list[str]:
+    """What is wrong with the pages' diagrams (after rewriting them, with ``write``)."""
+    found = []
+    for name in available_templates():
+        page = page_path(name)
+        if not page.exists():
+            found.append(f"{page.relative_to(REPO)} does not exist")
+            continue
+        text = page.read_text()
+        rendered = render(text)
+        if write and rendered != text:
+            page.write_text(rendered)
+        elif rendered != text:
+            found.append(f"{page.relative_to(REPO)}: diagrams differ from the templates: "
+                         "run python -m scripts.diagrams --write")
+        if name not in {m.group("name") for m in BLOCK.finditer(text)}:
+            found.append(f"{page.relative_to(REPO)} has no diagram block for {name}")
+    return found
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--write", action="store_true", help="rewrite README.md's diagram blocks")
+    parser.add_argument("--write", action="store_true", help="rewrite the diagram blocks of docs/*.md")
     args = parser.parse_args()
-    text = README.read_text()
-    rendered = render(text)
-    missing = set(available_templates()) - {m.group("name") for m in BLOCK.finditer(text)}
-    if args.write:
-        README.write_text(rendered)
-    elif rendered != text:
-        print("README.md diagrams differ from the templates: run python -m scripts.diagrams --write")
-        return 1
-    if missing:
-        print(f"README.md has no diagram block for: {', '.join(sorted(missing))}")
-        return 1
-    return 0
+    found = problems(args.write)
+    for problem in found:
+        print(problem)
+    return 1 if found else 0
 
 
 if __name__ == "__main__":
