@@ -69,10 +69,15 @@ VERB_BY_TARGET = {"AWS::SNS::Topic": "publishes", "AWS::SQS::Queue": "sends", "A
 BLOCK = re.compile(r"(<!-- diagram:(?P<name>[\w-]+) -->\n)(?P<body>.*?)(<!-- /diagram -->)", re.S)
 
 
+def _text(value: Any) -> str:
+    """The string of a plain value or of a Fn::Sub, in either form (``!Sub "..."`` or ``!Sub ["...", {vars}]``)."""
+    sub = value.get("Fn::Sub") if isinstance(value, dict) else value
+    return sub[0] if isinstance(sub, list) else sub if isinstance(sub, str) else ""
+
+
 def _targets(resources: dict[str, Any], value: Any) -> list[str]:
     """Resources ``value`` names by Ref/GetAtt, or inside a Fn::Sub string (``s3://${Bucket}/...``)."""
-    text = value.get("Fn::Sub") if isinstance(value, dict) else None
-    named = re.findall(r"\$\{(\w+)(?:\.\w+)?\}", text) if isinstance(text, str) else []
+    named = re.findall(r"\$\{(\w+)(?:\.\w+)?\}", _text(value))
     return references(value) + [name for name in named if name in resources]
 
 
@@ -181,9 +186,9 @@ def mermaid(template: dict[str, Any]) -> str:
                 for parameter in processor["Parameters"]:
                     for function in references(parameter["ParameterValue"]):
                         edges.append(f"{node(logical_id)} -->|transforms batches| {node(function)}")
+            top_folder = _text(destination["Prefix"]).split("/")[0]
             for bucket in references(destination["BucketARN"]):
-                edges.append(f"{node(logical_id)} -->|writes {destination['Prefix'].split('/')[0]}/ by event date| "
-                             f"{node(bucket)}")
+                edges.append(f"{node(logical_id)} -->|writes {top_folder}/ by event date| {node(bucket)}")
             conversion = destination.get("DataFormatConversionConfiguration", {})
             if conversion.get("Enabled") is True:
                 for table_id, table in resources.items():

@@ -109,3 +109,18 @@ def test_data_lake_example_queries_are_the_athena_files():
     for path in query_files().values():
         assert f"```sql\n{path.read_text()}```" in page, path.name
 
+
+def test_diagram_follows_a_sub_in_its_list_form():
+    """``!Sub ["events/${Format}/...", {Format: ...}]`` names the same bucket and prefix as a plain ``!Sub``."""
+    fmt = {"Format": {"Fn::If": ["StoreParquet", "parquet", "json"]}}
+    template = {"Conditions": {"StoreParquet": {"Fn::Equals": ["a", "a"]}}, "Resources": {
+        "Bucket": {"Type": "AWS::S3::Bucket"},
+        "Stream": {"Type": "AWS::KinesisFirehose::DeliveryStream", "Properties": {
+            "ExtendedS3DestinationConfiguration": {"BucketARN": {"Fn::GetAtt": ["Bucket", "Arn"]},
+                                                   "Prefix": {"Fn::Sub": ["events/${Format}/dt=x/", fmt]}}}},
+        "Table": {"Type": "AWS::Glue::Table", "Properties": {"TableInput": {"StorageDescriptor": {
+            "Location": {"Fn::Sub": ["s3://${Bucket}/events/${Format}/", fmt]}}}}},
+    }}
+    drawn = diagrams.mermaid(template)
+    assert "Stream -->|writes events/ by event date| Bucket" in drawn
+    assert "Table -->|reads, partitions projected| Bucket" in drawn
