@@ -240,13 +240,20 @@ class Emulator:
                 return stack.parameters[value["Ref"]]
             if value["Ref"] == "AWS::StackName":
                 return stack.name
+            if value["Ref"] == "AWS::StackId":
+                return self.client("cloudformation").describe_stacks(StackName=stack.name)["Stacks"][0]["StackId"]
             skipped = stack.template["Resources"].get(value["Ref"], {})
             if value["Ref"] not in stack.resources and skipped.get("Type") in NAME_PROPERTY_OF_SKIPPED:
                 # moto skipped it; its Ref is the name the template gives it
                 return self._resolve(stack, skipped["Properties"][NAME_PROPERTY_OF_SKIPPED[skipped["Type"]]])
             return stack.physical(value["Ref"])
-        if "Fn::Sub" in value and isinstance(value["Fn::Sub"], str):
-            return re.sub(r"\$\{([^}]+)\}", lambda m: self._resolve(stack, {"Ref": m.group(1)}), value["Fn::Sub"])
+        if "Fn::Sub" in value:
+            text, variables = value["Fn::Sub"] if isinstance(value["Fn::Sub"], list) else (value["Fn::Sub"], {})
+            return re.sub(r"\$\{([^}]+)\}", lambda m: self._resolve(
+                stack, variables[m.group(1)] if m.group(1) in variables else {"Ref": m.group(1)}), text)
+        if "Fn::Select" in value:
+            index, values = value["Fn::Select"]
+            return self._resolve(stack, values)[int(index)]
         if "Fn::Split" in value:
             delimiter, source = value["Fn::Split"]
             return self._resolve(stack, source).split(delimiter)

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+from unittest import mock
 
 import pytest
 
 from due_local.flows import FLOWS, example, sent_mail
-from scripts.deploy import deploy_local
+from scripts.deploy import deploy_local, stack_name_for
 
 pytestmark = pytest.mark.integration
 
@@ -47,19 +48,54 @@ def test_unverified_sender_identity_is_retried_then_reported(emulator, artifacts
     assert "help@unverified.example.net" in failure["responsePayload"]["errorMessage"]
 
 
-def test_default_parameters_create_and_activate_the_rule_set(emulator, artifacts):
+class _RuleSetAsCloudFormationCreatesIt:
+    """AWS::SES::ReceiptRuleSet, which moto 5.2.5's CloudFormation skips: created through moto's SES backend,
+    which checks SES's name rules (64 characters at most, letters, digits, _ and -)."""
+
+    def __init__(self, ses, name: str):
+        self._ses, self.physical_resource_id = ses, name
+
+    @classmethod
+    def create_from_cloudformation_json(cls, _generated_name, resource_json, account_id, region_name, **_kwargs):
+        from moto.ses.models import ses_backends
+
+        ses = ses_backends[account_id][region_name]
+        name = resource_json["Properties"]["RuleSetName"]
+        ses.create_receipt_rule_set(name)
+        return cls(ses, name)
+
+    def is_created(self) -> bool:
+        return True
+
+    def delete(self, _account_id, _region_name):
+        self._ses.delete_receipt_rule_set(self.physical_resource_id)
+
+
+@pytest.fixture
+def cloudformation_creates_rule_sets():
+    from moto.cloudformation.parsing import get_model_map
+
+    with mock.patch.dict(get_model_map(), {"AWS::SES::ReceiptRuleSet": _RuleSetAsCloudFormationCreatesIt}):
+        yield
+
+
+def test_a_128_character_stack_name_creates_and_activates_the_rule_set(emulator, artifacts,
+                                                                        cloudformation_creates_rule_sets):
     ses = emulator.client("ses")
     ses.create_receipt_rule_set(RuleSetName="previously-active")
     ses.set_active_receipt_rule_set(RuleSetName="previously-active")
-    # moto's CloudFormation skips AWS::SES::ReceiptRuleSet: create the one the stack would.
-    ses.create_receipt_rule_set(RuleSetName="default-ses-auto-reply-auto-reply")
     FLOWS["SES_Auto_Reply"].prepare(emulator)
-    stack = deploy_local(emulator, artifacts, "SES_Auto_Reply", {"TemplateName": "auto-reply"},
-                         stack_prefix="default")
-    assert ses.describe_active_receipt_rule_set()["Metadata"]["Name"] == "default-ses-auto-reply-auto-reply"
-    assert stack.outputs["ReceiptRuleSetName"] == "default-ses-auto-reply-auto-reply"
-    emulator.complete_wiring(stack)
-    (rule,) = ses.describe_receipt_rule_set(RuleSetName="default-ses-auto-reply-auto-reply")["Rules"]
+    prefix = "a" * (128 - len(stack_name_for("", "SES_Auto_Reply")))  # the longest stack name CloudFormation takes
+    stack = deploy_local(emulator, artifacts, "SES_Auto_Reply", {"TemplateName": "auto-reply"}, stack_prefix=prefix)
+    assert len(stack.name) == 128
+    stack_uuid = emulator.client("cloudformation").describe_stacks(StackName=stack.name)["Stacks"][0][
+        "StackId"].rsplit("/", 1)[1]
+    name = f"auto-reply-{stack_uuid}"
+    assert stack.outputs["ReceiptRuleSetName"] == stack.outputs["ReceiptRuleName"] == name
+    assert ses.describe_active_receipt_rule_set()["Metadata"]["Name"] == name
+    emulator.complete_wiring(stack)  # creates the rule through SES's API, which checks the rule name's rules
+    (rule,) = ses.describe_receipt_rule_set(RuleSetName=name)["Rules"]
+    assert rule["Name"] == name
     assert "Recipients" not in rule or rule["Recipients"] == []  # every recipient
     assert rule["ScanEnabled"] is True
     assert [list(action) for action in rule["Actions"]] == [["LambdaAction"]]  # StopAfterReply defaults to false

@@ -5,7 +5,9 @@ import pytest
 from scripts.cfn import evaluate_conditions, load_template, parameter_values, resolve_conditionals
 
 TEMPLATE = load_template("SES_Auto_Reply")
-RULE_NAME = {"Fn::Sub": "${AWS::StackName}-auto-reply"}
+STACK_UUID = {"Fn::Select": [2, {"Fn::Split": ["/", {"Ref": "AWS::StackId"}]}]}
+# The rule set and rule names fit SES's 64 characters whatever the stack name (test_stack_name_limits).
+RULE_NAME = {"Fn::Sub": ["auto-reply-${StackUuid}", {"StackUuid": STACK_UUID}]}
 
 
 def resources(**parameters) -> dict:
@@ -18,8 +20,9 @@ def test_the_permission_exists_before_the_rule_and_names_exactly_that_rule():
     assert rule["DependsOn"] == "SesInvokePermission"
     assert permission["Principal"] == "ses.amazonaws.com"
     assert permission["SourceAccount"] == {"Ref": "AWS::AccountId"}
-    arn, _ = permission["SourceArn"]["Fn::Sub"]
-    assert arn.endswith(":receipt-rule-set/${RuleSet}:receipt-rule/${AWS::StackName}-auto-reply")
+    arn, variables = permission["SourceArn"]["Fn::Sub"]
+    assert arn.endswith(":receipt-rule-set/${RuleSet}:receipt-rule/auto-reply-${StackUuid}")
+    assert variables["StackUuid"] == STACK_UUID
     assert rule["Properties"]["Rule"]["Name"] == RULE_NAME
     assert permission["FunctionName"] == {"Fn::GetAtt": ["ResponderFunction", "Arn"]}
 
@@ -65,6 +68,7 @@ def test_activation_only_for_a_created_rule_set_and_after_its_rule(given, activa
     assert activation["Condition"] == "DoActivateRuleSet"
     assert activation["DependsOn"] == "ReceiptRule"
     assert activation["Properties"]["RuleSetName"] == RULE_NAME
+    assert TEMPLATE["Outputs"]["ReceiptRuleName"]["Value"] == RULE_NAME
 
 
 def test_failed_replies_are_retried_then_kept():

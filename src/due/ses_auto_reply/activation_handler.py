@@ -11,8 +11,12 @@ from due.ses_auto_reply import rule_set_activation
 logger = get_logger("ses_rule_set_activation")
 
 
-def _create_or_update(properties, _old, _physical_id):
+def _create(properties, _old, _physical_id):
     return rule_set_activation.activate(aws.client("ses"), properties["RuleSetName"])
+
+
+def _update(properties, _old, physical_id):
+    return rule_set_activation.activate(aws.client("ses"), properties["RuleSetName"], updating=physical_id)
 
 
 def _delete(_properties, _old, physical_id):
@@ -21,5 +25,5 @@ def _delete(_properties, _old, physical_id):
 
 @logger.inject_lambda_context
 def lambda_handler(event: dict[str, Any], context: Any) -> None:
-    custom_resource.respond_to_cloudformation(event, context, create=_create_or_update, update=_create_or_update,
+    custom_resource.respond_to_cloudformation(event, context, create=_create, update=_update,
                                               delete=_delete)

@@ -16,17 +16,29 @@ def _active(ses) -> str:
     return (ses.describe_active_receipt_rule_set().get("Metadata") or {}).get("Name", "")
 
 
-def activate(ses, rule_set: str) -> tuple[str, dict[str, Any]]:
-    previous = _active(ses)
-    if previous != rule_set:
+def _recorded(physical_id: str) -> tuple[str, str] | None:
+    """(our rule set, the one active before it) as a physical id records them; None if it records nothing."""
+    if not physical_id.startswith(_PREFIX):  # a Create that failed recorded nothing
+        return None
+    ours, _, previous = physical_id[len(_PREFIX):].partition(":previous:")
+    return ours, previous
+
+
+def activate(ses, rule_set: str, updating: str = "") -> tuple[str, dict[str, Any]]:
+    """Activate ``rule_set``. ``updating`` is an update's old physical id: while the set it activated is
+    still active (renamed or not), the set it found active stays the one to restore on delete."""
+    active = previous = _active(ses)
+    if (old := _recorded(updating)) and old[0] == active:
+        previous = old[1]
+    if active != rule_set:
         ses.set_active_receipt_rule_set(RuleSetName=rule_set)
     return f"{_PREFIX}{rule_set}:previous:{previous if previous != rule_set else ''}", {"PreviousActive": previous}
 
 
 def restore(ses, physical_id: str) -> dict[str, Any]:
-    if not physical_id.startswith(_PREFIX):  # a Create that failed recorded nothing
+    if not (recorded := _recorded(physical_id)):
         return {}
-    ours, _, previous = physical_id[len(_PREFIX):].partition(":previous:")
+    ours, previous = recorded
     if _active(ses) != ours:  # someone activated another set since: leave it
         return {"Restored": "false"}
     if previous:

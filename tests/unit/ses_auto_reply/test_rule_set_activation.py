@@ -41,3 +41,22 @@ def test_delete_after_a_failed_create_does_nothing(ses):
     ses.set_active_receipt_rule_set(RuleSetName="theirs")
     assert restore(ses, "Activation-request-id") == {}
     assert active(ses) == "theirs"
+
+
+def test_renamed_rule_set_keeps_the_set_to_restore(ses):
+    # An update that renames the stack's rule set (CloudFormation replaces it) must not record the old,
+    # soon deleted, set as the one to restore: the set active before the stack is.
+    ses.set_active_receipt_rule_set(RuleSetName="theirs")
+    old_id, _ = activate(ses, "ours")
+    ses.create_receipt_rule_set(RuleSetName="ours-renamed")
+    new_id, data = activate(ses, "ours-renamed", updating=old_id)
+    assert active(ses) == "ours-renamed" and data == {"PreviousActive": "theirs"}
+    assert restore(ses, old_id) == {"Restored": "false"}  # CloudFormation deletes the old physical id first
+    assert restore(ses, new_id) == {"Restored": "true"}
+    assert active(ses) == "theirs"
+
+
+def test_update_with_the_same_name_keeps_its_physical_id(ses):
+    ses.set_active_receipt_rule_set(RuleSetName="theirs")
+    physical_id, _ = activate(ses, "ours")
+    assert activate(ses, "ours", updating=physical_id)[0] == physical_id  # no replacement, nothing restored early
