@@ -62,10 +62,16 @@ def pinpoint(event_type: str, ts: int, *, attributes: dict[str, str] | None = No
 
 def pinpoint_email(event_type: str, ts: int, message_id: str, to: str, *, campaign: str | None = "campaign-a",
                    subject: str | None = SUBJECT, section: dict[str, Any] | None = None,
-                   endpoint: str = "endpoint-1") -> dict[str, Any]:
+                   endpoint: str = "endpoint-1", sent: int | None = None) -> dict[str, Any]:
+    """An email event that happened at ``ts``, of a message sent at ``sent`` (a second before, by default).
+
+    As AWS's examples show, Pinpoint stamps every event of a message with the send time (event_timestamp and
+    mail.message_send_timestamp); when the event itself happened is its arrival_timestamp.
+    """
+    sent = ts if event_type == "_email.send" else ts - 1000 if sent is None else sent
     mail: dict[str, Any] = {
         "message_id": message_id,
-        "message_send_timestamp": ts - 1000,
+        "message_send_timestamp": sent,
         "from_address": "Example Shop <news@shop.example.com>",
         "destination": [to],
         "headers_truncated": False,
@@ -76,8 +82,11 @@ def pinpoint_email(event_type: str, ts: int, message_id: str, to: str, *, campai
     attributes = {"campaign_activity_id": "activity-1", "treatment_id": "0"}
     if campaign:
         attributes["campaign_id"] = campaign
-    return pinpoint(event_type, ts, attributes=attributes, endpoint=endpoint,
-                    facets={"email_channel": {"mail_event": {"mail": mail, **(section or {})}}})
+    record = pinpoint(event_type, sent, attributes=attributes, endpoint=endpoint,
+                      facets={"email_channel": {"mail_event": {"mail": mail, **(section or {})}}})
+    if event_type != "_email.send":
+        record["arrival_timestamp"] = ts
+    return record
 
 
 def pinpoint_sms(event_type: str, ts: int, message_id: str, status: str, *, to: str = "+14255550123",
@@ -105,7 +114,7 @@ def ses(event_type: str, ts: int, message_id: str, to: list[str], *, campaign: s
     record: dict[str, Any] = {
         "eventType": event_type,
         "mail": {
-            "timestamp": iso(ts - 1000), "source": "news@shop.example.com",
+            "timestamp": iso(ts - 1000), "source": "Example Shop <news@shop.example.com>",
             "sendingAccountId": "123456789012", "messageId": message_id, "destination": to,
             "headersTruncated": False, "commonHeaders": headers, "tags": tags,
         },
@@ -142,7 +151,7 @@ def catalogue(now_ms: int) -> list[Generated]:
         Generated("pinpoint", "email_send", pinpoint_email("_email.send", t, "pp-1", jose),
                   {"message_id": "pp-1", "campaign_id": "campaign-a", "treatment_id": "0", "subject":
                    "Ofertas de noviembre para José Müller", "recipients": [jose], "endpoint_id": "endpoint-1",
-                   "application_id": APP_ID, "event_source": "pinpoint"}),
+                   "application_id": APP_ID, "event_source": "pinpoint", "from_address": "news@shop.example.com"}),
         Generated("pinpoint", "email_delivered", pinpoint_email(
             "_email.delivered", t + 1000, "pp-1", jose,
             section={"delivery": {"smtp_response": "250 ok", "recipients": [jose]}}),
@@ -159,11 +168,11 @@ def catalogue(now_ms: int) -> list[Generated]:
         Generated("pinpoint", "email_unsubscribe", pinpoint_email("_email.unsubscribe", t + 99_000, "pp-1", jose),
                   {"message_id": "pp-1", "campaign_id": "campaign-a"}),
         Generated("pinpoint", "email_hardbounce", pinpoint_email(
-            "_email.hardbounce", t + 2000, "pp-2", "gone@example.net",
+            "_email.hardbounce", t + 2000, "pp-2", "Gone.Person@example.net",
             section={"bounce": {"bounce_type": "Permanent", "bounce_sub_type": "General", "bounced_recipients": [
-                {"email_address": "gone@example.net", "status": "5.1.1", "action": "failed",
+                {"email_address": "Gone.Person@example.net", "status": "5.1.1", "action": "failed",
                  "diagnostic_code": "smtp; 550 5.1.1 user unknown"}]}}),
-            {"recipient": "gone@example.net", "bounce_type": "Permanent", "status": "5.1.1",
+            {"recipient": "Gone.Person@example.net", "bounce_type": "Permanent", "status": "5.1.1",
              "diagnostic_code": "smtp; 550 5.1.1 user unknown"}),
         # No bounce detail at all: the message's destination is the affected recipient.
         Generated("pinpoint", "email_softbounce", pinpoint_email("_email.softbounce", t + 3000, "pp-3", ines),
@@ -200,9 +209,9 @@ def catalogue(now_ms: int) -> list[Generated]:
         Generated("pinpoint", "journey_send", pinpoint(
             "_journey.send", t, endpoint="endpoint-2",
             attributes={"journey_id": "journey-1", "journey_activity_id": "welcome", "journey_run_id": "run-1",
-                        "journey_send_status": "SUCCESS"}),
+                        "journey_send_status": "SUCCESS", "journey_activity_type": "EMAIL"}),
             {"journey_id": "journey-1", "journey_activity_id": "welcome", "journey_run_id": "run-1",
-             "send_status": "SUCCESS", "delivery_type": None, "endpoint_id": "endpoint-2"}),
+             "send_status": "SUCCESS", "delivery_type": "EMAIL", "endpoint_id": "endpoint-2"}),
         # A custom application event: in the table, in no view.
         Generated("pinpoint", None, pinpoint("webinar.registration", t, attributes={"webinar": "w-42"})),
         # SES configuration set, straight to Firehose
@@ -269,13 +278,16 @@ def catalogue(now_ms: int) -> list[Generated]:
 
 
 def outside_the_last_30_days(now_ms: int) -> list[Generated]:
-    """Events 40 days old: in the views, but not in what the 30-day example queries count."""
+    """A message sent and delivered 40 days ago (in the views, not in what the 30-day example queries count),
+    opened 3 days ago: the open counts, dated when it happened, not by the send time Pinpoint stamps on it."""
     t = now_ms - 40 * DAY_MS
     jose = "jose.muller@example.com"
     return [
         Generated("pinpoint", "email_send", pinpoint_email("_email.send", t, "pp-old", jose), {"message_id": "pp-old"}),
         Generated("pinpoint", "email_delivered", pinpoint_email("_email.delivered", t + 1000, "pp-old", jose),
                   {"message_id": "pp-old"}),
+        Generated("pinpoint", "email_open", pinpoint_email("_email.open", now_ms - 3 * DAY_MS, "pp-old", jose,
+                                                           sent=t), {"message_id": "pp-old"}),
     ]
 
 

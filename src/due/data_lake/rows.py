@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import hashlib
 import math
+import time
 from datetime import UTC, datetime
+from email.utils import parseaddr
 from typing import Any
 
 from due import pinpoint_events, ses_events
@@ -58,8 +60,12 @@ SMS_OPT_OUT_STATUSES = {"OPTED_OUT", "OPT_OUT"}
 
 MILLICENTS_PER_USD = 100_000
 INT_MAX = 2**31 - 1  # the range of an int column
-# Events are dated within this century; outside it a timestamp is garbage (and would not make a partition).
-EARLIEST_MS, LATEST_MS = 946_684_800_000, 4_102_444_800_000  # 2000-01-01, 2100-01-01 (UTC)
+DAY_MS = 86_400_000
+# The first day of the table's partition projection (S3_Data_Lake.yaml, projection.dt.range "2020-01-01,NOW+1DAYS";
+# a test holds the two equal). Athena projects no partition outside that range, so a row dated outside it would be
+# written and never read: such events are refused instead, and land under the error prefix where a person sees them.
+PARTITION_RANGE_START = "2020-01-01"
+EARLIEST_MS = int(datetime.fromisoformat(PARTITION_RANGE_START).replace(tzinfo=UTC).timestamp() * 1000)
 
 
 def is_test_event(record: dict[str, Any]) -> bool:
@@ -69,17 +75,22 @@ def is_test_event(record: dict[str, Any]) -> bool:
 
 
 def to_row(record: dict[str, Any], original: bytes, arrival_ms: int | None = None) -> dict[str, Any]:
-    """The table row for one source record. ``original`` is the record as delivered (for a stable event id)."""
+    """The table row for one source record. ``original`` is the record as delivered (for a stable event id);
+    ``arrival_ms`` is when Firehose received it (now, when not given)."""
     if "event_type" in record:
-        row = _from_pinpoint(record)
+        row = _from_pinpoint(record, arrival_ms)
     elif "eventType" in record and "mail" in record:
         row = _from_ses(record)
     elif "eventType" in record and "destinationPhoneNumber" in record:
         row = _from_sms(record)
     else:
         raise BadEvent("neither a Pinpoint, an SES nor an End User Messaging SMS event")
-    if not EARLIEST_MS <= row["event_timestamp"] < LATEST_MS:
-        raise BadEvent(f"{row['source_event_type']} event timestamp {row['event_timestamp']} is not in 2000-2099")
+    received_ms = arrival_ms if arrival_ms is not None else int(time.time() * 1000)
+    # The projection ends at NOW+1DAYS, evaluated when a query runs (always after this): the last day it covers is
+    # never earlier than the day after arrival. A day of slack for senders' clocks; beyond it, no partition.
+    if not EARLIEST_MS <= row["event_timestamp"] < _midnight_after(received_ms + DAY_MS):
+        raise BadEvent(f"{row['source_event_type']} event timestamp {row['event_timestamp']} is outside the table's "
+                       f"partitions ({PARTITION_RANGE_START} to the day after arrival): Athena would never read it")
     if row.get("arrival_timestamp") is None:  # Pinpoint reports its own arrival; otherwise Firehose's
         row["arrival_timestamp"] = arrival_ms
     # Firehose delivers at least once: a record delivered twice keeps one id, so duplicates can be told apart.
@@ -98,17 +109,29 @@ def event_date(row: dict[str, Any]) -> str:
     return datetime.fromtimestamp(row["event_timestamp"] / 1000, tz=UTC).strftime("%Y-%m-%d")
 
 
-def _from_pinpoint(record: dict[str, Any]) -> dict[str, Any]:
+def _midnight_after(ms: int) -> int:
+    return (ms // DAY_MS + 1) * DAY_MS
+
+
+def _from_pinpoint(record: dict[str, Any], firehose_arrival_ms: int | None) -> dict[str, Any]:
     event = pinpoint_events.parse_record(record)
     attributes = _strings(record.get("attributes"))
     mail_event = _object(dig(record, "facets", "email_channel", "mail_event"))
     mail = _object(mail_event.get("mail"))
+    arrival = _int(record.get("arrival_timestamp"))
+    occurred = event.event_timestamp_ms
+    # Pinpoint's email events carry the message's send time as event_timestamp ("The time when the message was
+    # sent ... typically the same for all the events that are generated for a message"); arrival_timestamp is
+    # "The time when the event was received by Amazon Pinpoint" (Pinpoint Developer Guide, Email events). So an
+    # open, click, delivery or bounce happened when Pinpoint received it; only the send happened at the send time.
+    if event.event_type.startswith("_email.") and event.event_type != "_email.send":
+        occurred = next((ms for ms in (arrival, firehose_arrival_ms) if ms is not None), occurred)
     row: dict[str, Any] = {
         "event_source": "pinpoint",
         "event_type": event.event_type,
         "source_event_type": event.event_type,
-        "event_timestamp": event.event_timestamp_ms,
-        "arrival_timestamp": _int(record.get("arrival_timestamp")),
+        "event_timestamp": occurred,
+        "arrival_timestamp": arrival,
         "application_id": event.application_id or None,
         "endpoint_id": event.endpoint_id or None,
         "campaign_id": attributes.get("campaign_id"),
@@ -141,7 +164,7 @@ def _pinpoint_email(event_type: str, mail_event: dict[str, Any], mail: dict[str,
     destinations = _string_list(mail.get("destination"))
     row: dict[str, Any] = {
         "message_id": mail.get("message_id"),
-        "from_address": mail.get("from_address"),
+        "from_address": _bare_address(mail.get("from_address")),
         "destinations": destinations,
         "subject": dig(mail, "common_headers", "subject"),
         "recipients": destinations,
@@ -184,7 +207,8 @@ def _from_ses(record: dict[str, Any]) -> dict[str, Any]:
         "source_event_type": source_type,
         "event_timestamp": _epoch_ms(detail.get("timestamp") or mail.get("timestamp"), f"SES {source_type}"),
         "message_id": mail.get("messageId"),
-        "from_address": mail.get("source"),
+        # SES may give "Sender Name <sender@example.com>" (the event publishing examples do); Pinpoint a bare address.
+        "from_address": _bare_address(mail.get("source")),
         "destinations": destinations,
         "subject": dig(mail, "commonHeaders", "subject"),
         "recipients": destinations,
@@ -302,6 +326,14 @@ def _float(value: Any) -> float | None:
     except ValueError:
         return None
     return number if math.isfinite(number) else None
+
+
+def _bare_address(value: Any) -> str | None:
+    """The address alone, as written, from ``Name <address>`` or a bare address; None when there is none."""
+    if not isinstance(value, str):
+        return None
+    _name, address = parseaddr(value)
+    return address or None
 
 
 def _string(value: Any) -> str | None:

@@ -19,6 +19,9 @@ from due.logs import get_logger
 
 logger = get_logger("data_lake_transform")
 
+# The template counts refused records with a metric filter on this message, and alarms on them.
+REFUSED = "record goes to the error prefix"
+
 
 def transform(record: dict[str, Any]) -> dict[str, Any]:
     record_id = record["recordId"]
@@ -31,7 +34,7 @@ def transform(record: dict[str, Any]) -> dict[str, Any]:
         row = rows.to_row(event, original, arrival_ms=record.get("approximateArrivalTimestamp"))
     except (UnicodeDecodeError, BadEvent) as exc:
         reason = "record is not UTF-8" if isinstance(exc, UnicodeDecodeError) else str(exc)
-        logger.warning("record goes to the error prefix", extra={"record_id": record_id, "reason": reason})
+        logger.warning(REFUSED, extra={"record_id": record_id, "reason": reason})
         return {"recordId": record_id, "result": "ProcessingFailed", "data": record["data"]}
     # One JSON document per line, so the JSON layout can be read by line and the Parquet converter sees one per record.
     line = json.dumps(row, ensure_ascii=False, separators=(",", ":")) + "\n"

@@ -113,9 +113,14 @@ def test_every_recipient_of_a_bounce_has_its_own_row_with_its_own_diagnosis(lake
 
 
 def test_a_missing_map_key_reads_as_null(lake):
-    found = lake.athena.query("SELECT element_at(attributes, 'no_such_key') AS missing, delivery_type "
-                              "FROM journey_send")
-    assert found == [{"missing": None, "delivery_type": None}]
+    found = lake.athena.query("SELECT element_at(attributes, 'no_such_key') AS missing FROM journey_send")
+    assert found == [{"missing": None}]
+
+
+def test_an_email_opened_weeks_after_it_was_sent_counts_on_the_day_it_was_opened(lake):
+    found = lake.athena.query("SELECT event_time, dt FROM email_open WHERE message_id = 'pp-old'")
+    opened = lake.now - timedelta(days=3)
+    assert [r["dt"] for r in found] == [opened.strftime("%Y-%m-%d")]
 
 
 def test_campaign_engagement_query_counts_each_campaigns_messages_over_30_days(lake):

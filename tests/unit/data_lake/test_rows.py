@@ -172,3 +172,48 @@ def test_arrival_is_pinpoints_own_when_it_reports_one_else_firehoses():
     assert rows.to_row(without_arrival, b"b", arrival_ms=NOW + 9)["arrival_timestamp"] == NOW + 9
     assert rows.to_row(ev.sms_v2("TEXT_DELIVERED", NOW, "m", "DELIVERED"), b"c", arrival_ms=NOW + 9)[
         "arrival_timestamp"] == NOW + 9
+
+
+def test_pinpoint_email_engagement_is_dated_by_its_arrival_not_by_the_send_pinpoint_stamps_on_it():
+    sent, opened = NOW - 20 * ev.DAY_MS, NOW - 60_000
+    open_event = ev.pinpoint_email("_email.open", opened, "m", "a@example.com", sent=sent)
+    assert open_event["event_timestamp"] == sent  # as in AWS's example: every event of a message carries the send
+    assert rows.to_row(open_event, b"o")["event_timestamp"] == opened
+    send = ev.pinpoint_email("_email.send", sent, "m", "a@example.com")
+    assert rows.to_row(send, b"s")["event_timestamp"] == sent
+
+
+def test_a_pinpoint_email_event_without_its_own_arrival_is_dated_by_firehoses():
+    event = ev.pinpoint_email("_email.click", NOW, "m", "a@example.com", sent=NOW - ev.DAY_MS)
+    del event["arrival_timestamp"]
+    assert rows.to_row(event, b"c", arrival_ms=NOW + 5)["event_timestamp"] == NOW + 5
+
+
+@pytest.mark.parametrize(("written", "stored"), [
+    ("Example Shop <news@shop.example.com>", "news@shop.example.com"),
+    ('"Shop, Example" <News@Shop.example.com>', "News@Shop.example.com"),
+    ("news@shop.example.com", "news@shop.example.com"),
+    ("", None),
+])
+def test_the_from_address_is_stored_bare_whatever_the_source_wrote(written, stored):
+    ses = ev.ses("Send", NOW, "m", ["a@example.com"], detail={"send": {}})
+    ses["mail"]["source"] = written
+    pinpoint = ev.pinpoint_email("_email.send", NOW, "m", "a@example.com")
+    pinpoint["facets"]["email_channel"]["mail_event"]["mail"]["from_address"] = written
+    assert rows.to_row(ses, b"s")["from_address"] == stored
+    assert rows.to_row(pinpoint, b"p")["from_address"] == stored
+
+
+@pytest.mark.parametrize(("event_ms", "accepted"), [
+    (rows.EARLIEST_MS - 1, False),                  # 2019-12-31: before the first projected partition
+    (rows.EARLIEST_MS, True),
+    (NOW + ev.DAY_MS, True),                        # tomorrow: within NOW+1DAYS
+    (NOW + 2 * ev.DAY_MS, False),                   # the day after tomorrow: no partition yet
+])
+def test_only_events_dated_within_the_projected_partitions_make_rows(event_ms, accepted):
+    event = ev.sms_v2("TEXT_DELIVERED", event_ms, "m", "DELIVERED")
+    if accepted:
+        assert rows.to_row(event, b"x", arrival_ms=NOW)["event_timestamp"] == event_ms
+    else:
+        with pytest.raises(BadEvent, match="outside the table's partitions"):
+            rows.to_row(event, b"x", arrival_ms=NOW)
