@@ -1,7 +1,7 @@
 """Athena on this machine: the athena/ SQL run by DuckDB over files laid out as Firehose writes them.
 
-Firehose writes one object per buffer under ``events/dt=<yyyy-MM-dd>/``:
-GZIP JSON lines, or Parquet converted against the Glue schema. ``write_objects``
+Firehose writes one object per buffer under ``events/<format>/dt=<yyyy-MM-dd>/``:
+GZIP JSON lines (``json``), or Parquet converted against the Glue schema (``parquet``). ``write_objects``
 does the same on disk. ``LocalAthena`` declares the ``events`` table over them
 with the column types of ``athena/events_table.sql`` (so a JSON value of the
 wrong type fails here as it would in Athena), creates every view from
@@ -26,7 +26,13 @@ from due.data_lake import views
 
 ATHENA_DIR = Path(__file__).resolve().parents[2] / "athena"
 TABLE_DDL = ATHENA_DIR / "events_table.sql"
-EVENTS_PREFIX = "events/"
+
+
+def events_prefix(storage_format: str) -> str:
+    """Where the stack's table and stream keep events of one storage format (a test holds the template to it)."""
+    if storage_format not in ("JSON", "PARQUET"):
+        raise ValueError(f"unknown storage format {storage_format!r}")
+    return f"events/{storage_format.lower()}/"
 
 
 def table_ddl() -> exp.Create:
@@ -91,7 +97,7 @@ def write_objects(root: Path, lines_by_partition: dict[str, list[bytes]], storag
     """Write transformed records under ``root`` as Firehose would: per dt partition, one object per buffer."""
     written = []
     for partition, lines in sorted(lines_by_partition.items()):
-        folder = root / EVENTS_PREFIX / f"dt={partition}"
+        folder = root / events_prefix(storage_format) / f"dt={partition}"
         folder.mkdir(parents=True, exist_ok=True)
         size = -(-len(lines) // objects_per_partition)  # ceiling: every line in some object
         for number, start in enumerate(range(0, len(lines), size)):
@@ -115,7 +121,7 @@ class LocalAthena:
         self.connection.execute(f"CREATE VIEW events AS SELECT {empty}, CAST(NULL AS VARCHAR) AS dt WHERE false")
 
     def load(self, root: Path, storage_format: str) -> LocalAthena:
-        files = (root / EVENTS_PREFIX).as_posix() + "/*/*"
+        files = (root / events_prefix(storage_format)).as_posix() + "/*/*"
         if storage_format == "JSON":
             reader = (f"read_json('{files}', format='newline_delimited', compression='gzip', "
                       f"columns={_duckdb_columns()}, hive_partitioning=true, hive_types={{'dt': 'VARCHAR'}})")

@@ -7,6 +7,11 @@ exactly once, a known result, the partition keys the prefix names), and writes
 S3 objects: ``Ok`` records under the prefix with the Lambda's partition keys,
 as GZIP JSON or Parquet; ``ProcessingFailed`` records under the error prefix
 in Firehose's error-record format, with the original data.
+
+Parquet conversion reads each record with the OpenX JSON SerDe as the stream
+declares it: keys are lower-cased (map keys too) unless ``CaseInsensitive`` is
+false, and a record whose keys collide once folded fails conversion and goes to
+the error prefix as ``format-conversion-failed``.
 """
 
 from __future__ import annotations
@@ -32,15 +37,62 @@ class Delivered:
     objects: list[str]
 
 
+class FormatConversionFailed(Exception):
+    pass
+
+
+def openx_json_keys(line: bytes, serde: dict) -> bytes:
+    """One record as Firehose's OpenX JSON SerDe, configured with ``serde``, hands it to the Parquet writer.
+
+    ``CaseInsensitive`` is true unless set to false (Firehose API Reference, OpenXJsonSerDe: "When set to true,
+    which is the default, Firehose converts JSON keys to lowercase before deserializing them"); the folding
+    reaches the keys of nested objects, which is what map and struct columns are made of.
+    """
+    unmodelled = set(serde) - {"CaseInsensitive", "ConvertDotsInJsonKeysToUnderscores"}
+    if unmodelled or serde.get("ConvertDotsInJsonKeysToUnderscores") is True:
+        raise AssertionError(f"OpenXJsonSerDe settings this emulator does not model: {serde}")
+    if serde.get("CaseInsensitive", True) is False:
+        return line
+
+    def fold(value):
+        if isinstance(value, list):
+            return [fold(v) for v in value]
+        if not isinstance(value, dict):
+            return value
+        folded = {}
+        for key, inner in value.items():
+            if key.lower() in folded:
+                raise FormatConversionFailed(f"keys differing only by case: {key.lower()!r}")
+            folded[key.lower()] = fold(inner)
+        return folded
+
+    return (json.dumps(fold(json.loads(line)), ensure_ascii=False, separators=(",", ":")) + "\n").encode()
+
+
+def resolve_sub(value, known: dict[str, str] | None = None) -> str:
+    """A template string, or a ``Fn::Sub`` (conditions resolved) whose variables are in its own map or ``known``."""
+    if isinstance(value, str):
+        return value
+    template, variables = value["Fn::Sub"] if isinstance(value["Fn::Sub"], list) else (value["Fn::Sub"], {})
+    variables = {**(known or {}), **variables}
+    # ${!name} is a literal ${name} in Fn::Sub.
+    return re.sub(r"\$\{(!?)([\w.:]+)\}",
+                  lambda m: "${" + m.group(2) + "}" if m.group(1) else variables[m.group(2)], template)
+
+
 class FirehoseDelivery:
     def __init__(self, emulator: Emulator, stack: Stack, logical_id: str = "DeliveryStream"):
         self.emulator = emulator
         destination = stack.resolved(logical_id)["Properties"]["ExtendedS3DestinationConfiguration"]
         self.bucket = stack.physical(destination["BucketARN"]["Fn::GetAtt"][0])
-        self.prefix = destination["Prefix"]
+        self.prefix = resolve_sub(destination["Prefix"])
         self.error_prefix = destination["ErrorOutputPrefix"]
         conversion = destination.get("DataFormatConversionConfiguration", {})
         self.storage_format = "PARQUET" if conversion.get("Enabled") is True else "JSON"
+        self.serde = (conversion.get("InputFormatConfiguration", {}).get("Deserializer", {}).get("OpenXJsonSerDe")
+                      if self.storage_format == "PARQUET" else None)
+        if self.storage_format == "PARQUET" and self.serde is None:
+            raise AssertionError("Parquet conversion is expected to read JSON with the OpenX SerDe")
         if self.storage_format == "JSON" and destination["CompressionFormat"] != "GZIP":
             raise AssertionError("JSON output is expected gzipped")
         (processor,) = destination["ProcessingConfiguration"]["Processors"]
@@ -61,25 +113,34 @@ class FirehoseDelivery:
         if sorted(o["recordId"] for o in outputs) != [i["recordId"] for i in inputs]:
             raise AssertionError("the transformation must return every recordId exactly once")
         by_prefix: dict[str, list[bytes]] = {}
-        failed = []
+        failed: dict[str, list[bytes]] = {}
         for record, output in zip(inputs, sorted(outputs, key=lambda o: o["recordId"]), strict=True):
             if output["result"] not in RESULTS:
                 raise AssertionError(f"unknown result {output['result']!r}")
             if output["result"] == "Ok":
                 keys = output.get("metadata", {}).get("partitionKeys", {})
-                by_prefix.setdefault(self._render(self.prefix, keys, now_ms), []).append(
-                    base64.b64decode(output["data"]))
+                line = base64.b64decode(output["data"])
+                if self.serde is not None:
+                    try:
+                        line = openx_json_keys(line, self.serde)
+                    except FormatConversionFailed as exc:
+                        failed.setdefault("format-conversion-failed", []).append(
+                            self._error_record(record, now_ms, "due_local.FormatConversionFailed", str(exc)))
+                        continue
+                by_prefix.setdefault(self._render(self.prefix, keys, now_ms), []).append(line)
             elif output["result"] == "ProcessingFailed":
-                failed.append(self._error_record(record, now_ms))
+                failed.setdefault("processing-failed", []).append(self._error_record(
+                    record, now_ms, "Lambda.ProcessingFailedStatus", "ProcessingFailed status set for record"))
         s3, written = self.emulator.client("s3"), []
         suffix = ".gz" if self.storage_format == "JSON" else ".parquet"
         for prefix, lines in by_prefix.items():
             key = f"{prefix}{self.stream_name}-1-{uuid.uuid4()}{suffix}"
             s3.put_object(Bucket=self.bucket, Key=key, Body=encode_object(lines, self.storage_format))
             written.append(key)
-        if failed:
-            key = f"{self._render(self.error_prefix, {}, now_ms)}{self.stream_name}-1-{uuid.uuid4()}"
-            s3.put_object(Bucket=self.bucket, Key=key, Body=b"".join(failed))
+        for error_output_type, error_records in failed.items():
+            prefix = self._render(self.error_prefix, {}, now_ms, error_output_type)
+            key = f"{prefix}{self.stream_name}-1-{uuid.uuid4()}"
+            s3.put_object(Bucket=self.bucket, Key=key, Body=b"".join(error_records))
             written.append(key)
         return Delivered(Counter(o["result"] for o in outputs), written)
 
@@ -93,7 +154,8 @@ class FirehoseDelivery:
                 target.write_bytes(s3.get_object(Bucket=self.bucket, Key=item["Key"])["Body"].read())
         return into
 
-    def _render(self, prefix: str, partition_keys: dict[str, str], now_ms: int) -> str:
+    def _render(self, prefix: str, partition_keys: dict[str, str], now_ms: int,
+                error_output_type: str = "processing-failed") -> str:
         def value(match: re.Match) -> str:
             namespace, _, name = match.group(1).partition(":")
             if namespace == "partitionKeyFromLambda":
@@ -105,17 +167,17 @@ class FirehoseDelivery:
                 return time.strftime(re.sub("yyyy|MM|dd|HH", lambda m: java_to_python[m.group(0)], name),
                                      time.gmtime(now_ms / 1000))
             if namespace == "firehose" and name == "error-output-type":
-                return "processing-failed"
+                return error_output_type
             raise AssertionError(f"prefix expression !{{{match.group(1)}}} is not one Firehose knows")
 
         return re.sub(r"!\{([^}]+)\}", value, prefix)
 
-    def _error_record(self, record: dict, now_ms: int) -> bytes:
-        # The shape Firehose writes for records the transformation marked ProcessingFailed.
+    def _error_record(self, record: dict, now_ms: int, error_code: str, error_message: str) -> bytes:
+        # The shape Firehose writes for records it could not deliver (the lambdaArn is the transformation's).
         return (json.dumps({
             "attemptsMade": 1, "arrivalTimestamp": record["approximateArrivalTimestamp"],
-            "errorCode": "Lambda.ProcessingFailedStatus",
-            "errorMessage": "ProcessingFailed status set for record",
+            "errorCode": error_code,
+            "errorMessage": error_message,
             "attemptEndingTimestamp": now_ms, "rawData": record["data"],
             "lambdaArn": f"arn:aws:lambda:{self.emulator.region}:123456789012:function:{self.function.name}",
         }) + "\n").encode()

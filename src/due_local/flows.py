@@ -343,7 +343,8 @@ def _data_lake_run(emulator: Emulator, stack: Stack) -> FlowResult:
         went_in="6 records into the stream: SES delivery, open and bounce, an SMS delivery, Pinpoint's test "
                 "event, a line that is no event",
         came_out=f"{len(created)} views created in the workgroup; {firehose.storage_format} files under "
-                 f"events/{firehose.storage_format.lower()}/dt=2026-11-20/; one row each in email_delivered, email_open, email_hardbounce, "
+                 f"events/{firehose.storage_format.lower()}/dt=2026-11-20/; one row each in email_delivered, "
+                 "email_open, email_hardbounce, "
                  "sms_success; test event dropped; the bad line under errors/processing-failed/",
         problems=problems,
     )

@@ -43,8 +43,47 @@ def test_every_source_and_type_lands_in_its_view_and_the_example_queries_answer(
     received = athena.query(query_files()["emails_received_by_address"].read_text())
     assert [(r["message_id"], r["opened"]) for r in received] == [("pp-6", False), ("pp-1", True), ("ses-1", True)]
     engagement = athena.query(query_files()["campaign_engagement"].read_text())
-    assert engagement[0] == {"campaign_id": "campaign-a", "sends": 2, "opened": 2, "clicked": 2, "bounced": 4,
+    # Opened: pp-1, ses-1, and pp-old (sent 40 days ago, opened 3 days ago).
+    assert engagement[0] == {"campaign_id": "campaign-a", "sends": 2, "opened": 3, "clicked": 2, "bounced": 4,
                              "unsubscribed": 2}
+    # A recipient written in mixed case keeps its diagnosis: the stream's SerDe does not fold map keys.
+    bounced = athena.query("SELECT status FROM email_hardbounce WHERE recipient = 'Gone.Person@example.net'")
+    assert bounced == [{"status": "5.1.1"}]
+
+
+def test_events_dated_outside_the_projected_partitions_go_to_the_error_prefix(emulator, artifacts):
+    stack = deploy_local(emulator, artifacts, "S3_Data_Lake", {})
+    firehose = FirehoseDelivery(emulator, stack)
+    now_ms = int(time.time() * 1000)
+    too_late = ev.sms_v2("TEXT_DELIVERED", now_ms + 3 * ev.DAY_MS, "m-future", "DELIVERED")
+    too_early = ev.sms_v2("TEXT_DELIVERED", 1_570_000_000_000, "m-2019", "DELIVERED")
+    delivered = firehose.put_record_batch([json.dumps(too_late).encode(), json.dumps(too_early).encode()])
+    assert delivered.results == {"ProcessingFailed": 2}
+    assert [key.split("/")[1] for key in delivered.objects] == ["processing-failed"]
+
+
+def test_each_storage_format_keeps_to_its_own_prefix_in_the_same_bucket(emulator, artifacts, tmp_path):
+    """A stack switched from JSON to Parquet: the table reads the Parquet files only, never a JSON one."""
+    stack = deploy_local(emulator, artifacts, "S3_Data_Lake", {"StorageFormat": "JSON"})
+    as_json = FirehoseDelivery(emulator, stack)
+    now_ms = int(time.time() * 1000)
+    generated = ev.catalogue(now_ms)
+    as_json.put_record_batch([g.data() for g in generated[:5]])
+    stack = deploy_local(emulator, artifacts, "S3_Data_Lake", {"StorageFormat": "PARQUET"})
+    as_parquet = FirehoseDelivery(emulator, stack)
+    assert as_parquet.bucket == as_json.bucket
+    as_parquet.put_record_batch([g.data() for g in generated[5:]])
+    athena = emulator.fakes.athena.local.load(as_parquet.download(tmp_path), "PARQUET")
+    assert athena.query("SELECT count(*) AS n FROM events") == [{"n": len(generated) - 5}]
+
+
+def test_a_stack_with_the_longest_name_deploys_and_names_its_workgroup_within_limits(emulator, artifacts):
+    stack_prefix = "d" * (128 - len("-S3_Data_Lake"))
+    stack = deploy_local(emulator, artifacts, "S3_Data_Lake", {}, stack_prefix=stack_prefix)
+    assert len(stack.name) == 128
+    workgroup = stack.outputs["WorkGroupName"]
+    assert len(workgroup) <= 128 and workgroup.startswith("data-lake-")
+    assert views_in(emulator) == set(view_files())
 
 
 def test_records_the_transformation_refuses_are_kept_whole_under_the_error_prefix(emulator, artifacts):

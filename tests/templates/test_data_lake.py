@@ -6,8 +6,9 @@ import re
 
 import pytest
 
-from due.data_lake import transform_handler
-from due_local.athena_local import glue_type, partition_columns, query_files, table_columns
+from due.data_lake import rows, transform_handler
+from due_local.athena_local import events_prefix, glue_type, partition_columns, query_files, table_columns
+from due_local.firehose import openx_json_keys, resolve_sub
 from scripts.cfn import evaluate_conditions, load_template, parameter_values, resolve_conditionals
 
 TEMPLATE = load_template("S3_Data_Lake")
@@ -30,18 +31,50 @@ def test_glue_columns_are_the_athena_ddls_columns_with_the_same_types():
     assert [k["Name"] for k in table["PartitionKeys"]] == partition_columns() == ["dt"]
 
 
-def test_partitions_are_projected_from_the_prefix_firehose_writes_to():
-    table = TEMPLATE["Resources"]["EventsTable"]["Properties"]["TableInput"]
+def firehose_prefix(storage_format: str) -> str:
+    return resolve_sub(resolved("DeliveryStream", StorageFormat=storage_format)[
+        "ExtendedS3DestinationConfiguration"]["Prefix"])
+
+
+@pytest.mark.parametrize("storage_format", ["PARQUET", "JSON"])
+def test_partitions_are_projected_from_the_prefix_firehose_writes_to_for_each_format(storage_format):
+    table = resolved("EventsTable", StorageFormat=storage_format)["TableInput"]
     parameters = table["Parameters"]
     assert parameters["projection.enabled"] == "true"
     assert (parameters["projection.dt.type"], parameters["projection.dt.format"]) == ("date", "yyyy-MM-dd")
-    template_path = parameters["storage.location.template"]["Fn::Sub"].split("}", 1)[1]
-    prefix = resolved("DeliveryStream")["ExtendedS3DestinationConfiguration"]["Prefix"]
-    assert template_path == "/" + prefix.replace("!{partitionKeyFromLambda:dt}", "${!dt}")
+    bucket = {"DataBucket": "bucket"}
+    prefix = firehose_prefix(storage_format)
+    assert prefix == events_prefix(storage_format) + "dt=!{partitionKeyFromLambda:dt}/"
+    assert resolve_sub(table["StorageDescriptor"]["Location"], bucket) == f"s3://bucket/{events_prefix(storage_format)}"
+    assert resolve_sub(parameters["storage.location.template"], bucket) == "s3://bucket/" + prefix.replace(
+        "!{partitionKeyFromLambda:dt}", "${dt}")
+
+
+def test_changing_the_storage_format_never_mixes_formats_under_the_tables_location():
+    parquet, json_lines = firehose_prefix("PARQUET"), firehose_prefix("JSON")
+    assert not parquet.startswith(json_lines.split("dt=")[0]) and not json_lines.startswith(parquet.split("dt=")[0])
+
+
+def test_the_projected_range_is_what_the_transformation_accepts():
+    parameters = TEMPLATE["Resources"]["EventsTable"]["Properties"]["TableInput"]["Parameters"]
+    # rows.to_row refuses events before the start or after the day following their arrival.
+    assert parameters["projection.dt.range"] == f"{rows.PARTITION_RANGE_START},NOW+1DAYS"
+    assert parameters["projection.dt.interval.unit"] == "DAYS"
+
+
+def test_parquet_conversion_keeps_the_case_of_every_key():
+    conversion = resolved("DeliveryStream", StorageFormat="PARQUET")["ExtendedS3DestinationConfiguration"][
+        "DataFormatConversionConfiguration"]
+    serde = conversion["InputFormatConfiguration"]["Deserializer"]["OpenXJsonSerDe"]
+    row = {"recipients": ["Jose.Muller@example.com"],
+           "recipient_details": {"Jose.Muller@example.com": {"status": "5.1.1"}},
+           "attributes": {"campaignName": "Nov", "campaignname": "other"}}
+    line = json.dumps(row).encode() + b"\n"
+    assert json.loads(openx_json_keys(line, serde)) == row
 
 
 def test_the_prefix_names_the_partition_key_the_transformation_returns():
-    prefix = resolved("DeliveryStream")["ExtendedS3DestinationConfiguration"]["Prefix"]
+    prefix = firehose_prefix("PARQUET")
     named = set(re.findall(r"!\{partitionKeyFromLambda:(\w+)\}", prefix))
     event = {"eventType": "TEXT_DELIVERED", "destinationPhoneNumber": "+14255550100",
              "eventTimestamp": 1_795_000_000_000}
@@ -125,9 +158,84 @@ def test_an_existing_ses_set_must_be_named():
 
 def test_a_person_hears_when_batches_fail_or_delivery_stalls():
     alarms = {k: v["Properties"] for k, v in TEMPLATE["Resources"].items() if v["Type"] == "AWS::CloudWatch::Alarm"}
-    watched = {(a["Namespace"], a["MetricName"], a["Dimensions"][0]["Value"]["Ref"]) for a in alarms.values()}
+    watched = {(a["Namespace"], a["MetricName"], a["Dimensions"][0]["Value"]["Ref"]) for a in alarms.values()
+               if "Dimensions" in a}
     assert watched == {("AWS/Lambda", "Errors", "TransformFunction"),
                        ("AWS/Firehose", "DeliveryToS3.DataFreshness", "DeliveryStream")}
+
+
+def test_a_person_hears_when_records_are_refused():
+    metric = TEMPLATE["Resources"]["RefusedRecordsMetric"]["Properties"]
+    alarm = TEMPLATE["Resources"]["RefusedRecordsAlarm"]["Properties"]
+    assert metric["LogGroupName"] == {"Ref": "TransformLogGroup"}
+    assert metric["FilterPattern"] == f'{{ $.message = "{transform_handler.REFUSED}" }}'
+    (counted,) = metric["MetricTransformations"]
+    assert (alarm["Namespace"], alarm["MetricName"]) == (counted["MetricNamespace"], counted["MetricName"])
+    assert (alarm["Threshold"], alarm["ComparisonOperator"]) == (0, "GreaterThanThreshold")
+
+
+@pytest.mark.parametrize(("source", "role", "policy"), [
+    ("SesEventDestination", "SesDeliveryRole", "PublishEventsPolicy"),
+    ("SmsConfigurationSet", "SmsDeliveryRole", "PublishEventsPolicy"),
+    ("PinpointEventStream", "PinpointStreamRole", "PinpointStreamPolicy"),
+])
+def test_sources_are_created_after_their_roles_permission_had_time_to_propagate(source, role, policy):
+    resources = TEMPLATE["Resources"]
+    assert {policy, "Views"} <= set(resources[source]["DependsOn"])
+    # Trust only: the role exists from the start of the stack, not once the stream does.
+    assert "Policies" not in resources[role]["Properties"]
+    assert {"Ref": role} in resources[policy]["Properties"]["Roles"]
+    # The views (tens of seconds of Athena statements) run after the policy, and the source after the views.
+    pinpoint = {"PinpointApplicationId": "7f0b5a3e1c2d4e6f8a9b0c1d2e3f4a5b"}
+    views = resolved("Views", **pinpoint)
+    assert policy in TEMPLATE["Resources"]["Views"]["DependsOn"] or {"Ref": policy} in views.values()
+
+
+LONGEST_STACK_NAME = "s" + "-x" * 63 + "y"  # 128 characters, the most CloudFormation allows
+STACK_ID = f"arn:aws:cloudformation:eu-west-1:123456789012:stack/{LONGEST_STACK_NAME}/" \
+           "6f9f7e10-cd2b-11f0-8de9-0242ac120002"
+
+
+def _evaluate(value):
+    """The few intrinsic functions the names use, for a stack with the longest name."""
+    if isinstance(value, str):
+        return value
+    (function, argument), = value.items()
+    if function == "Ref":
+        return {"AWS::StackName": LONGEST_STACK_NAME, "AWS::StackId": STACK_ID}[argument]
+    if function == "Fn::Split":
+        return _evaluate(argument[1]).split(argument[0])
+    if function == "Fn::Select":
+        return _evaluate(argument[1])[int(argument[0])]
+    if function == "Fn::Join":
+        return argument[0].join(_evaluate(v) for v in argument[1])
+    if function == "Fn::Sub":
+        template, variables = argument if isinstance(argument, list) else (argument, {})
+        known = {"AWS::StackName": LONGEST_STACK_NAME, "AWS::Partition": "aws", "AWS::Region": "eu-west-1",
+                 "AWS::AccountId": "123456789012", **{k: _evaluate(v) for k, v in variables.items()}}
+        return re.sub(r"\$\{([\w:]+)\}", lambda m: known[m.group(1)], template)
+    raise AssertionError(f"unexpected {function}")
+
+
+def test_names_built_for_the_stack_fit_their_services_limits_for_the_longest_stack_name():
+    import botocore.session
+
+    athena = botocore.session.get_session().get_service_model("athena")
+    pattern = athena.shape_for("WorkGroupName").metadata["pattern"]  # [a-zA-Z0-9._-]{1,128}
+    resources = TEMPLATE["Resources"]
+    workgroup = _evaluate(resources["WorkGroup"]["Properties"]["Name"])
+    assert re.fullmatch(pattern, workgroup), workgroup
+    # Everywhere the workgroup is named, it is the same name.
+    assert _evaluate(resources["Views"]["Properties"]["WorkGroup"]) == workgroup
+    assert _evaluate(TEMPLATE["Outputs"]["WorkGroupName"]["Value"]) == workgroup
+    statements = resources["ViewsRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+    (run,) = [s for s in statements if s["Sid"] == "RunViewStatements"]
+    assert _evaluate(run["Resource"]).endswith(f":workgroup/{workgroup}")
+    # SES event destination names: 1-64 of [A-Za-z0-9_-] (SES API Reference, EventDestination Name).
+    destination = _evaluate(resources["SesEventDestination"]["Properties"]["EventDestination"]["Name"])
+    assert re.fullmatch(r"[A-Za-z0-9_-]{1,64}", destination), destination
+    # No other property is built from the stack name.
+    assert "AWS::StackName" not in json.dumps(resources)
 
 
 def test_the_events_and_the_key_that_reads_them_outlive_the_stack():
