@@ -148,18 +148,23 @@ DOCUMENTED_LIMITS: dict[tuple[str, str], list[tuple[str, str, Any, str]]] = {
     ],
 }
 
-# Patterns are Java regular expressions (Smithy's pattern trait, not implicitly anchored: matched with search).
-# Java writes a supplementary character as a UTF-16 surrogate pair; Python needs the code point range. Patterns
-# Python still cannot compile (\p{...} classes) are left unchecked and listed here.
+# Patterns are Java regular expressions that the API references show as the whole value's form ("Pattern:
+# [A-Za-z0-9_:/-]+"), so they are matched against the whole value, as Java's String.matches does. Java writes a
+# supplementary character as a UTF-16 surrogate pair; Python needs the code point range. Some models escape twice
+# (Connect's phone number pattern is \\+[1-9]\\d{1,14}$, which no number matches, where the Connect API reference
+# shows \+[1-9]\d{1,14}$): a doubled backslash before an escape letter is read as one. Patterns Python still
+# cannot compile (\p{...} classes) are left unchecked and listed in UNCHECKED_PATTERNS.
 _SURROGATE_RANGE = "\\uD800\\uDC00-\\uDBFF\\uDFFF"
+_DOUBLE_ESCAPE = re.compile(r"\\\\(?=[dDsSwWpP.+\-])")
 UNCHECKED_PATTERNS: set[str] = set()
 _compiled: dict[str, re.Pattern | None] = {}
 
 
 def _model_pattern(pattern: str) -> re.Pattern | None:
     if pattern not in _compiled:
+        java = _DOUBLE_ESCAPE.sub(r"\\", pattern).replace(_SURROGATE_RANGE, "\\U00010000-\\U0010FFFF")
         try:
-            _compiled[pattern] = re.compile(pattern.replace(_SURROGATE_RANGE, "\\U00010000-\\U0010FFFF"))
+            _compiled[pattern] = re.compile(java)
         except re.error:
             UNCHECKED_PATTERNS.add(pattern)
             _compiled[pattern] = None
@@ -198,7 +203,7 @@ def _check_shape(shape, value: Any, path: str) -> None:
             raise _refuse(path, value, f"satisfy enum value set: {shape.enum}")
         pattern = shape.metadata.get("pattern")
         compiled = _model_pattern(pattern) if pattern else None
-        if compiled and not compiled.search(value):
+        if compiled and not compiled.fullmatch(value):
             raise _refuse(path, value, f"satisfy regular expression pattern: {pattern}")
     elif shape.type_name == "blob" and isinstance(value, (bytes, str)):
         if limit is not None and len(value) > limit:
