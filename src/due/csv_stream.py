@@ -5,6 +5,12 @@ bounded whatever the file's size, and reading can start at any byte offset.
 Each row comes with the byte offset just after it: a checkpoint from which a
 later invocation continues exactly there. A real CSV parser reads the lines,
 so quoted commas and quoted line breaks stay inside their field.
+
+Uploaded files must be UTF-8 (a byte order mark at the start is allowed and
+dropped). Nothing is guessed or replaced: a byte that is not UTF-8 (a file
+saved as Windows-1252 or Latin-1, say) raises ``NotUtf8`` with its offset, so
+no text with U+FFFD where a letter was ever reaches a customer. A reader that
+must not act on half a file calls ``require_utf8`` before its first row.
 """
 
 from __future__ import annotations
@@ -14,6 +20,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 CHUNK_SIZE = 1024 * 1024  # per ranged GET: memory stays near this, whatever the file size
+
+
+class NotUtf8(ValueError):
+    """The object holds a byte sequence that is not UTF-8."""
+
+    def __init__(self, offset: int, line: int | None):
+        self.offset, self.line = offset, line
+        super().__init__(f"not UTF-8 at byte {offset}" + (f" (line {line})" if line is not None else ""))
 
 
 @dataclass(frozen=True)
@@ -45,16 +59,31 @@ def _lines(s3, source: S3Object, start: int, chunk_size: int) -> Iterator[tuple[
         yield pending, size
 
 
+def _text_lines(s3, source: S3Object, start: int, chunk_size: int) -> Iterator[tuple[str, int]]:
+    """(line as text, offset after it); raises NotUtf8 at the first line that is not UTF-8."""
+    for number, (line, after) in enumerate(_lines(s3, source, start, chunk_size)):
+        try:
+            text = line.decode("utf-8")  # strict. A line break byte is never inside a UTF-8 sequence.
+        except UnicodeDecodeError as error:
+            raise NotUtf8(after - len(line) + error.start, number + 1 if start == 0 else None) from None
+        yield (text.removeprefix("\ufeff") if number == 0 and start == 0 else text), after  # a BOM is not data
+
+
+def require_utf8(s3, source: S3Object, chunk_size: int = CHUNK_SIZE) -> None:
+    """Raises NotUtf8 unless the whole object is UTF-8; reads it once, in constant memory."""
+    for _ in _text_lines(s3, source, 0, chunk_size):
+        pass
+
+
 def rows(s3, source: S3Object, start: int = 0, chunk_size: int = CHUNK_SIZE) -> Iterator[tuple[list[str], int]]:
-    """(row, offset after it); a row with a quoted line break spans several lines."""
+    """(row, offset after it); a row with a quoted line break spans several lines. Raises NotUtf8."""
     offset = start
 
     def decoded() -> Iterator[str]:
         nonlocal offset
-        for number, (line, after) in enumerate(_lines(s3, source, start, chunk_size)):
+        for text, after in _text_lines(s3, source, start, chunk_size):
             offset = after
-            text = line.decode("utf-8", errors="replace")
-            yield text.lstrip("\ufeff") if number == 0 and start == 0 else text  # a BOM is not data
+            yield text
 
     for row in csv.reader(decoded()):
         # csv.reader asks for a line only when it needs one, so ``offset`` is just past this row.

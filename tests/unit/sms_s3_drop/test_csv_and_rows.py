@@ -2,7 +2,7 @@
 
 import pytest
 
-from due.csv_stream import S3Object, rows
+from due.csv_stream import NotUtf8, S3Object, require_utf8, rows
 from due.sms_s3_drop.requests import check_header, from_row
 from tests.unit.sms_s3_drop.conftest import SAMPLE
 
@@ -36,6 +36,33 @@ def test_a_byte_order_mark_is_not_part_of_the_header(aws):
     assert next(rows(s3, S3Object("drop", "bom.csv")))[0] == ["sms_number", "message"]
 
 
+HEADER = b"sms_number,message,external_campaign_id,short_code,message_type,id_1,id_2\r\n"
+# What a spreadsheet writes when it saves "CSV" in Windows-1252: the accent is one byte, 0xE9, which is not UTF-8.
+CP1252_ROW = "+14255550101,Hola José,c,+18445550100,TRANSACTIONAL,,\r\n".encode("cp1252")
+
+
+@pytest.mark.parametrize("chunk_size", [7, 1 << 20])
+def test_a_windows_1252_file_is_refused_at_its_first_byte_that_is_not_utf8(aws, chunk_size):
+    s3 = aws.client("s3")
+    s3.create_bucket(Bucket="drop")
+    body = HEADER + CP1252_ROW
+    s3.put_object(Bucket="drop", Key="cp1252.csv", Body=body)
+    source = S3Object("drop", "cp1252.csv")
+    accent = len(HEADER) + len("+14255550101,Hola Jos")
+    with pytest.raises(NotUtf8, match=rf"^not UTF-8 at byte {accent} \(line 2\)$") as raised:
+        require_utf8(s3, source, chunk_size=chunk_size)
+    assert body[raised.value.offset:raised.value.offset + 1] == "é".encode("cp1252")
+    # Reading the rows refuses it too, rather than handing on "Hola Jos\ufffd".
+    read = rows(s3, source, chunk_size=chunk_size)
+    assert next(read)[0][0] == "sms_number"
+    with pytest.raises(NotUtf8):
+        next(read)
+    # The same file saved as UTF-8 (with the BOM spreadsheets write) reads as it should.
+    s3.put_object(Bucket="drop", Key="utf8.csv", Body=body.decode("cp1252").encode("utf-8-sig"))
+    require_utf8(s3, S3Object("drop", "utf8.csv"), chunk_size=chunk_size)
+    assert [r for r, _ in rows(s3, S3Object("drop", "utf8.csv"), chunk_size=chunk_size)][1][1] == "Hola José"
+
+
 def test_header_must_be_the_documented_one():
     check_header(["sms_number", "message", "external_campaign_id", "short_code", "message_type", "id_1", " ID_2 "])
     with pytest.raises(ValueError, match="the header must be sms_number,message"):
@@ -51,6 +78,8 @@ def test_header_must_be_the_documented_one():
     (["+14255550101", "hi", "c", "my number", "TRANSACTIONAL", "", ""], "not an origination identity"),
     (["+14255550101", "hi", "c", "12345", "MARKETING", "", ""], "TRANSACTIONAL or PROMOTIONAL"),
     (["+14255550101", "hi"], "expected 7 columns, found 2"),
+    (["+14255550101", "Hola Jos\ufffd", "c", "12345", "PROMOTIONAL", "", ""], "U+FFFD at character 9"),
+    (["+14255550101", "bell\x07", "c", "12345", "PROMOTIONAL", "", ""], "U+0007 at character 5"),
 ])
 def test_bad_rows_say_why_without_repeating_the_data(row, reason):
     result = from_row("f", 9, row)
