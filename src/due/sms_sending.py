@@ -9,7 +9,17 @@ from __future__ import annotations
 
 
 class SendRefused(RuntimeError):
-    """The service answered and did not send the message."""
+    """The service answered and did not send the message; ``permanent``: sending it again cannot succeed."""
+
+    def __init__(self, message: str, permanent: bool = False):
+        super().__init__(message)
+        self.permanent = permanent
+
+
+# Pinpoint's MessageResult.DeliveryStatus values after which "Amazon Pinpoint won't attempt to send the
+# message again" for a reason of the address (Pinpoint API reference, MessageResult); THROTTLED,
+# TEMPORARY_FAILURE, TIMEOUT and UNKNOWN_FAILURE may go another time.
+PINPOINT_PERMANENT_STATUSES = frozenset({"PERMANENT_FAILURE", "OPT_OUT", "DUPLICATE"})
 
 
 class EndUserMessagingSms:
@@ -41,6 +51,8 @@ class PinpointSms:
             request["Context"] = context
         response = self._pinpoint.send_messages(ApplicationId=self._application_id, MessageRequest=request)
         result = response["MessageResponse"]["Result"][to]
-        if result.get("DeliveryStatus") != "SUCCESSFUL":
-            raise SendRefused(f"Pinpoint answered {result.get('DeliveryStatus')} ({result.get('StatusCode')})")
+        status = result.get("DeliveryStatus")
+        if status != "SUCCESSFUL":
+            raise SendRefused(f"Pinpoint answered {status} ({result.get('StatusCode')})",
+                              permanent=status in PINPOINT_PERMANENT_STATUSES)
         return result.get("MessageId", "")

@@ -24,10 +24,6 @@ def drop(emulator, stack, body: bytes, key: str = "incoming/f.csv") -> None:
     emulator.client("s3").put_object(Bucket=stack.outputs["DropBucketName"], Key=key, Body=body)
 
 
-def dead_letters(emulator, url) -> list[dict]:
-    return emulator.client("sqs").receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
-
-
 def test_a_redelivered_notification_sends_nothing_twice(emulator, drop_stack):
     sqs = emulator.client("sqs")
     drop_queue = sqs.get_queue_url(QueueName=drop_stack.physical("DropQueue").rsplit("/", 1)[1])["QueueUrl"]
@@ -55,7 +51,7 @@ def test_a_file_longer_than_an_invocation_continues_through_the_drop_queue(emula
     assert (report["rows"], report["enqueued"], report["bad_row_count"]) == (55, 55, 0)
 
 
-def test_a_row_the_service_refuses_ends_in_the_dead_letter_queue_and_the_rest_are_sent(emulator, drop_stack):
+def test_a_row_the_service_refuses_is_set_aside_at_once_and_the_rest_are_sent(emulator, drop_stack):
     refused = "+14250000003"
     original = emulator.fakes.sms.send_text_message
 
@@ -68,8 +64,25 @@ def test_a_row_the_service_refuses_ends_in_the_dead_letter_queue_and_the_rest_ar
 
     emulator.fakes.sms.send_text_message = refuse_one
     drop(emulator, drop_stack, csv_of(12))
-    emulator.pump(drop_stack)
+    stats = emulator.pump(drop_stack)
     sent = {m["DestinationPhoneNumber"] for m in emulator.fakes.sms.sent}
     assert len(sent) == 11 and refused not in sent
-    (dead,) = dead_letters(emulator, drop_stack.outputs["SendDeadLetterQueueUrl"])
+    # Set aside at once with the service's reason, not retried: the rows behind it in its identity's message
+    # group went on, and none of them was received more than once.
+    (dead,) = emulator.client("sqs").receive_message(QueueUrl=drop_stack.outputs["SendDeadLetterQueueUrl"],
+                                                     MessageAttributeNames=["All"])["Messages"]
     assert json.loads(dead["Body"])["number"] == refused
+    assert dead["MessageAttributes"]["reason"]["StringValue"] == "ValidationException: destination is not reachable"
+    assert stats[drop_stack.physical("SenderFunction")].failed_records == 0
+
+
+def test_a_windows_1252_file_sends_nothing_and_the_report_says_why(emulator, drop_stack):
+    body = ("sms_number,message,external_campaign_id,short_code,message_type,id_1,id_2\r\n"
+            "+14255550101,Hello Ana,c,+18445550100,TRANSACTIONAL,,\r\n"
+            "+14255550103,Hola José,c,+18445550100,TRANSACTIONAL,,\r\n").encode("cp1252")
+    drop(emulator, drop_stack, body)
+    emulator.pump(drop_stack)
+    assert emulator.fakes.sms.sent == []
+    report = json.loads(emulator.client("s3").get_object(
+        Bucket=drop_stack.outputs["DropBucketName"], Key="incoming/f.csv.report.json")["Body"].read())
+    assert report["bad_rows"][0]["reason"].startswith(f"the file is not UTF-8 at byte {body.index(b'Jos') + 3} ")

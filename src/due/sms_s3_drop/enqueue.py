@@ -8,6 +8,11 @@ and the next invocation continues from that byte offset, so a file of any
 size is fully enqueued. Bad rows are collected (row number and reason) and,
 when the file is done, written with the counts to ``<key>.report.json`` next
 to the file.
+
+A file that is not UTF-8 is refused whole before any row is queued: its
+accented rows could not be sent right, and sending only the others would send
+those twice once the file is fixed and dropped again (a new version is a new
+file to the deduplication).
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ import json
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 
-from due.csv_stream import S3Object, rows
+from due.csv_stream import NotUtf8, S3Object, require_utf8, rows
 from due.sms_s3_drop.requests import SmsRequest, check_header, from_row
 
 BATCH = 10  # SendMessageBatch's limit
@@ -57,10 +62,15 @@ class Enqueuer:
         file_rows = rows(self._s3, source, start=checkpoint.offset)
         if checkpoint.offset == 0:
             try:
+                require_utf8(self._s3, source)
                 header, checkpoint.offset = next(file_rows)
                 check_header(header)
-            except (StopIteration, ValueError) as error:
-                checkpoint.bad_rows.append({"row": 0, "reason": str(error) if str(error) else "the file is empty"})
+            except (StopIteration, ValueError) as error:  # NotUtf8 is a ValueError too
+                reason = str(error) or "the file is empty"
+                if isinstance(error, NotUtf8):
+                    reason = (f"the file is {error}: nothing was queued; save it as UTF-8 (a spreadsheet's "
+                              "\"CSV UTF-8\") and drop it again")
+                checkpoint.bad_rows.append({"row": 0, "reason": reason})
                 checkpoint.bad_row_count += 1
                 self._report(checkpoint)
                 return None
@@ -90,9 +100,11 @@ class Enqueuer:
         return None
 
     def _send(self, requests: list[SmsRequest]) -> None:
-        # Each row is its own message group: rows need no order among themselves, and a row the service
-        # refuses then holds up no other row (FIFO keeps a group's order by holding back what follows).
-        entries = {str(r.row): {"Id": str(r.row), "MessageBody": r.to_json(), "MessageGroupId": r.deduplication_id,
+        # One message group per origination identity: SQS hands Lambda one identity's rows in order and only
+        # after the previous batch of that identity is done, so at most one sender works for an identity at a
+        # time, and the sends of different identities go on side by side (SQS Developer Guide, "FIFO queue
+        # delivery logic"; Lambda Developer Guide, "Configuring scaling behavior for SQS event source mappings").
+        entries = {str(r.row): {"Id": str(r.row), "MessageBody": r.to_json(), "MessageGroupId": r.message_group_id,
                                 "MessageDeduplicationId": r.deduplication_id} for r in requests}
         for _ in range(SEND_ATTEMPTS):
             response = self._sqs.send_message_batch(QueueUrl=self._queue, Entries=list(entries.values()))

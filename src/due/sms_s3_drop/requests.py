@@ -13,6 +13,11 @@ COLUMNS = ("sms_number", "message", "external_campaign_id", "short_code", "messa
 MESSAGE_TYPES = ("TRANSACTIONAL", "PROMOTIONAL")
 MAX_MESSAGE_CHARACTERS = 1600  # End User Messaging's limit for one message body
 ORIGINATION = re.compile(r"^[A-Za-z0-9_:/+-]{1,256}$")  # SendTextMessage's OriginationIdentity pattern
+MAX_MESSAGE_GROUP_ID = 128  # SQS: up to 128 alphanumeric and punctuation characters (SendMessage API reference)
+# Characters an SQS message may not hold (SendMessage API reference: #x9, #xA, #xD, #x20-#xD7FF, #xE000-#xFFFD,
+# #x10000-#x10FFFF); SQS would store U+FFFD in their place. U+FFFD itself is a character already lost (a file
+# decoded with the wrong encoding upstream). No customer receives either.
+NOT_SENDABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffd-\uffff]")
 
 
 @dataclass(frozen=True)
@@ -32,6 +37,14 @@ class SmsRequest:
         values = {"external_campaign_id": self.campaign_id, "id_1": self.id_1, "id_2": self.id_2,
                   "row": str(self.row)}
         return {key: value.strip()[:800] for key, value in values.items() if value.strip()}
+
+    @property
+    def message_group_id(self) -> str:
+        """One FIFO message group per origination identity: one identity's rows are sent in order, one batch at
+        a time (an identity's ARN may pass the group id's 128 characters: then its digest stands for it)."""
+        if len(self.origination) <= MAX_MESSAGE_GROUP_ID:
+            return self.origination
+        return hashlib.sha256(self.origination.encode()).hexdigest()
 
     @property
     def deduplication_id(self) -> str:
@@ -65,6 +78,9 @@ def from_row(file: str, row_number: int, row: list[str]) -> SmsRequest | str:
         return "message is empty"
     if len(message) > MAX_MESSAGE_CHARACTERS:
         return f"message is longer than {MAX_MESSAGE_CHARACTERS} characters"
+    if unsendable := NOT_SENDABLE.search(message):
+        return (f"message holds U+{ord(unsendable.group()):04X} at character {unsendable.start() + 1}, "
+                "which cannot be sent (a control character, or a character lost to a wrong encoding)")
     if not ORIGINATION.match(origination):
         return "short_code is not an origination identity (number, short code, sender id, pool id or ARN)"
     if message_type.upper() not in MESSAGE_TYPES:

@@ -1,4 +1,4 @@
-"""FIFO send queue -> one SMS per message, at the configured rate, never twice."""
+"""FIFO send queue -> one SMS per message, at the configured rate per origination identity, never twice."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from typing import Any
 
 from due import aws, batch
 from due.logs import get_logger
-from due.sms_s3_drop.rate import RateLimiter
+from due.rate_limit import RateLimiter
 from due.sms_s3_drop.requests import SmsRequest
-from due.sms_s3_drop.send import Sender, SentMarkers
+from due.sms_s3_drop.send import Sender, SentMarkers, SetAside
 from due.sms_sending import EndUserMessagingSms, PinpointSms
 
 logger = get_logger("sms_s3_drop_sender")
@@ -23,14 +23,19 @@ def _sender() -> Sender:
     else:
         channel = EndUserMessagingSms(aws.client("pinpoint-sms-voice-v2"), os.environ.get("CONFIGURATION_SET_NAME", ""))
     return Sender(channel, SentMarkers(aws.client("dynamodb"), os.environ["SENT_TABLE_NAME"]),
-                  RateLimiter(float(os.environ["MESSAGES_PER_SECOND"])))
+                  RateLimiter(aws.client("dynamodb"), os.environ["RATE_TABLE_NAME"]),
+                  float(os.environ["MESSAGES_PER_SECOND"]),
+                  SetAside(aws.client("sqs"), os.environ["SEND_DEAD_LETTER_QUEUE_URL"]))
 
 
 def _process(record: batch.Record) -> None:
     request = SmsRequest.from_json(record["body"])
-    sent = _sender().send(request)
-    logger.info("sent" if sent else "sent before: skipped", extra={"file": request.file, "row": request.row,
-                                                                  "number": request.number})
+    outcome = _sender().send(request)
+    details = {"file": request.file, "row": request.row, "origination": request.origination}
+    if outcome == "set aside":
+        logger.error("cannot be sent: set aside in the send dead-letter queue with its reason", extra=details)
+    else:
+        logger.info(outcome, extra=details)
 
 
 @logger.inject_lambda_context

@@ -34,13 +34,39 @@ def test_sample_file_good_rows_queued_bad_rows_reported(s3, aws):
     requests = [SmsRequest.from_json(m["Body"]) for m in messages]
     assert [r.row for r in requests] == [1, 2, 3, 7]
     assert requests[2].message == "Multi-line works too:\r\nline two, with a comma"
-    assert [m["Attributes"]["MessageGroupId"] for m in messages] == [r.deduplication_id for r in requests]
+    # One message group per origination identity: each identity's rows in order, one batch at a time.
+    assert [m["Attributes"]["MessageGroupId"] for m in messages] == [
+        "+18445550100", "12345", "+18445550100", "+18445550100"]
     assert report(s3) == {
         "file": "s3://drop/incoming/f.csv", "version_id": None, "rows": 7, "enqueued": 4, "bad_row_count": 3,
         "bad_rows_truncated": False, "bad_rows": [
             {"row": 4, "reason": "sms_number is not an E.164 number (+ and 8 to 15 digits)"},
             {"row": 5, "reason": "message is empty"},
             {"row": 6, "reason": "expected 7 columns, found 3"}]}
+
+
+def test_an_origination_arn_longer_than_a_group_id_is_grouped_by_its_digest():
+    arn = "arn:aws:sms-voice:us-east-1:111122223333:pool/" + "p" * 100
+    (request,) = [SmsRequest("f", 1, "+14255550101", "hi", "c", arn, "TRANSACTIONAL", "", "")]
+    assert len(request.message_group_id) == 64 and request.message_group_id != request.deduplication_id
+
+
+def test_a_windows_1252_file_is_refused_whole_and_nothing_is_queued(s3):
+    """A spreadsheet's "CSV" in Windows-1252: the first rows are plain ASCII, row 3 has "José" as 0xE9."""
+    rows = ["+14255550101,Hello Ana,c,+18445550100,TRANSACTIONAL,,",
+            "+14255550102,Hello Bo,c,+18445550100,TRANSACTIONAL,,",
+            "+14255550103,Hola José,c,+18445550100,TRANSACTIONAL,,"]
+    body = ("sms_number,message,external_campaign_id,short_code,message_type,id_1,id_2\r\n"
+            + "\r\n".join(rows) + "\r\n").encode("cp1252")
+    s3.put_object(Bucket="drop", Key="incoming/f.csv", Body=body)
+    queue = RecordingQueue()
+    assert Enqueuer(s3, queue, "q").run(Checkpoint("drop", "incoming/f.csv", None), never_short) is None
+    assert queue.entries == []  # not the ASCII rows either: they would go twice once the file is fixed
+    written = report(s3)
+    assert (written["enqueued"], written["bad_row_count"]) == (0, 1)
+    assert written["bad_rows"] == [{"row": 0, "reason": (
+        f"the file is not UTF-8 at byte {body.index(b'Jos') + 3} (line 4): nothing was queued; save it as UTF-8 "
+        "(a spreadsheet's \"CSV UTF-8\") and drop it again")}]
 
 
 def test_ten_rows_per_send_message_batch(s3):
