@@ -180,7 +180,9 @@ def _auto_reply_run(emulator: Emulator, stack: Stack) -> FlowResult:
     invoker = emulator.async_invoker(stack, "ResponderFunction")
     before = len(sent_mail())
     inbound = json.loads(example("ses_auto_reply", "inbound.json"))
-    results = [invoker.invoke(emulator.runtime, inbound), invoker.invoke(emulator.runtime, inbound)]
+    again = json.loads(example("ses_auto_reply", "inbound.json"))  # BATV signs each message's return path anew
+    again["Records"][0]["ses"]["mail"]["source"] = "prvs=0123abcdef=jose.muller@example.net"
+    results = [invoker.invoke(emulator.runtime, inbound), invoker.invoke(emulator.runtime, again)]
     auto = json.loads(example("ses_auto_reply", "inbound.json"))
     auto["Records"][0]["ses"]["mail"]["headers"].append({"name": "Auto-Submitted", "value": "auto-replied"})
     results.append(invoker.invoke(emulator.runtime, auto))
@@ -201,7 +203,8 @@ def _auto_reply_run(emulator: Emulator, stack: Stack) -> FlowResult:
         problems.append("failed replies reported")
     return FlowResult(
         "SES_Auto_Reply",
-        went_in="3 receipt events (a question, the same sender again, an auto-reply) through the receipt rule",
+        went_in="3 receipt events (a question, the same sender again under a BATV-signed return path, an "
+                "auto-reply) through the receipt rule",
         came_out="1 reply (From, To, Subject prefix, Auto-Submitted, In-Reply-To, %%NAME%%), 1 rate-limited, "
                  "1 refused by the loop guard, no failed replies",
         problems=problems,
