@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -10,27 +12,58 @@ from pathlib import Path
 import pytest
 
 from due_local import local_run
-from due_local.flows import EXAMPLES
+from due_local.flows import EXAMPLES, FEEDS
 
 pytestmark = pytest.mark.integration
 
 
-def test_the_documented_command_runs_from_any_directory_and_says_what_came_out(tmp_path):
+README = Path(__file__).resolve().parents[2] / "README.md"
+
+
+def _readme_example() -> tuple[str, list[str], list[str]]:
+    """The README's worked example: the input file, the command's arguments, the output it promises."""
+    section = README.read_text().split("## Trying one architecture locally", 1)[1].split("\n## ", 1)[0]
+    blocks = re.findall(r"```(?:bash)?\n(.*?)```", section, re.S)
+    script, printed = blocks[0], blocks[1]
+    document = re.search(r"<<'JSON'\n(.*?)\nJSON\n", script, re.S).group(1)
+    command = next(line for line in script.splitlines() if "-m due_local" in line)
+    return document, shlex.split(command)[1:], printed.strip().splitlines()
+
+
+def test_the_readmes_worked_example_runs_from_any_directory_and_prints_what_it_says(tmp_path):
+    document, argv, promised = _readme_example()
+    (tmp_path / "my_stop.json").write_text(document)
+
+    run = subprocess.run([sys.executable, *argv], cwd=tmp_path, capture_output=True,  # noqa: S603
+                         text=True, timeout=300, check=False)
+
+    assert run.returncode == 0, run.stderr
+    printed = iter(run.stdout.splitlines())
+    for line in promised:  # in order; "..." stands for what changes from run to run
+        fragments = line.split("...")
+        assert any(all(f in actual for f in fragments) for actual in printed), f"not printed: {line}"
+
+
+def test_the_readme_lists_what_each_template_takes():
+    section = README.read_text().split("## Trying one architecture locally", 1)[1].split("\n## ", 1)[0]
+    listed = set(re.findall(r"^\| ([A-Za-z0-9_-]+) \| ", section, re.M)) - {"template"}
+    assert listed == set(FEEDS)
+
+
+def test_an_input_topics_own_echo_is_not_reported_as_output(tmp_path):
     bounce = json.loads((EXAMPLES / "ses_event_processing" / "permanent_bounce.json").read_text())
     bounce["bounce"]["bouncedRecipients"][0]["emailAddress"] = "moved.away@example.com"
     mine = tmp_path / "my_bounce.json"
     mine.write_text(json.dumps(bounce))
+    lines: list[str] = []
 
-    run = subprocess.run([sys.executable, "-m", "due_local", "--template", "SES_Event_Processing",  # noqa: S603
-                          "--input", str(mine)], cwd=tmp_path, capture_output=True, text=True, timeout=300,
-                         check=False)
+    code = local_run.main(["--template", "SES_Event_Processing", "--input", str(mine)], say=lines.append)
 
-    assert run.returncode == 0, run.stderr
-    assert f"== {mine}: 1 message(s) published on FeedbackTopicArn" in run.stdout
-    assert "suppressed in SES: moved.away@example.com (BOUNCE)" in run.stdout
-    assert "table item written: AddressTable/moved.away@example.com" in run.stdout
-    # the input topic's own echo is not something that came out
-    assert "   published on FeedbackTopicArn:" not in run.stdout
+    assert code == 0, lines
+    assert f"== {mine}: 1 message(s) published on FeedbackTopicArn" in lines
+    assert "   suppressed in SES: moved.away@example.com (BOUNCE)" in lines
+    assert any(line.startswith("   table item written: AddressTable/moved.away@example.com") for line in lines)
+    assert not any(line.startswith("   published on FeedbackTopicArn:") for line in lines)
 
 
 def test_a_csv_of_ones_own_goes_through_the_s3_drop_and_its_bad_rows_are_reported(tmp_path):
@@ -74,8 +107,7 @@ def test_usage_errors_name_the_problem(argv, message, capsys):
 
 
 def test_every_template_with_a_sample_flow_takes_input_of_its_own():
-    from due_local.flows import FEEDS, FLOWS
+    from due_local.flows import FLOWS
     from scripts.cfn import available_templates
 
     assert set(FEEDS) == set(FLOWS) <= set(available_templates())
-    assert Path(EXAMPLES).is_dir()
