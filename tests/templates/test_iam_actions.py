@@ -19,7 +19,9 @@ from due_local import iam
 from scripts.cfn import as_list, evaluate_conditions, parameter_values, resolve_conditionals
 
 PSEUDO = {"AWS::Partition": "aws", "AWS::Region": "us-east-1", "AWS::AccountId": "123456789012",
-          "AWS::StackName": "stack", "AWS::URLSuffix": "amazonaws.com"}
+          "AWS::StackName": "stack", "AWS::URLSuffix": "amazonaws.com",
+          "AWS::StackId": "arn:aws:cloudformation:us-east-1:123456789012:stack/stack/"
+                          "51af3dc0-da77-11e4-872e-1234567db123"}
 ARN_PREFIX = "arn:aws:{service}:us-east-1:123456789012:"
 
 # What !GetAtt X.Arn returns, per resource type (CloudFormation's "Return values" of each type).
@@ -94,6 +96,12 @@ def representative(value: Any, resources: dict[str, Any], parameters: dict[str, 
             return get_att(*name.split(".", 1)) if "." in name else ref(name)
 
         return re.sub(r"\$\{([^}!]+)\}", fill, text)
+    if "Fn::Select" in value:
+        index, items = value["Fn::Select"]
+        if isinstance(items, dict) and "Fn::Split" in items:
+            separator, text = items["Fn::Split"]
+            items = representative(text, resources, parameters).split(separator)
+        return representative(items[int(index)], resources, parameters)
     if "Fn::Join" in value:
         separator, parts = value["Fn::Join"]
         return separator.join(representative(p, resources, parameters) for p in parts)
