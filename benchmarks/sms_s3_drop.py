@@ -7,14 +7,20 @@ Prints measured figures (a benchmark, not a test):
 * peak memory the reader allocates while streaming a 1,000,000-row file
   (tracemalloc, the file itself already in the emulated S3; target: growth
   under 100 MB), and that every row was enqueued;
-* the achieved send rate of the sender against the configured rate, with the
-  real clock (target: within 10% of it, never above), through real boto3
-  clients answered by the End User Messaging fake and an in-memory DynamoDB.
+* the achieved send rate per origination identity against the configured
+  rate, with the real clock (target: within 10% of it, never above in any one
+  second), with two or more identities sent by several senders at once (threads
+  standing for concurrent Lambda invocations, each sending any identity's rows:
+  harder than production, where one identity's FIFO message group goes to one
+  sender at a time), paced only by the shared rate limiter (due.rate_limit)
+  through real boto3 clients answered by the End User Messaging fake and an
+  in-memory DynamoDB whose conditional writes are made atomic, as DynamoDB's are.
 
 The SQS client for the enqueue figures is an in-memory stand-in counting
 calls (tests/unit/sms_s3_drop/conftest.py), so the figures are the reader's.
 
 Usage: .venv/bin/python benchmarks/sms_s3_drop.py [--rows 1000000] [--rate 20] [--messages 100]
+       [--identities 2] [--senders 4]
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ import bisect
 import itertools
 import os
 import sys
+import threading
 import time
 import tracemalloc
 from pathlib import Path
@@ -35,10 +42,10 @@ os.environ.update({"AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "x", "AWS_
 import boto3  # noqa: E402
 from moto import mock_aws  # noqa: E402
 
+from due.rate_limit import RateLimiter  # noqa: E402
 from due.sms_s3_drop.enqueue import Checkpoint, Enqueuer  # noqa: E402
-from due.sms_s3_drop.rate import RateLimiter  # noqa: E402
 from due.sms_s3_drop.requests import from_row  # noqa: E402
-from due.sms_s3_drop.send import Sender, SentMarkers  # noqa: E402
+from due.sms_s3_drop.send import Sender, SentMarkers, SetAside  # noqa: E402
 from due.sms_sending import EndUserMessagingSms  # noqa: E402
 from due_local.dynamodb_fake import DynamoDbFake  # noqa: E402
 from due_local.fakes import SmsVoiceV2Fake  # noqa: E402
@@ -67,42 +74,79 @@ def enqueue(s3, key: str, queue) -> tuple[object, float]:
     return queue, time.perf_counter() - started
 
 
-def send_rate(rate: float, messages: int) -> tuple[float, float, int]:
-    """(achieved messages per second, shortest gap between two sends, most sends in any one second)."""
+class AtomicWrites:
+    """DynamoDB applies a conditional write atomically; the in-memory fake needs a lock for threads to see that."""
+
+    def __init__(self, client):
+        self._client, self._lock = client, threading.Lock()
+        self.exceptions = client.exceptions
+
+    def __getattr__(self, name):
+        call = getattr(self._client, name)
+
+        def locked(**kwargs):
+            with self._lock:
+                return call(**kwargs)
+        return locked
+
+
+def send_rates(rate: float, messages: int, identities: int, senders: int) -> dict[str, tuple[float, float, int]]:
+    """Per identity: (achieved messages per second, shortest gap between two sends, most sends in any one second)."""
     session = boto3.Session(region_name="us-east-1")
     sms = SmsVoiceV2Fake().attach(session)
     DynamoDbFake().attach(session)
     os.environ["AWS_ENDPOINT_URL"] = "http://127.0.0.1:9"  # the fakes answer everything; nothing leaves
-    dynamodb = session.client("dynamodb")
-    dynamodb.create_table(TableName="sent", AttributeDefinitions=[{"AttributeName": "deduplication_id",
-                                                                   "AttributeType": "S"}],
-                          KeySchema=[{"AttributeName": "deduplication_id", "KeyType": "HASH"}],
-                          BillingMode="PAY_PER_REQUEST")
-    stamps = []
+    dynamodb = AtomicWrites(session.client("dynamodb"))
+    for table, key in (("sent", "deduplication_id"), ("rates", "key")):
+        dynamodb.create_table(TableName=table, AttributeDefinitions=[{"AttributeName": key, "AttributeType": "S"}],
+                              KeySchema=[{"AttributeName": key, "KeyType": "HASH"}], BillingMode="PAY_PER_REQUEST")
+    stamps: dict[str, list[float]] = {}
 
     class TimedChannel(EndUserMessagingSms):
-        def send(self, *message):
-            stamps.append(time.monotonic())  # when the request is issued: what the service counts
-            return super().send(*message)
+        def send(self, to, origination, *message):
+            stamps.setdefault(origination, []).append(time.monotonic())  # when the request is issued
+            return super().send(to, origination, *message)
 
-    sender = Sender(TimedChannel(session.client("pinpoint-sms-voice-v2")), SentMarkers(dynamodb, "sent"),
-                    RateLimiter(rate))
-    for row in range(1, messages + 1):
-        request = from_row("drop/f.csv@v", row, [f"+1425{row:07d}", "hi", "c", "+18445550100", "TRANSACTIONAL",
-                                                 "", ""])
-        sender.send(request)
+    origination_ids = [f"+1844555{index:04d}" for index in range(identities)]
+    rows = iter([from_row("drop/f.csv@v", row, [f"+1425{row:07d}", "hi", "c", origination_ids[row % identities],
+                                                "TRANSACTIONAL", "", ""])
+                 for row in range(1, messages * identities + 1)])
+    take = threading.Lock()
+
+    def one_sender() -> None:
+        # Each sender is its own Lambda execution environment: its own clients, the shared tables.
+        sender = Sender(TimedChannel(session.client("pinpoint-sms-voice-v2")), SentMarkers(dynamodb, "sent"),
+                        RateLimiter(dynamodb, "rates"), rate, SetAside(None, "unused"))
+        while True:
+            with take:
+                request = next(rows, None)
+            if request is None:
+                return
+            assert sender.send(request) == "sent"
+
+    threads = [threading.Thread(target=one_sender) for _ in range(senders)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
     del os.environ["AWS_ENDPOINT_URL"]
-    assert len(sms.sent) == messages
-    gaps = [b - a for a, b in itertools.pairwise(stamps)]
-    busiest_second = max(bisect.bisect_left(stamps, start + 1.0) - index for index, start in enumerate(stamps))
-    return (messages - 1) / (stamps[-1] - stamps[0]), min(gaps), busiest_second
+    assert len(sms.sent) == messages * identities
+    figures = {}
+    for identity, times in stamps.items():
+        times.sort()
+        gaps = [b - a for a, b in itertools.pairwise(times)]
+        busiest = max(bisect.bisect_left(times, start + 1.0) - index for index, start in enumerate(times))
+        figures[identity] = ((len(times) - 1) / (times[-1] - times[0]), min(gaps), busiest)
+    return figures
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--rate", type=float, default=20.0)
-    parser.add_argument("--messages", type=int, default=100)
+    parser.add_argument("--messages", type=int, default=100, help="per origination identity")
+    parser.add_argument("--identities", type=int, default=2)
+    parser.add_argument("--senders", type=int, default=4)
     args = parser.parse_args()
 
     with mock_aws():
@@ -119,15 +163,18 @@ def main() -> None:
         _, peak = tracemalloc.get_traced_memory()
         tracemalloc.stop()
 
-    achieved, shortest_gap, busiest_second = send_rate(args.rate, args.messages)
+    rates = send_rates(args.rate, args.messages, args.identities, args.senders)
     print(f"SQS calls per 10,000 rows:         {small.calls}   (target 1,000)")
     print(f"rows enqueued per second:          {200_000 / seconds:,.0f}   (200,000 rows in {seconds:.1f} s)")
     print(f"rows enqueued of {args.rows:,}:         {big.entries:,} (each once, in order)")
     print(f"reader's peak allocation:          {peak / 1e6:.1f} MB while streaming the file   (target < 100 MB)")
-    print(f"send rate at {args.rate:g}/s configured:     {achieved:.2f}/s achieved "
-          f"({achieved / args.rate:.1%}); most in any one second {busiest_second} (limit {args.rate:g}); "
-          f"shortest gap {shortest_gap * 1000:.2f} ms (limit {1000 / args.rate:.2f} ms)   "
-          f"(target: within 10%, never above)")
+    print(f"send rate per origination identity at {args.rate:g}/s configured, {args.senders} senders at once "
+          "(target: within 10%, never above in any one second):")
+    for identity, (achieved, shortest_gap, busiest_second) in sorted(rates.items()):
+        print(f"  {identity}: {achieved:.2f}/s achieved ({achieved / args.rate:.1%}); most in any one second "
+              f"{busiest_second} (limit {args.rate:g}); shortest gap between two calls {shortest_gap * 1000:.2f} ms "
+              f"(permits {1000 / args.rate:.2f} ms apart; a call follows its permit after the threads' scheduling "
+              "delay)")
 
 
 if __name__ == "__main__":

@@ -1,24 +1,27 @@
 """At most R permits per second for a key, shared by every process that uses the same DynamoDB table.
 
 ``RateLimiter.wait(key, per_second)`` returns when the caller may make its
-call: the key's permits are granted one interval (1/R s) apart, in order of
-request, whichever function, invocation or execution environment asks. One
-item per key holds ``next_slot``, the earliest time (epoch milliseconds) of
-the key's next permit. A permit is taken with one conditional UpdateItem:
-"my slot is at least the stored next slot; store my slot plus one interval".
-Any write that succeeds therefore follows the previous permit by at least an
-interval, whatever the callers' clocks say; the caller then sleeps until its
-slot. When two callers race for one slot, one wins and the other, told the
-stored value by ReturnValuesOnConditionCheckFailure, takes the next one.
-(DynamoDB condition expressions and ReturnValuesOnConditionCheckFailure:
-DynamoDB Developer Guide, "Condition expressions" and the UpdateItem API
-reference.)
+call: the key's permits are at least one interval (1/R s) apart, whichever
+function, invocation or execution environment asks. One item per key holds
+``next_slot``, the earliest time (epoch milliseconds) of the key's next
+permit. A permit is taken at the moment it is used, with one conditional
+UpdateItem: "now is at least the stored next slot; store now plus one
+interval". A caller that is early is told the stored slot (by
+ReturnValuesOnConditionCheckFailure), sleeps until it and asks again; of
+callers racing for one slot, one wins and the others wait for the next.
+(DynamoDB Developer Guide, "Condition expressions"; UpdateItem API reference,
+ReturnValuesOnConditionCheckFailure.)
 
-This is a token bucket of capacity one: no burst, so no one-second window
-ever holds more than R permits. Senders sleep on their own clocks; Lambda's
-hosts keep time with the Amazon Time Sync Service, so slots drift by
-milliseconds at most. The item expires (the table's time to live) a day after
-the key's last permit.
+Taking the permit when it is used, not reserving it ahead, means a caller that
+wakes late (a slow sleep, a busy host) moves the next permit later too, so
+the calls themselves, not only the permits, stay an interval apart. This is a
+token bucket of capacity one: no burst, so no one-second window holds more
+than R calls. Callers compare their own clocks with the stored slot; Lambda's
+hosts keep time with the Amazon Time Sync Service, so that is good to
+milliseconds. Many callers waiting on one key each spend a write per try:
+where that matters, give each key one caller at a time (the SMS sender does,
+with one FIFO message group per origination identity). The item expires (the
+table's time to live) a day after the key's last permit.
 """
 
 from __future__ import annotations
@@ -41,24 +44,20 @@ class RateLimiter:
         if per_second <= 0:
             raise ValueError(f"the rate for {key} must be positive, not {per_second}")
         interval = math.ceil(1000 / per_second)  # whole milliseconds, rounded up: never faster than asked
-        slot = self._now()  # first guess: the key is idle
         while True:
+            now = self._now()
             try:
                 self._dynamodb.update_item(
                     TableName=self._table, Key={"key": {"S": key}},
                     UpdateExpression="SET next_slot = :next, expires_at = :expires",
-                    ConditionExpression="attribute_not_exists(next_slot) OR next_slot <= :slot",
-                    ExpressionAttributeValues={":slot": {"N": str(slot)}, ":next": {"N": str(slot + interval)},
-                                               ":expires": {"N": str(slot // 1000 + KEEP_IDLE_KEYS_SECONDS)}},
+                    ConditionExpression="attribute_not_exists(next_slot) OR next_slot <= :now",
+                    ExpressionAttributeValues={":now": {"N": str(now)}, ":next": {"N": str(now + interval)},
+                                               ":expires": {"N": str(now // 1000 + KEEP_IDLE_KEYS_SECONDS)}},
                     ReturnValuesOnConditionCheckFailure="ALL_OLD",
                 )
-                break
-            except self._dynamodb.exceptions.ConditionalCheckFailedException as taken:
-                # Another permit came first: the earliest free slot is the stored one (or now, if that passed).
-                slot = max(int(taken.response["Item"]["next_slot"]["N"]), self._now())
-        delay = slot - self._now()
-        if delay > 0:
-            self._sleep(delay / 1000)
+                return
+            except self._dynamodb.exceptions.ConditionalCheckFailedException as early:
+                self._sleep(max(int(early.response["Item"]["next_slot"]["N"]) - now, 1) / 1000)
 
     def _now(self) -> int:
         return math.ceil(self._clock() * 1000)

@@ -11,8 +11,8 @@ from due_local.tables import create_table
 class Process:
     """One sender's clock: its sleeps move only its own time, as in separate Lambda execution environments."""
 
-    def __init__(self, now=100.0):
-        self.now = now
+    def __init__(self, now=100.0, oversleeps=0.0):
+        self.now, self.oversleeps = now, oversleeps
         self.sleeps = []
 
     def __call__(self):
@@ -20,7 +20,7 @@ class Process:
 
     def sleep(self, seconds):
         self.sleeps.append(seconds)
-        self.now += seconds
+        self.now += seconds + self.oversleeps  # a sleep ends late, never early
 
 
 @pytest.fixture
@@ -66,6 +66,16 @@ def test_permits_for_one_key_are_never_closer_than_the_interval_whoever_asks(dyn
     gaps = [later - earlier for earlier, later in itertools.pairwise(granted)]
     assert min(gaps) >= 1 / 3  # 334 ms, rounded up to whole milliseconds: never faster than asked
     assert granted[-1] == pytest.approx(100 + 11 * 0.334)
+
+
+def test_a_caller_that_wakes_late_moves_the_next_permit_later(dynamodb):
+    """The calls, not only the permits, stay an interval apart: a permit is taken when it is used."""
+    late, punctual = Process(oversleeps=0.03), Process()
+    calls = []
+    for process in (late, punctual, late, punctual):
+        limiter(dynamodb, process).wait("+18445550100", 2)
+        calls.append(process.now)
+    assert calls == pytest.approx([100.0, 100.5, 101.03, 101.53])
 
 
 def test_the_rate_must_be_positive(dynamodb):
