@@ -86,6 +86,20 @@ def test_stream_and_queue_consumers_report_partial_batch_failures(template):
             assert properties["BisectBatchOnFunctionError"] is True, logical_id
 
 
+def test_no_function_reserves_concurrency_and_fifo_consumers_cap_theirs(template):
+    """Reserved concurrency cannot take an account's unreserved concurrency below its floor (new accounts
+    have 10 in all), so such a stack fails to deploy there; and it throttles SQS pollers, whose throttled
+    receives count towards maxReceiveCount. A FIFO consumer caps itself with the mapping's MaximumConcurrency
+    instead (Lambda developer guide, "Configuring scaling behavior for SQS event source mappings")."""
+    for logical_id, function in resources_of(template, "AWS::Lambda::Function").items():
+        assert "ReservedConcurrentExecutions" not in function["Properties"], logical_id
+    queues = resources_of(template, "AWS::SQS::Queue")
+    for logical_id, mapping in resources_of(template, "AWS::Lambda::EventSourceMapping").items():
+        (source,) = _refs(mapping["Properties"]["EventSourceArn"]) or {None}
+        if source in queues and queues[source]["Properties"].get("FifoQueue"):
+            assert "MaximumConcurrency" in mapping["Properties"].get("ScalingConfig", {}), logical_id
+
+
 def test_sqs_visibility_timeout_covers_six_function_timeouts(template):
     for mapping in resources_of(template, "AWS::Lambda::EventSourceMapping").values():
         (source,) = _refs(mapping["Properties"]["EventSourceArn"])
