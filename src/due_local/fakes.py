@@ -296,7 +296,11 @@ class SesV2Fake(FakeService):
 
 
 class PinpointFake(FakeService):
-    """Pinpoint: endpoints, email templates and SendMessages (apps and event streams stay with moto)."""
+    """Pinpoint: endpoints, email templates, SendMessages and event streams (apps stay with moto).
+
+    Event streams are here rather than in moto so that ``fail_next("PutEventStream", "BadRequestException")``
+    can refuse a stream as Pinpoint does while a new role propagates. The project's existence is moto's: an
+    unknown application id is not refused here."""
 
     service_id = "pinpoint"
 
@@ -305,6 +309,26 @@ class PinpointFake(FakeService):
         self.endpoints: dict[tuple[str, str], dict[str, Any]] = {}
         self.email_templates: dict[str, dict[str, Any]] = {}
         self.sent: list[dict[str, Any]] = []
+        self.event_streams: dict[str, dict[str, Any]] = {}  # application id -> its one event stream
+
+    def put_event_stream(self, ApplicationId, WriteEventStream):
+        # A project has one event stream: PutEventStream creates it or replaces its settings (API reference).
+        self.event_streams[ApplicationId] = {
+            "ApplicationId": ApplicationId, **WriteEventStream, "LastModifiedDate": _now().isoformat()}
+        return {"EventStream": dict(self.event_streams[ApplicationId])}
+
+    def get_event_stream(self, ApplicationId):
+        return {"EventStream": dict(self._event_stream(ApplicationId))}
+
+    def delete_event_stream(self, ApplicationId):
+        stream = self._event_stream(ApplicationId)
+        del self.event_streams[ApplicationId]
+        return {"EventStream": stream}
+
+    def _event_stream(self, application_id):
+        if application_id not in self.event_streams:
+            raise FakeError("NotFoundException", "Resource not found", 404)
+        return self.event_streams[application_id]
 
     def update_endpoint(self, ApplicationId, EndpointId, EndpointRequest):
         self._merge_endpoint(ApplicationId, EndpointId, EndpointRequest)
