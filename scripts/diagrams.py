@@ -145,6 +145,10 @@ def mermaid(template: dict[str, Any]) -> str:
             (function,) = references(properties["ServiceToken"])
             nodes[logical_id] = f'{logical_id}{{{{"CloudFormation custom resource {logical_id}"}}}}'
             edges.append(f"{logical_id} -->|Create/Update/Delete| {node(function)}")
+            if kind == "Custom::PinpointEventStream":  # sets the project's event stream (due.pinpoint_event_stream)
+                (stream,) = _targets(resources, properties["DestinationStreamArn"])
+                label = "Pinpoint project (existing" + (", optional)" if "Condition" in resource else ")")
+                edges.append(f"{external('pinpoint', label)} -->|event stream| {node(stream)}")
         elif kind == "AWS::SES::ReceiptRule":
             for action in properties["Rule"]["Actions"]:
                 for function in references(action.get("LambdaAction", {}).get("FunctionArn")):
@@ -161,10 +165,6 @@ def mermaid(template: dict[str, Any]) -> str:
             for target in references(properties.get("DestinationConfig", {}).get("OnFailure", {})):
                 edges.append(f"{node(function)} -.->|failed after {properties['MaximumRetryAttempts']} retries| "
                              f"{node(target)}")
-        elif kind == "AWS::Pinpoint::EventStream":
-            (stream,) = _targets(resources, properties["DestinationStreamArn"])
-            label = "Pinpoint project (existing" + (", optional)" if "Condition" in resource else ")")
-            edges.append(f"{external('pinpoint', label)} -->|event stream| {node(stream)}")
         elif kind == "AWS::SES::ConfigurationSetEventDestination":
             destination = properties["EventDestination"]
             if "SnsDestination" in destination:

@@ -111,3 +111,16 @@ def test_deleting_the_stack_drops_the_views(emulator, artifacts):
         catcher.close()
     assert catcher.responses[0]["Status"] == "SUCCESS"
     assert views_in(emulator) == set()
+
+
+def test_a_pinpoint_project_streams_to_the_lake_though_pinpoint_first_refuses_the_new_role(emulator, artifacts):
+    project = emulator.client("pinpoint").create_app(CreateApplicationRequest={"Name": "p"})["ApplicationResponse"]
+    # What Pinpoint answers while the stack's new role is not yet visible to it.
+    emulator.fakes.pinpoint.fail_next("PutEventStream", "BadRequestException",
+                                      message="Make sure the IAM Role is configured correctly")
+    stack = deploy_local(emulator, artifacts, "S3_Data_Lake", {"PinpointApplicationId": project["Id"]})
+
+    stream = emulator.client("pinpoint").get_event_stream(ApplicationId=project["Id"])["EventStream"]
+    assert (stream["DestinationStreamArn"], stream["RoleArn"]) == (
+        stack.outputs["DeliveryStreamArn"], stack.outputs["PinpointStreamRoleArn"])
+    assert len(emulator.fakes.pinpoint.calls_of("PutEventStream")) == 2

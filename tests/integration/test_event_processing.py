@@ -149,3 +149,54 @@ def test_each_role_allows_exactly_what_its_code_calls(emulator, artifacts):
                                       "ResponderFunction", "ResponderFunction", "ActivationFunction",
                                       "ProcessorFunction", "PhoneNumberSetupFunction",
                                       "ReaderFunction", "SenderFunction", "TransformFunction", "ViewsFunction"])
+
+
+def _send_delete(emulator, stack, properties: dict) -> dict:
+    """moto's CloudFormation does not send custom resources their Delete: send it as CloudFormation would."""
+    catcher = ResponseCatcher()
+    try:
+        event = catcher.event("Delete", properties, physical_id=f"{properties['ApplicationId']}/event-stream")
+        emulator.runtime.invoke(emulator.function_spec(stack, "PinpointEventStreamFunction"), event)
+    finally:
+        catcher.close()
+    (response,) = catcher.responses
+    return response
+
+
+def test_pinpoint_stream_is_set_though_pinpoint_first_refuses_the_new_role_and_removed_with_the_stack(
+        emulator, artifacts):
+    # What Pinpoint answers while the stack's new role is not yet visible to it.
+    emulator.fakes.pinpoint.fail_next("PutEventStream", "BadRequestException",
+                                      message="Make sure the IAM Role is configured correctly")
+    stack = deploy(emulator, artifacts, "Pinpoint_Event_Processing")
+    project = stack.parameters["PinpointApplicationId"]
+    pinpoint = emulator.client("pinpoint")
+
+    stream = pinpoint.get_event_stream(ApplicationId=project)["EventStream"]
+    assert (stream["DestinationStreamArn"], stream["RoleArn"]) == (
+        stack.outputs["EventStreamArn"], stack.outputs["PinpointStreamRoleArn"])
+    assert len(emulator.fakes.pinpoint.calls_of("PutEventStream")) == 2
+
+    deleted = _send_delete(emulator, stack, {"ApplicationId": project,
+                                             "DestinationStreamArn": stack.outputs["EventStreamArn"],
+                                             "RoleArn": stack.outputs["PinpointStreamRoleArn"]})
+    assert (deleted["Status"], deleted["Data"]) == ("SUCCESS", {"Removed": "true"})
+    with pytest.raises(pinpoint.exceptions.NotFoundException):
+        pinpoint.get_event_stream(ApplicationId=project)
+
+
+def test_deleting_the_pinpoint_stack_leaves_a_project_pointed_elsewhere_since_alone(emulator, artifacts):
+    stack = deploy(emulator, artifacts, "Pinpoint_Event_Processing")
+    project = stack.parameters["PinpointApplicationId"]
+    pinpoint = emulator.client("pinpoint")
+    elsewhere = {"DestinationStreamArn": "arn:aws:kinesis:us-east-1:123456789012:stream/another-consumer",
+                 "RoleArn": stack.outputs["PinpointStreamRoleArn"]}
+    pinpoint.put_event_stream(ApplicationId=project, WriteEventStream=elsewhere)
+
+    deleted = _send_delete(emulator, stack, {"ApplicationId": project,
+                                             "DestinationStreamArn": stack.outputs["EventStreamArn"],
+                                             "RoleArn": stack.outputs["PinpointStreamRoleArn"]})
+
+    assert (deleted["Status"], deleted["Data"]) == ("SUCCESS", {"Removed": "false"})
+    assert pinpoint.get_event_stream(ApplicationId=project)["EventStream"]["DestinationStreamArn"] == elsewhere[
+        "DestinationStreamArn"]
