@@ -42,8 +42,9 @@ os.environ.update({"AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "x", "AWS_
 import boto3  # noqa: E402
 from moto import mock_aws  # noqa: E402
 
+from due.dropped_file import Checkpoint  # noqa: E402
 from due.rate_limit import RateLimiter  # noqa: E402
-from due.sms_s3_drop.enqueue import Checkpoint, Enqueuer  # noqa: E402
+from due.sms_s3_drop.enqueue import Enqueuer  # noqa: E402
 from due.sms_s3_drop.requests import from_row  # noqa: E402
 from due.sms_s3_drop.send import Sender, SentMarkers, SetAside  # noqa: E402
 from due.sms_sending import EndUserMessagingSms  # noqa: E402

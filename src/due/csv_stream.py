@@ -1,4 +1,4 @@
-"""CSV rows from an S3 object, in constant memory, resumable at any row.
+"""CSV rows (or JSON lines) from an S3 object, in constant memory, resumable at any row.
 
 The object is read in ranged GETs of ``chunk_size`` bytes, so memory stays
 bounded whatever the file's size, and reading can start at any byte offset.
@@ -16,6 +16,7 @@ must not act on half a file calls ``require_utf8`` before its first row.
 from __future__ import annotations
 
 import csv
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -88,3 +89,18 @@ def rows(s3, source: S3Object, start: int = 0, chunk_size: int = CHUNK_SIZE) -> 
     for row in csv.reader(decoded()):
         # csv.reader asks for a line only when it needs one, so ``offset`` is just past this row.
         yield row, offset
+
+
+def json_lines(s3, source: S3Object, start: int = 0,
+               chunk_size: int = CHUNK_SIZE) -> Iterator[tuple[dict | str, int]]:
+    """(object, offset after its line) per non-blank line; a line that is not a JSON object gives the reason
+    as a string instead. Raises NotUtf8."""
+    for text, after in _text_lines(s3, source, start, chunk_size):
+        if not text.strip():
+            continue
+        try:
+            value = json.loads(text)
+        except ValueError as error:
+            yield f"not JSON ({error.msg} at column {error.colno})", after
+            continue
+        yield (value if isinstance(value, dict) else f"a JSON {type(value).__name__}, not an object"), after

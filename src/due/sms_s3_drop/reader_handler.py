@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import functools
+import json
 import os
 import urllib.parse
 from typing import Any
 
 from due import aws, batch
+from due.dropped_file import Checkpoint
 from due.events import BadEvent, load_json_object
 from due.logs import get_logger
-from due.sms_s3_drop.enqueue import Checkpoint, Enqueuer
+from due.sms_s3_drop.enqueue import Enqueuer, continuation
 
 logger = get_logger("sms_s3_drop_reader")
 
@@ -28,7 +30,7 @@ def checkpoints(body: str) -> list[Checkpoint]:
     """The work an SQS message holds: a continuation, or the files an S3 notification names."""
     payload = load_json_object(body, "message body")
     if "continuation" in payload:
-        return [Checkpoint.from_message(payload)]
+        return [Checkpoint.from_dict(payload["continuation"])]
     if payload.get("Event") == "s3:TestEvent":  # S3 sends one when the notification is set up
         return []
     if not isinstance(payload.get("Records"), list):
@@ -50,11 +52,12 @@ def _process(record: batch.Record, context: Any) -> None:
     for checkpoint in checkpoints(record["body"]):
         rest = _enqueuer().run(checkpoint, lambda: context.get_remaining_time_in_millis() < STOP_WITH_MILLISECONDS_LEFT)
         if rest is not None:
-            aws.client("sqs").send_message(QueueUrl=os.environ["DROP_QUEUE_URL"], MessageBody=rest.to_message())
+            aws.client("sqs").send_message(QueueUrl=os.environ["DROP_QUEUE_URL"],
+                                           MessageBody=json.dumps(continuation(rest)))
             logger.info("continuing in the next invocation", extra={"key": rest.key, "next_row": rest.next_row,
-                                                                     "enqueued": rest.enqueued})
+                                                                     "enqueued": rest.counts["enqueued"]})
         else:
-            logger.info("file enqueued", extra={"key": checkpoint.key, "enqueued": checkpoint.enqueued,
+            logger.info("file enqueued", extra={"key": checkpoint.key, "enqueued": checkpoint.counts.get("enqueued", 0),
                                                 "bad_rows": checkpoint.bad_row_count})
 
 

@@ -5,7 +5,8 @@ import json
 
 import pytest
 
-from due.sms_s3_drop.enqueue import Checkpoint, Enqueuer
+from due.dropped_file import Checkpoint
+from due.sms_s3_drop.enqueue import Enqueuer, continuation
 from due.sms_s3_drop.requests import SmsRequest
 from tests.unit.sms_s3_drop.conftest import SAMPLE, RecordingQueue, csv_of
 
@@ -65,7 +66,7 @@ def test_a_windows_1252_file_is_refused_whole_and_nothing_is_queued(s3):
     written = report(s3)
     assert (written["enqueued"], written["bad_row_count"]) == (0, 1)
     assert written["bad_rows"] == [{"row": 0, "reason": (
-        f"the file is not UTF-8 at byte {body.index(b'Jos') + 3} (line 4): nothing was queued; save it as UTF-8 "
+        f"the file is not UTF-8 at byte {body.index(b'Jos') + 3} (line 4): nothing was done with it; save it as UTF-8 "
         "(a spreadsheet's \"CSV UTF-8\") and drop it again")}]
 
 
@@ -103,7 +104,7 @@ def test_a_million_rows_are_all_enqueued_across_checkpoints(s3):
     while checkpoint is not None:
         invocations += 1
         # JSON round trip: the continuation travels as an SQS message.
-        checkpoint = Checkpoint.from_message(json.loads(checkpoint.to_message()))
+        checkpoint = Checkpoint.from_dict(json.loads(json.dumps(continuation(checkpoint)))["continuation"])
         checkpoint = Enqueuer(s3, queue, "q").run(checkpoint, lambda: next(batches) % 10_000 == 0)
     assert invocations == 11  # the tenth stop falls at the very end; the eleventh finds no rows and reports
     assert len(queue.entries) == rows
