@@ -21,6 +21,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
+import phonenumbers
 from botocore.awsrequest import AWSResponse
 
 _pending = threading.local()
@@ -295,6 +296,28 @@ class SesV2Fake(FakeService):
         return {"TemplateName": TemplateName, "TemplateContent": self.templates[TemplateName]}
 
 
+_LINE_TYPES = {phonenumbers.PhoneNumberType.MOBILE: "MOBILE",
+               phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE: "MOBILE",
+               phonenumbers.PhoneNumberType.FIXED_LINE: "LANDLINE", phonenumbers.PhoneNumberType.VOIP: "VOIP"}
+
+
+def _line_facts(number: str, region: str | None = None) -> dict[str, Any] | None:
+    """What both phone lookups (CarrierLookup, PhoneNumberValidate) report about a number by default: its
+    line type as libphonenumber's numbering plans tell it (a number no plan assigns is INVALID; a type the
+    lookups do not name is OTHER). None if it is not a number at all."""
+    try:
+        parsed = phonenumbers.parse(number, region)
+    except phonenumbers.NumberParseException:
+        return None
+    region_code = phonenumbers.region_code_for_country_code(parsed.country_code)
+    valid = phonenumbers.is_valid_number(parsed)
+    return {"e164": phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164),
+            "iso": (phonenumbers.region_code_for_number(parsed) if valid else None) or
+                   (region_code if region_code != phonenumbers.UNKNOWN_REGION else None),
+            "dialing_code": str(parsed.country_code),
+            "type": _LINE_TYPES.get(phonenumbers.number_type(parsed), "OTHER") if valid else "INVALID"}
+
+
 class PinpointFake(FakeService):
     """Pinpoint: endpoints, email templates, SendMessages and event streams (apps stay with moto).
 
@@ -310,6 +333,9 @@ class PinpointFake(FakeService):
         self.email_templates: dict[str, dict[str, Any]] = {}
         self.sent: list[dict[str, Any]] = []
         self.event_streams: dict[str, dict[str, Any]] = {}  # application id -> its one event stream
+        # E.164 -> NumberValidateResponse members that replace the default answer (_line_facts), e.g.
+        # {"PhoneType": "LANDLINE", "Carrier": "Example"}.
+        self.lookup_answers: dict[str, dict[str, Any]] = {}
 
     def put_event_stream(self, ApplicationId, WriteEventStream):
         # A project has one event stream: PutEventStream creates it or replaces its settings (API reference).
@@ -365,6 +391,26 @@ class PinpointFake(FakeService):
         }
         return {"MessageResponse": {"ApplicationId": ApplicationId, "Result": results}}
 
+    # PhoneTypeCode "0 (mobile), 1 (landline), 2 (VoIP), 3 (invalid), 4 (other), and 5 (prepaid)" (Pinpoint API
+    # reference, NumberValidateResponse).
+    _PHONE_TYPE_CODES = {"MOBILE": 0, "LANDLINE": 1, "VOIP": 2, "INVALID": 3, "OTHER": 4, "PREPAID": 5}
+
+    def phone_number_validate(self, NumberValidateRequest):
+        # The number "should include a valid numeric country code. Otherwise, the operation might result in
+        # an error"; IsoCountryCode is the country to read it in (API reference, NumberValidateRequest).
+        original = NumberValidateRequest.get("PhoneNumber", "")
+        region = NumberValidateRequest.get("IsoCountryCode")
+        facts = _line_facts(original, region)
+        if facts is None:
+            raise FakeError("BadRequestException", "phone number is not valid", 400)
+        response = {"OriginalPhoneNumber": original, "CleansedPhoneNumberE164": facts["e164"],
+                    "CountryCodeIso2": facts["iso"], "CountryCodeNumeric": facts["dialing_code"],
+                    "PhoneType": facts["type"], **self.lookup_answers.get(facts["e164"], {})}
+        if region:
+            response["OriginalCountryCodeIso2"] = region
+        response["PhoneTypeCode"] = self._PHONE_TYPE_CODES.get(response["PhoneType"], 4)
+        return {"NumberValidateResponse": {k: v for k, v in response.items() if v is not None}}
+
     def _merge_endpoint(self, application_id, endpoint_id, request):
         endpoint = self.endpoints.setdefault(
             (application_id, endpoint_id), {"ApplicationId": application_id, "Id": endpoint_id}
@@ -388,6 +434,9 @@ class SmsVoiceV2Fake(FakeService):
         self.opted_back_in: dict[tuple[str, str], datetime.datetime] = {}  # (list, number) -> last deletion
         self.phone_numbers: dict[str, dict[str, Any]] = {}
         self.pools: dict[str, dict[str, Any]] = {}
+        # E.164 -> CarrierLookup response members that replace the default answer (_line_facts), e.g.
+        # {"PhoneNumberType": "LANDLINE", "Carrier": "Example"}.
+        self.lookup_answers: dict[str, dict[str, Any]] = {}
 
     def send_text_message(self, DestinationPhoneNumber, **kwargs):
         message_id = str(uuid.uuid4())
@@ -424,6 +473,16 @@ class SmsVoiceV2Fake(FakeService):
             {"OptedOutNumber": n, "OptedOutTimestamp": t, "EndUserOptedOut": False}
             for n, t in self._list(OptOutListName).items()
         ]}
+
+    def carrier_lookup(self, PhoneNumber):
+        # The model's pattern (checked before this runs) requires a leading "+"; "The service automatically
+        # converts the input to E164 format", removing formatting characters (API reference, CarrierLookup).
+        sanitized = "+" + re.sub(r"\D", "", PhoneNumber)
+        facts = _line_facts(sanitized) or {"e164": sanitized, "iso": None, "dialing_code": None, "type": "INVALID"}
+        answer = {"E164PhoneNumber": facts["e164"], "IsoCountryCode": facts["iso"],
+                  "DialingCountryCode": facts["dialing_code"], "PhoneNumberType": facts["type"],
+                  **self.lookup_answers.get(facts["e164"], {})}
+        return {k: v for k, v in answer.items() if v is not None}
 
     def add_phone_number(self, phone_number: str, **settings) -> str:
         """A number the account already owns (numbers are bought in the console); returns its id."""

@@ -160,3 +160,33 @@ def test_every_model_pattern_of_the_faked_services_is_checked_but_a_known_few():
     assert unchecked <= fakes_module.UNCHECKED_PATTERNS
     assert all("p{" in p or "P{" in p for p in unchecked), unchecked
     assert len(unchecked) == 15  # botocore 1.44.8: Connect's and DynamoDB's \\p{...} classes
+
+
+def test_carrier_lookup_answers_in_e164_with_the_line_type(fakes, aws):
+    sms = aws.client("pinpoint-sms-voice-v2")
+    mobile = sms.carrier_lookup(PhoneNumber="+1 (206) 555-0100")  # formatting characters are removed
+    assert (mobile["E164PhoneNumber"], mobile["PhoneNumberType"], mobile["IsoCountryCode"],
+            mobile["DialingCountryCode"]) == ("+12065550100", "MOBILE", "US", "1")
+    assert sms.carrier_lookup(PhoneNumber="+442079460018")["PhoneNumberType"] == "LANDLINE"
+    assert sms.carrier_lookup(PhoneNumber="+447700900123")["PhoneNumberType"] == "INVALID"  # no operator holds it
+    fakes.sms.lookup_answers["+12065550100"] = {"PhoneNumberType": "VOIP", "Carrier": "Example Voice"}
+    voip = sms.carrier_lookup(PhoneNumber="+12065550100")
+    assert (voip["PhoneNumberType"], voip["Carrier"]) == ("VOIP", "Example Voice")
+
+
+def test_carrier_lookup_refuses_a_number_without_its_country_code(fakes, aws):
+    sms = aws.client("pinpoint-sms-voice-v2")
+    _refused(lambda: sms.carrier_lookup(PhoneNumber="(206) 555-0100"), "PhoneNumber")
+
+
+def test_phone_number_validate_reads_a_national_number_in_the_given_country(fakes, aws):
+    pinpoint = aws.client("pinpoint")
+    answer = pinpoint.phone_number_validate(
+        NumberValidateRequest={"PhoneNumber": "020 7946 0018", "IsoCountryCode": "GB"})["NumberValidateResponse"]
+    assert (answer["CleansedPhoneNumberE164"], answer["PhoneType"], answer["PhoneTypeCode"],
+            answer["CountryCodeIso2"]) == ("+442079460018", "LANDLINE", 1, "GB")
+    fakes.pinpoint.lookup_answers["+442079460018"] = {"PhoneType": "PREPAID"}
+    prepaid = pinpoint.phone_number_validate(NumberValidateRequest={"PhoneNumber": "+442079460018"})
+    assert prepaid["NumberValidateResponse"]["PhoneTypeCode"] == 5
+    with pytest.raises(pinpoint.exceptions.BadRequestException):
+        pinpoint.phone_number_validate(NumberValidateRequest={"PhoneNumber": "call me"})
