@@ -20,14 +20,37 @@ reads them through here, so they share one behaviour:
 from __future__ import annotations
 
 import json
+import urllib.parse
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from due.csv_stream import NotUtf8, S3Object, json_lines, require_utf8, rows
+from due.events import BadEvent
 
 MAX_REPORTED_BAD_ROWS = 1000  # beyond this the report counts them only
 REPORT_SUFFIX = ".report.json"
+
+
+def dropped_objects(notification: dict[str, Any], prefix: str, suffixes: tuple[str, ...]) -> list[S3Object]:
+    """The objects an S3 event notification names under ``prefix`` with one of ``suffixes``.
+
+    S3 sends keys URL-encoded (S3 User Guide, "Event message structure"); the version id names the object
+    version that was written, so a later upload of the same key is another file. S3's test event (sent when
+    the notification is set up) names nothing. Anything else that is not a notification raises BadEvent."""
+    if notification.get("Event") == "s3:TestEvent":
+        return []
+    if not isinstance(notification.get("Records"), list):
+        raise BadEvent("not an S3 event notification")
+    found = []
+    for record in notification["Records"]:
+        s3 = record.get("s3") if isinstance(record, dict) else None
+        key = urllib.parse.unquote_plus(((s3 or {}).get("object") or {}).get("key", ""))
+        if not key or "name" not in (s3.get("bucket") or {}):
+            raise BadEvent("S3 notification record without bucket or key")
+        if key.startswith(prefix) and key.endswith(suffixes):
+            found.append(S3Object(s3["bucket"]["name"], key, s3["object"].get("versionId")))
+    return found
 
 
 class FileRefused(ValueError):

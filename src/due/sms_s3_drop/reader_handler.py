@@ -5,12 +5,11 @@ from __future__ import annotations
 import functools
 import json
 import os
-import urllib.parse
 from typing import Any
 
 from due import aws, batch
-from due.dropped_file import Checkpoint
-from due.events import BadEvent, load_json_object
+from due.dropped_file import Checkpoint, dropped_objects
+from due.events import load_json_object
 from due.logs import get_logger
 from due.sms_s3_drop.enqueue import Enqueuer, continuation
 
@@ -31,21 +30,8 @@ def checkpoints(body: str) -> list[Checkpoint]:
     payload = load_json_object(body, "message body")
     if "continuation" in payload:
         return [Checkpoint.from_dict(payload["continuation"])]
-    if payload.get("Event") == "s3:TestEvent":  # S3 sends one when the notification is set up
-        return []
-    if not isinstance(payload.get("Records"), list):
-        raise BadEvent("neither an S3 notification nor a continuation")
-    found = []
-    for record in payload["Records"]:
-        s3 = record.get("s3") or {}
-        key = urllib.parse.unquote_plus(s3.get("object", {}).get("key", ""))  # S3 sends keys URL-encoded
-        if not key or "name" not in s3.get("bucket", {}):
-            raise BadEvent("S3 notification record without bucket or key")
-        if key.startswith(INCOMING_PREFIX) and key.endswith(".csv"):
-            found.append(Checkpoint(s3["bucket"]["name"], key, s3["object"].get("versionId")))
-        else:
-            logger.warning("not a CSV under incoming/: ignored", extra={"key": key})
-    return found
+    found = dropped_objects(payload, INCOMING_PREFIX, (".csv",))
+    return [Checkpoint(o.bucket, o.key, o.version_id) for o in found]
 
 
 def _process(record: batch.Record, context: Any) -> None:
