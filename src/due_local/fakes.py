@@ -147,6 +147,10 @@ DOCUMENTED_LIMITS: dict[tuple[str, str], list[tuple[str, str, Any, str]]] = {
     ("pinpoint-sms-voice-v2", "DeleteOptedOutNumber"): [
         ("OptedOutNumber", "pattern", _E164, "DeleteOptedOutNumber: the phone number in E.164 format"),
     ],
+    ("customer-profiles", "PutProfileObjectType"): [
+        ("Fields", "max_items", 250, "Amazon Connect Administrator Guide, 'Field definitions in Customer Profiles "
+                                     "object type mappings': an object type can define up to 250 fields"),
+    ],
 }
 
 # Patterns are Java regular expressions that the API references show as the whole value's form ("Pattern:
@@ -610,7 +614,273 @@ class AthenaFake(FakeService):
         return {"QueryExecution": self.executions[QueryExecutionId]}
 
 
-ALL_FAKES = (SesV2Fake, PinpointFake, SmsVoiceV2Fake, ConnectFake, AthenaFake)
+_PROFILE_SHAPE = None
+
+
+def _profile_shape():
+    """The model's Profile structure: which ``_profile.X`` targets exist."""
+    global _PROFILE_SHAPE
+    if _PROFILE_SHAPE is None:
+        import botocore.session
+
+        _PROFILE_SHAPE = botocore.session.get_session().get_service_model("customer-profiles").shape_for("Profile")
+    return _PROFILE_SHAPE
+
+
+class CustomerProfilesFake(FakeService):
+    """Amazon Connect Customer Profiles: domains, object types, object ingestion, search and profile updates.
+
+    Ingestion follows the Administrator Guide ("How object type mapping works", "Standard identifiers"): field
+    values are read from the object, keys computed from them, the profile found by the PROFILE keys (a key value
+    matching several profiles is ambiguous and skipped), then by PROFILE+SECONDARY keys, else created when the
+    object type allows it. Targets update the profile field by field, except fields UpdateProfile set; the object
+    with the same UNIQUE value is replaced; every key is stored for search but LOOKUP_ONLY ones, and NEW_ONLY
+    ones on a profile that already existed. A key with no identifier is only indexed.
+    Not modelled: Handlebars sources (refused here, AWS takes them), targets other than ``_profile``, templates,
+    SourcePriority, matching and merging jobs; phone numbers are compared by their digits only."""
+
+    service_id = "customer-profiles"
+    PREDEFINED_KEYS = {  # AddProfileKey / SearchProfiles: the predefined key names
+        "_account", "_profileId", "_assetId", "_caseId", "_orderId", "_fullName", "_phone", "_email",
+        "_ctrContactId", "_marketoLeadId", "_salesforceAccountId", "_salesforceContactId", "_salesforceAssetId",
+        "_zendeskUserId", "_zendeskExternalId", "_zendeskTicketId", "_serviceNowSystemId", "_serviceNowIncidentId",
+        "_segmentUserId", "_shopifyCustomerId", "_shopifyOrderId"}
+
+    def __init__(self):
+        super().__init__()
+        self.domains: dict[str, dict[str, Any]] = {}
+        self.object_types: dict[tuple[str, str], dict[str, Any]] = {}  # (domain, name) -> definition
+        self.profiles: dict[str, dict[str, Any]] = {}  # profile id -> the profile, as SearchProfiles returns it
+        self.objects: dict[tuple[str, str, str], dict[str, Any]] = {}  # (domain, type, UNIQUE value) -> object
+        self._domain_of: dict[str, str] = {}  # profile id -> its domain
+        self._index: dict[tuple[str, str, str], set[str]] = defaultdict(set)  # (domain, key, value) -> profile ids
+        self._set_by_update: dict[str, set[str]] = defaultdict(set)  # profile id -> targets UpdateProfile wrote
+        self._item_faults: list[int] = []
+
+    def fail_next_items(self, status: int, times: int = 1) -> None:
+        """The next ``times`` items of BatchPutProfileObject calls fail with this HTTP status (per-item failure)."""
+        self._item_faults.extend([status] * times)
+
+    # --- domains and object types -----------------------------------------
+    def create_domain(self, DomainName, DefaultExpirationDays, **settings):
+        if DomainName in self.domains:  # the code AWS answers is not documented; this is the model's nearest
+            raise FakeError("BadRequestException", f"domain {DomainName} already exists")
+        self.domains[DomainName] = {"DomainName": DomainName, "DefaultExpirationDays": DefaultExpirationDays,
+                                    **settings, "CreatedAt": _now(), "LastUpdatedAt": _now()}
+        return dict(self.domains[DomainName])
+
+    def get_domain(self, DomainName):
+        domain = dict(self._domain(DomainName))
+        domain["Stats"] = {"ProfileCount": sum(d == DomainName for d in self._domain_of.values()),
+                           "ObjectCount": sum(key[0] == DomainName for key in self.objects)}
+        return domain
+
+    def put_profile_object_type(self, DomainName, ObjectTypeName, Description, **settings):
+        domain = self._domain(DomainName)
+        fields, keys = settings.get("Fields") or {}, settings.get("Keys") or {}
+        self._refuse_bad_mapping(fields, keys, settings)
+        previous = self.object_types.get((DomainName, ObjectTypeName), {})
+        self.object_types[(DomainName, ObjectTypeName)] = {
+            "ObjectTypeName": ObjectTypeName, "Description": Description, "AllowProfileCreation": False,
+            "ExpirationDays": domain["DefaultExpirationDays"], **settings, "Fields": fields, "Keys": keys,
+            "CreatedAt": previous.get("CreatedAt", _now()), "LastUpdatedAt": _now()}
+        return dict(self.object_types[(DomainName, ObjectTypeName)])
+
+    def get_profile_object_type(self, DomainName, ObjectTypeName):
+        return dict(self._object_type(DomainName, ObjectTypeName))
+
+    def _refuse_bad_mapping(self, fields, keys, settings):
+        """The mapping rules of the Administrator Guide's "Before you submit" list, as BadRequestException."""
+        def bad(reason):
+            return FakeError("BadRequestException", reason)
+
+        if settings.get("TemplateId"):
+            raise bad("this fake does not model object type templates")
+        profile = _profile_shape()
+        for name, field in fields.items():
+            if not name[0].isalpha() or name.lower() == "tags":
+                raise bad(f"field name {name} must start with a letter and may not be Tags")
+            source, target = field.get("Source", ""), field.get("Target")
+            if not source.startswith("_source.") or "{{" in source:
+                raise bad(f"field {name}: this fake reads JSON accessors (_source.x) only")
+            if target is None:
+                continue
+            path = target.split(".")
+            member = profile.members.get(path[1]) if len(path) > 1 and path[0] == "_profile" else None
+            if path[:2] == ["_profile", "Attributes"] and len(path) > 2:
+                continue
+            if member is None or path[1] in ("ProfileId", "FoundByItems") or (
+                    member.type_name == "structure" and (len(path) != 3 or path[2] not in member.members)) or (
+                    member.type_name != "structure" and len(path) != 2):
+                raise bad(f"field {name}: {target} is not a field of the standard profile this fake models")
+        identifiers = [set(d.get("StandardIdentifiers") or []) for defs in keys.values() for d in defs]
+        for name, definitions in keys.items():
+            if not (name[0].isalpha() or name in self.PREDEFINED_KEYS) or name.lower() == "tags":
+                raise bad(f"key name {name} must start with a letter, or be a predefined key")
+            for definition in definitions:
+                if not definition.get("FieldNames") or set(definition["FieldNames"]) - set(fields):
+                    raise bad(f"key {name} must name fields defined in this object type")
+        if sum("UNIQUE" in ids for ids in identifiers) != 1:
+            raise bad("an object type needs exactly one key with a UNIQUE identifier")
+        if not any("PROFILE" in ids for ids in identifiers):
+            raise bad("an object type needs at least one key with a PROFILE identifier")
+        if any("UNIQUE" in ids and ids & {"LOOKUP_ONLY", "NEW_ONLY"} for ids in identifiers):
+            raise bad("UNIQUE cannot be combined with LOOKUP_ONLY or NEW_ONLY")
+        if any("SECONDARY" in ids and "PROFILE" not in ids for ids in identifiers):
+            raise bad("SECONDARY is used together with PROFILE")
+
+    # --- ingestion ----------------------------------------------------------
+    def put_profile_object(self, ObjectTypeName, Object, DomainName):
+        return {"ProfileObjectUniqueKey": self._ingest(DomainName, ObjectTypeName, Object)}
+
+    def batch_put_profile_object(self, DomainName, ObjectTypeName, Items):
+        self._object_type(DomainName, ObjectTypeName)
+        successful, failed = [], []
+        for item in Items:
+            try:
+                if self._item_faults:
+                    status = self._item_faults.pop(0)
+                    raise FakeError("ThrottlingException" if status == 429 else "InternalServerException",
+                                    "injected", status)
+                successful.append({"Id": item["Id"],
+                                   "ProfileObjectUniqueKey": self._ingest(DomainName, ObjectTypeName, item["Object"])})
+            except FakeError as error:
+                failed.append({"Id": item["Id"], "Code": error.status, "Message": error.message})
+        return {"Successful": successful, "Failed": failed}
+
+    def _ingest(self, domain, type_name, document):
+        object_type = self._object_type(domain, type_name)
+        try:
+            source = json.loads(document)
+        except ValueError:
+            raise FakeError("BadRequestException", "Object is not a JSON document") from None
+        if not isinstance(source, dict):
+            raise FakeError("BadRequestException", "Object is not a JSON object")
+        fields = object_type["Fields"]
+        values = {name: self._read(source, field["Source"]) for name, field in fields.items()}
+        for name, field in fields.items():
+            if field.get("Target") and values[name] is not None and len(values[name]) > 255:
+                raise FakeError("BadRequestException", f"field {name}: a profile value holds at most 255 characters")
+        keys = []  # (key name, identifiers, normalised value or None)
+        for key_name, definitions in object_type["Keys"].items():
+            for definition in definitions:
+                parts = [values[f] for f in definition["FieldNames"]]
+                content_type = fields[definition["FieldNames"][0]].get("ContentType", "STRING")
+                value = None if any(p is None or p == "" for p in parts) else "|".join(
+                    self._normalised(p, content_type) for p in parts)
+                keys.append((key_name, set(definition.get("StandardIdentifiers") or []), value))
+        unique = next((value, key) for key, ids, value in keys if "UNIQUE" in ids)
+        if unique[0] is None or not any(v is not None for _, ids, v in keys if "PROFILE" in ids):
+            raise FakeError("BadRequestException", "every field of the object's UNIQUE or PROFILE keys is empty")
+        profile_id, created = self._resolve(domain, keys, object_type.get("AllowProfileCreation", False))
+        profile = self.profiles[profile_id]
+        for name, field in fields.items():
+            target = field.get("Target")
+            if target and values[name] not in (None, "") and target[len("_profile."):] not in \
+                    self._set_by_update[profile_id]:
+                self._write(profile, target[len("_profile."):], values[name])
+        for key_name, ids, value in keys:
+            if value is not None and "LOOKUP_ONLY" not in ids and (created or "NEW_ONLY" not in ids):
+                self._index[(domain, key_name, value)].add(profile_id)
+        stored = self.objects.get((domain, type_name, unique[0]))
+        object_key = stored["ProfileObjectUniqueKey"] if stored else uuid.uuid4().hex
+        self.objects[(domain, type_name, unique[0])] = {
+            "ProfileId": profile_id, "Object": document, "ProfileObjectUniqueKey": object_key}
+        return object_key
+
+    def _resolve(self, domain, keys, allow_creation):
+        primary = [(k, v) for k, ids, v in keys if v is not None and "PROFILE" in ids and "SECONDARY" not in ids]
+        secondary = [(k, v) for k, ids, v in keys if v is not None and {"PROFILE", "SECONDARY"} <= ids]
+        for candidates in (primary, secondary):
+            for key_name, value in candidates:
+                matches = self._index.get((domain, key_name, value), set())
+                if len(matches) == 1:  # more than one is ambiguous: that key is skipped
+                    return next(iter(matches)), False
+        if not allow_creation:  # AWS sends it to the domain's dead-letter queue; what the call answers is not said
+            raise FakeError("BadRequestException", "no profile matches and the object type does not create profiles")
+        profile_id = uuid.uuid4().hex
+        self.profiles[profile_id] = {"ProfileId": profile_id, "Attributes": {}}
+        self._domain_of[profile_id] = domain
+        return profile_id, True
+
+    @staticmethod
+    def _read(source, accessor):
+        value = source
+        for part in accessor.split(".")[1:]:
+            value = value.get(part) if isinstance(value, dict) else None
+        return None if value is None or isinstance(value, (dict, list)) else str(value)
+
+    @staticmethod
+    def _normalised(value, content_type):
+        if content_type == "EMAIL_ADDRESS":
+            return value.strip().lower()
+        if content_type == "PHONE_NUMBER":
+            return re.sub(r"\D", "", value)
+        return value.casefold() if content_type == "NAME" else value
+
+    @staticmethod
+    def _write(profile, path, value):
+        head, _, rest = path.partition(".")
+        if head == "Attributes" or rest:
+            profile.setdefault(head, {})[rest] = value
+        else:
+            profile[head] = value
+
+    # --- reading and updating profiles -------------------------------------
+    def search_profiles(self, DomainName, KeyName, Values, MaxResults=20, NextToken=None, AdditionalSearchKeys=None,
+                        LogicalOperator="AND"):
+        self._domain(DomainName)
+        found = [self._search(DomainName, KeyName, Values)] + [
+            self._search(DomainName, k["KeyName"], k["Values"]) for k in AdditionalSearchKeys or []]
+        ids = set.intersection(*found) if LogicalOperator == "AND" else set.union(*found)
+        ordered = [p for p in self.profiles if p in ids]  # creation order
+        start = int(NextToken or 0)
+        page = ordered[start:start + MaxResults]
+        result = {"Items": [json.loads(json.dumps(self.profiles[p])) for p in page]}
+        if start + MaxResults < len(ordered):
+            result["NextToken"] = str(start + MaxResults)
+        return result
+
+    def _search(self, domain, key_name, values):
+        if key_name == "_profileId":
+            return {v for v in values if self._domain_of.get(v) == domain}
+        content_types = {f.get("ContentType", "STRING") for (d, _), t in self.object_types.items() if d == domain
+                         for defs in t["Keys"].get(key_name, []) for f in [t["Fields"][defs["FieldNames"][0]]]}
+        content_type = next(iter(content_types), "STRING")
+        return set().union(*(self._index.get((domain, key_name, self._normalised(v, content_type)), set())
+                             for v in values))
+
+    def update_profile(self, DomainName, ProfileId, **fields):
+        if self._domain_of.get(ProfileId) != DomainName:
+            raise FakeError("ResourceNotFoundException", f"profile {ProfileId} not found", 404)
+        profile = self.profiles[ProfileId]
+        # An empty string removes a value, a member left out keeps it (UpdateProfile, API reference).
+        for name, value in fields.items():
+            for path, item in (value.items() if isinstance(value, dict) else [(None, value)]):
+                full = f"{name}.{path}" if path is not None else name
+                self._set_by_update[ProfileId].add(full)
+                container = profile.setdefault(name, {}) if path is not None else profile
+                key = path if path is not None else name
+                if item == "":
+                    container.pop(key, None)
+                else:
+                    container[key] = item
+        return {"ProfileId": ProfileId}
+
+    def _domain(self, name):
+        if name not in self.domains:
+            raise FakeError("ResourceNotFoundException", f"domain {name} not found", 404)
+        return self.domains[name]
+
+    def _object_type(self, domain, name):
+        self._domain(domain)
+        if (domain, name) not in self.object_types:
+            raise FakeError("ResourceNotFoundException", f"object type {name} not found", 404)
+        return self.object_types[(domain, name)]
+
+
+
+ALL_FAKES = (SesV2Fake, PinpointFake, SmsVoiceV2Fake, ConnectFake, AthenaFake, CustomerProfilesFake)
 
 
 @dataclass
@@ -620,6 +890,7 @@ class Fakes:
     sms: SmsVoiceV2Fake
     connect: ConnectFake
     athena: AthenaFake
+    profiles: CustomerProfilesFake
 
     @classmethod
     def attached_to(cls, target) -> Fakes:

@@ -190,3 +190,96 @@ def test_phone_number_validate_reads_a_national_number_in_the_given_country(fake
     assert prepaid["NumberValidateResponse"]["PhoneTypeCode"] == 5
     with pytest.raises(pinpoint.exceptions.BadRequestException):
         pinpoint.phone_number_validate(NumberValidateRequest={"PhoneNumber": "call me"})
+
+
+# --- Customer Profiles ---------------------------------------------------------
+def _json(value) -> str:
+    import json
+
+    return json.dumps(value)
+
+
+def _profiles_domain(aws, name="d"):
+    client = aws.client("customer-profiles")
+    client.create_domain(DomainName=name, DefaultExpirationDays=30)
+    return client
+
+
+def _contact_type(client, object_type="Contact", **keys):
+    fields = {"acct": {"Source": "_source.acct"}, "email": {"Source": "_source.email", "ContentType": "EMAIL_ADDRESS",
+                                                             "Target": "_profile.EmailAddress"},
+              "tier": {"Source": "_source.tier", "Target": "_profile.Attributes.tier"}}
+    client.put_profile_object_type(
+        DomainName="d", ObjectTypeName=object_type, Description="d", AllowProfileCreation=True, Fields=fields,
+        Keys=keys or {"acct": [{"StandardIdentifiers": ["PROFILE", "UNIQUE"], "FieldNames": ["acct"]}],
+                      "_email": [{"FieldNames": ["email"]}]})
+
+
+@pytest.mark.parametrize(("keys", "message"), [
+    ({"acct": [{"StandardIdentifiers": ["PROFILE"], "FieldNames": ["acct"]}]}, "exactly one key with a UNIQUE"),
+    ({"acct": [{"StandardIdentifiers": ["PROFILE", "UNIQUE"], "FieldNames": ["nope"]}]}, "fields defined"),
+    ({"acct": [{"StandardIdentifiers": ["UNIQUE", "LOOKUP_ONLY", "PROFILE"], "FieldNames": ["acct"]}]},
+     "UNIQUE cannot be combined"),
+    ({"_acct": [{"StandardIdentifiers": ["PROFILE", "UNIQUE"], "FieldNames": ["acct"]}]}, "predefined key"),
+])
+def test_customer_profiles_refuses_an_object_type_that_breaks_the_documented_rules(fakes, aws, keys, message):
+    client = _profiles_domain(aws)
+    with pytest.raises(client.exceptions.BadRequestException, match=message):
+        _contact_type(client, **keys)
+
+
+def test_customer_profiles_targets_must_be_fields_of_the_standard_profile(fakes, aws):
+    client = _profiles_domain(aws)
+    with pytest.raises(client.exceptions.BadRequestException, match="Adress"):
+        client.put_profile_object_type(
+            DomainName="d", ObjectTypeName="T", Description="d", Fields={
+                "id": {"Source": "_source.id"}, "city": {"Source": "_source.city", "Target": "_profile.Adress.City"}},
+            Keys={"id": [{"StandardIdentifiers": ["PROFILE", "UNIQUE"], "FieldNames": ["id"]}]})
+
+
+def test_customer_profiles_object_types_hold_at_most_250_fields(fakes, aws):
+    client = _profiles_domain(aws)
+    fields = {f"f{i}": {"Source": f"_source.f{i}"} for i in range(251)}
+    _refused(lambda: client.put_profile_object_type(
+        DomainName="d", ObjectTypeName="T", Description="d", Fields=fields,
+        Keys={"f0": [{"StandardIdentifiers": ["PROFILE", "UNIQUE"], "FieldNames": ["f0"]}]}), "250 fields")
+
+
+def test_customer_profiles_batches_hold_at_most_ten_objects_and_need_a_domain(fakes, aws):
+    client = _profiles_domain(aws)
+    _contact_type(client)
+    items = [{"Id": str(i), "Object": _json({"acct": str(i)})} for i in range(11)]
+    _refused(lambda: client.batch_put_profile_object(DomainName="d", ObjectTypeName="Contact", Items=items), "10")
+    with pytest.raises(client.exceptions.ResourceNotFoundException):
+        client.batch_put_profile_object(DomainName="other", ObjectTypeName="Contact", Items=items[:1])
+
+
+def test_customer_profiles_an_ambiguous_profile_key_is_skipped_and_a_new_profile_made(fakes, aws):
+    client = _profiles_domain(aws)
+    _contact_type(client)
+    for acct, email in (("1", "shared@example.com"), ("2", "shared@example.com"), ("3", "own@example.com")):
+        client.put_profile_object(DomainName="d", ObjectTypeName="Contact",
+                                  Object=_json({"acct": acct, "email": email}))
+    _contact_type(client, "Ticket", ticket=[{"StandardIdentifiers": ["UNIQUE"], "FieldNames": ["acct"]}],
+                  _email=[{"StandardIdentifiers": ["PROFILE"], "FieldNames": ["email"]}])
+    for ticket, email in (("t1", "Shared@example.com"), ("t2", "own@example.com")):
+        client.put_profile_object(DomainName="d", ObjectTypeName="Ticket",
+                                  Object=_json({"acct": ticket, "email": email}))
+    assert len(fakes.profiles.profiles) == 4  # t1 matched two profiles: a new one; t2 went to account 3's
+    found = client.search_profiles(DomainName="d", KeyName="_email", Values=["OWN@example.com"])["Items"]
+    assert len(found) == 1
+
+
+def test_customer_profiles_ingestion_keeps_what_update_profile_set_and_an_empty_string_removes(fakes, aws):
+    client = _profiles_domain(aws)
+    _contact_type(client)
+    put = client.put_profile_object
+    put(DomainName="d", ObjectTypeName="Contact", Object=_json({"acct": "1", "tier": "basic"}))
+    profile_id = next(iter(fakes.profiles.profiles))
+    client.update_profile(DomainName="d", ProfileId=profile_id, Attributes={"tier": "gold", "vip": "true"})
+    put(DomainName="d", ObjectTypeName="Contact", Object=_json({"acct": "1", "tier": "silver"}))
+    assert fakes.profiles.profiles[profile_id]["Attributes"] == {"tier": "gold", "vip": "true"}
+    client.update_profile(DomainName="d", ProfileId=profile_id, Attributes={"vip": ""})
+    assert fakes.profiles.profiles[profile_id]["Attributes"] == {"tier": "gold"}
+    with pytest.raises(client.exceptions.ResourceNotFoundException):
+        client.update_profile(DomainName="d", ProfileId="0" * 32, Attributes={"vip": "true"})
