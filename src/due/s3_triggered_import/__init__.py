@@ -1,0 +1,1 @@
+"""S3 triggered import: a dropped contact file becomes an audience (Customer Profiles, SES or Pinpoint)."""
