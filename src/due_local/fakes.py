@@ -259,8 +259,23 @@ def _now() -> datetime.datetime:
     return datetime.datetime.now(datetime.UTC)
 
 
+def _s3_objects(url: str, whole_prefix: bool) -> list[bytes]:
+    """The objects an import job at ``s3://bucket/key`` reads, through whatever S3 the process talks to (moto):
+    SES reads that object; Pinpoint reads every object under it as a prefix (its API reference, S3Url)."""
+    import boto3
+
+    bucket, _, prefix = url.removeprefix("s3://").partition("/")
+    s3 = boto3.client("s3")
+    keys = [o["Key"] for o in s3.list_objects_v2(Bucket=bucket, Prefix=prefix).get("Contents", [])
+            if whole_prefix or o["Key"] == prefix]
+    if not keys:
+        raise FakeError("BadRequestException", f"no object at {url}")
+    return [s3.get_object(Bucket=bucket, Key=key)["Body"].read() for key in keys]
+
+
 class SesV2Fake(FakeService):
-    """SES v2: account suppression list and email templates (sending stays with moto)."""
+    """SES v2: account suppression list, email templates, the contact list and its import jobs, and templated
+    sending (SendBulkEmail, templated SendEmail); moto keeps sending Simple and Raw mail."""
 
     service_id = "sesv2"
 
@@ -268,6 +283,13 @@ class SesV2Fake(FakeService):
         super().__init__()
         self.suppressed: dict[str, dict[str, Any]] = {}
         self.templates: dict[str, dict[str, str]] = {}
+        self.contact_lists: dict[str, dict[str, Any]] = {}  # name -> the list, its topics and its contacts
+        self.import_jobs: dict[str, dict[str, Any]] = {}
+        self.import_job_endings: list[tuple[str, str]] = []  # (status, message) the next import jobs end with
+        self.sent_bulk: list[dict[str, Any]] = []  # one per destination SendBulkEmail accepted
+        self.sent_templated: list[dict[str, Any]] = []  # one per templated SendEmail SES delivered
+        self.unsubscribed_bounces: list[dict[str, Any]] = []  # templated SendEmail to an unsubscribed contact
+        self.entry_statuses: list[str] = []  # statuses the next SendBulkEmail entries get instead of SUCCESS
 
     def put_suppressed_destination(self, EmailAddress, Reason):
         self.suppressed[EmailAddress.lower()] = {"EmailAddress": EmailAddress, "Reason": Reason,
@@ -298,6 +320,158 @@ class SesV2Fake(FakeService):
         if TemplateName not in self.templates:
             raise FakeError("NotFoundException", f"Template {TemplateName} does not exist.", 404)
         return {"TemplateName": TemplateName, "TemplateContent": self.templates[TemplateName]}
+
+    # --- contact lists and their import jobs (SES Developer Guide, "Using list management") -------------------
+    # Contact lists live here rather than in moto so that an import job's contacts are the ones GetContact reads.
+    def create_contact_list(self, ContactListName, Topics=None, Description=None, Tags=None):
+        if ContactListName in self.contact_lists:
+            raise FakeError("AlreadyExistsException", f"contact list {ContactListName} exists")
+        if self.contact_lists:  # "Only one contact list is allowed per AWS account"; the code is the model's
+            raise FakeError("LimitExceededException", "only one contact list is allowed per account")
+        self.contact_lists[ContactListName] = {"ContactListName": ContactListName, "Topics": list(Topics or []),
+                                               "Description": Description, "contacts": {}}
+        return {}
+
+    def get_contact_list(self, ContactListName):
+        contact_list = self._contact_list(ContactListName)
+        return {k: v for k, v in contact_list.items() if k != "contacts" and v is not None}
+
+    def create_contact(self, ContactListName, EmailAddress, TopicPreferences=None, UnsubscribeAll=False,
+                       AttributesData=None):
+        contacts = self._contact_list(ContactListName)["contacts"]
+        if EmailAddress.lower() in contacts:
+            raise FakeError("AlreadyExistsException", "contact exists")
+        contacts[EmailAddress.lower()] = {"EmailAddress": EmailAddress, "UnsubscribeAll": UnsubscribeAll,
+                                          "TopicPreferences": list(TopicPreferences or []),
+                                          **({"AttributesData": AttributesData} if AttributesData else {})}
+        return {}
+
+    def get_contact(self, ContactListName, EmailAddress):
+        contact = self._contact_list(ContactListName)["contacts"].get(EmailAddress.lower())
+        if contact is None:
+            raise FakeError("NotFoundException", "contact not found", 404)
+        return {"ContactListName": ContactListName, **contact}
+
+    def create_import_job(self, ImportDestination, ImportDataSource):
+        destination = ImportDestination.get("ContactListDestination")
+        if destination is None:
+            raise FakeError("BadRequestException", "this fake imports into contact lists only")
+        self._contact_list(destination["ContactListName"])
+        job_id = str(uuid.uuid4())
+        self.import_jobs[job_id] = {"JobId": job_id, "ImportDestination": ImportDestination,
+                                    "ImportDataSource": ImportDataSource, "JobStatus": "CREATED",
+                                    "CreatedTimestamp": _now(), "ProcessedRecordsCount": 0, "FailedRecordsCount": 0}
+        return {"JobId": job_id}
+
+    def get_import_job(self, JobId):
+        """Each read moves the job on, CREATED -> PROCESSING -> its end, so a poller sees it running first."""
+        job = self.import_jobs.get(JobId)
+        if job is None:
+            raise FakeError("NotFoundException", f"import job {JobId} not found", 404)
+        if job["JobStatus"] == "CREATED":
+            job["JobStatus"] = "PROCESSING"
+        elif job["JobStatus"] == "PROCESSING":
+            self._end_import(job)
+        return dict(job)
+
+    def _end_import(self, job):
+        job["CompletedTimestamp"] = _now()
+        if self.import_job_endings:
+            job["JobStatus"], message = self.import_job_endings.pop(0)
+            job["FailureInfo"] = {"ErrorMessage": message}
+            return
+        contacts = self._contact_list(job["ImportDestination"]["ContactListDestination"]["ContactListName"])[
+            "contacts"]
+        processed = failed = 0
+        for data in _s3_objects(job["ImportDataSource"]["S3Url"], whole_prefix=False):
+            for line in data.decode("utf-8").splitlines():
+                if not line.strip():
+                    continue
+                record = json.loads(line)
+                address = record.get("emailAddress")
+                if not address or "@" not in address:  # emailAddress is the one mandatory field
+                    failed += 1
+                    continue
+                contact = contacts.setdefault(address.lower(), {"EmailAddress": address, "UnsubscribeAll": False,
+                                                                "TopicPreferences": []})
+                if "unsubscribeAll" in record:
+                    contact["UnsubscribeAll"] = bool(record["unsubscribeAll"])
+                if "attributesData" in record:
+                    contact["AttributesData"] = record["attributesData"]
+                for preference in record.get("topicPreferences", []):
+                    contact["TopicPreferences"] = [p for p in contact["TopicPreferences"]
+                                                   if p["TopicName"] != preference["topicName"]]
+                    contact["TopicPreferences"].append({"TopicName": preference["topicName"],
+                                                        "SubscriptionStatus": preference["subscriptionStatus"]})
+                processed += 1
+        job.update(JobStatus="COMPLETED", ProcessedRecordsCount=processed, FailedRecordsCount=failed)
+
+    def _contact_list(self, name):
+        if name not in self.contact_lists:
+            raise FakeError("NotFoundException", f"contact list {name} not found", 404)
+        return self.contact_lists[name]
+
+    # --- templated sending (moto sends Simple and Raw content and has no templates) ---------------------------
+    def _capture(self, params, model, **kwargs):
+        super()._capture(params, model, **kwargs)
+        # Only templated SendEmail is answered here; moto keeps sending the rest, where other tests read it.
+        if model.name == "SendEmail" and "Template" not in params.get("Content", {}):
+            _pending.call = None
+
+    def send_email(self, Content, Destination=None, FromEmailAddress=None, ListManagementOptions=None, **kwargs):
+        template = Content["Template"]
+        self._template(template)
+        message = {"MessageId": str(uuid.uuid4()), "From": FromEmailAddress,
+                   "To": (Destination or {}).get("ToAddresses", []), "TemplateName": template.get("TemplateName"),
+                   "TemplateData": json.loads(template.get("TemplateData") or "{}"), **kwargs}
+        if ListManagementOptions:
+            # SES adds List-Unsubscribe headers, creates a contact it does not know, and bounces mail to one who
+            # unsubscribed from the list or the topic (Developer Guide, subscription and list management).
+            contact_list = self._contact_list(ListManagementOptions["ContactListName"])
+            topic = ListManagementOptions.get("TopicName")
+            message["Headers"] = ["List-Unsubscribe", "List-Unsubscribe-Post"]
+            for address in message["To"]:
+                contact = contact_list["contacts"].setdefault(
+                    address.lower(), {"EmailAddress": address, "UnsubscribeAll": False, "TopicPreferences": []})
+                if self._unsubscribed(contact_list, contact, topic):
+                    self.unsubscribed_bounces.append({**message, "To": [address]})
+                    return {"MessageId": message["MessageId"]}
+        self.sent_templated.append(message)
+        return {"MessageId": message["MessageId"]}
+
+    @staticmethod
+    def _unsubscribed(contact_list, contact, topic) -> bool:
+        if contact["UnsubscribeAll"]:
+            return True
+        if topic is None:
+            return False
+        chosen = {p["TopicName"]: p["SubscriptionStatus"] for p in contact["TopicPreferences"]}
+        default = {t["TopicName"]: t["DefaultSubscriptionStatus"] for t in contact_list["Topics"]}
+        return chosen.get(topic, default.get(topic, "OPT_IN")) == "OPT_OUT"
+
+    def send_bulk_email(self, DefaultContent, BulkEmailEntries, FromEmailAddress=None, **kwargs):
+        template = DefaultContent["Template"]
+        known = template.get("TemplateContent") or template.get("TemplateName") in self.templates
+        results = []
+        for entry in BulkEmailEntries:
+            status = self.entry_statuses.pop(0) if self.entry_statuses else (
+                "SUCCESS" if known else "TEMPLATE_NOT_FOUND")
+            if status != "SUCCESS":
+                results.append({"Status": status, "Error": f"injected {status}" if known else "template not found"})
+                continue
+            message_id = str(uuid.uuid4())
+            replacement = entry.get("ReplacementEmailContent", {}).get("ReplacementTemplate", {})
+            self.sent_bulk.append({
+                "MessageId": message_id, "From": FromEmailAddress, "To": entry["Destination"].get("ToAddresses", []),
+                "TemplateName": template.get("TemplateName"), "Headers": template.get("Headers", []),
+                "TemplateData": json.loads(replacement.get("ReplacementTemplateData")
+                                           or template.get("TemplateData") or "{}"), **kwargs})
+            results.append({"Status": "SUCCESS", "MessageId": message_id})
+        return {"BulkEmailEntryResults": results}
+
+    def _template(self, template):
+        if not template.get("TemplateContent") and template.get("TemplateName") not in self.templates:
+            raise FakeError("NotFoundException", f"Template {template.get('TemplateName')} does not exist.", 404)
 
 
 _LINE_TYPES = {phonenumbers.PhoneNumberType.MOBILE: "MOBILE",
@@ -337,6 +511,10 @@ class PinpointFake(FakeService):
         self.email_templates: dict[str, dict[str, Any]] = {}
         self.sent: list[dict[str, Any]] = []
         self.event_streams: dict[str, dict[str, Any]] = {}  # application id -> its one event stream
+        self.import_jobs: dict[tuple[str, str], dict[str, Any]] = {}  # (application id, job id) -> the job
+        self.import_job_endings: list[tuple[str, list[str]]] = []  # (status, failures) the next jobs end with
+        self.segments: dict[tuple[str, str], dict[str, Any]] = {}  # (application id, segment id) -> segment
+        self.campaigns: dict[tuple[str, str], dict[str, Any]] = {}
         # E.164 -> NumberValidateResponse members that replace the default answer (_line_facts), e.g.
         # {"PhoneType": "LANDLINE", "Carrier": "Example"}.
         self.lookup_answers: dict[str, dict[str, Any]] = {}
@@ -414,6 +592,70 @@ class PinpointFake(FakeService):
             response["OriginalCountryCodeIso2"] = region
         response["PhoneTypeCode"] = self._PHONE_TYPE_CODES.get(response["PhoneType"], 4)
         return {"NumberValidateResponse": {k: v for k, v in response.items() if v is not None}}
+
+    # --- import jobs, imported segments and campaigns (Pinpoint API reference: CreateImportJob, GetImportJob,
+    # CreateCampaign; User Guide, "Importing segments") ------------------------------------------------------
+    def create_import_job(self, ApplicationId, ImportJobRequest):
+        job_id = uuid.uuid4().hex
+        job = {"Id": job_id, "ApplicationId": ApplicationId, "Type": "IMPORT", "JobStatus": "CREATED",
+               "CreationDate": _now().isoformat(), "Definition": dict(ImportJobRequest)}
+        self.import_jobs[(ApplicationId, job_id)] = job
+        return {"__status": 201, "ImportJobResponse": dict(job)}
+
+    def get_import_job(self, ApplicationId, JobId):
+        """Each read moves the job on, CREATED -> PROCESSING -> its end, so a poller sees it running first."""
+        job = self.import_jobs.get((ApplicationId, JobId))
+        if job is None:
+            raise FakeError("NotFoundException", "Resource not found", 404)
+        if job["JobStatus"] == "CREATED":
+            job["JobStatus"] = "PROCESSING"
+        elif job["JobStatus"] == "PROCESSING":
+            self._end_import(job)
+        return {"ImportJobResponse": dict(job)}
+
+    def _end_import(self, job):
+        job["CompletionDate"] = _now().isoformat()
+        if self.import_job_endings:
+            job["JobStatus"], job["Failures"] = self.import_job_endings.pop(0)
+            job["TotalFailures"] = len(job["Failures"])
+            return
+        definition, application_id = job["Definition"], job["ApplicationId"]
+        imported, failures = [], []
+        for data in _s3_objects(definition["S3Url"], whole_prefix=True):
+            for number, line in enumerate(data.decode("utf-8").splitlines(), 1):
+                if not line.strip():
+                    continue
+                endpoint = json.loads(line)
+                if not endpoint.get("ChannelType") or not endpoint.get("Address"):  # required for a new endpoint
+                    failures.append(f"line {number}: ChannelType and Address are required")
+                    continue
+                endpoint_id = endpoint.pop("Id", None) or uuid.uuid4().hex
+                self._merge_endpoint(application_id, endpoint_id, endpoint)
+                imported.append(endpoint_id)
+        job.update(JobStatus="COMPLETED", TotalProcessed=len(imported) + len(failures),
+                   TotalFailures=len(failures), Failures=failures[:100], TotalPieces=1, CompletedPieces=1)
+        if definition.get("DefineSegment"):
+            segment_id = uuid.uuid4().hex
+            self.segments[(application_id, segment_id)] = {
+                "Id": segment_id, "ApplicationId": application_id, "Name": definition.get("SegmentName"),
+                "SegmentType": "IMPORT", "Version": 1, "CreationDate": _now().isoformat(),
+                "Arn": f"arn:aws:mobiletargeting:us-east-1:123456789012:apps/{application_id}/segments/{segment_id}",
+                "EndpointIds": imported}
+            definition["SegmentId"] = segment_id
+
+    def create_campaign(self, ApplicationId, WriteCampaignRequest):
+        segment_id = WriteCampaignRequest.get("SegmentId")
+        if (ApplicationId, segment_id) not in self.segments:
+            raise FakeError("NotFoundException", f"segment {segment_id} not found", 404)
+        campaign_id = uuid.uuid4().hex
+        now = _now().isoformat()
+        campaign = {"Id": campaign_id, "ApplicationId": ApplicationId, "CreationDate": now, "LastModifiedDate": now,
+                    "Arn": f"arn:aws:mobiletargeting:us-east-1:123456789012:apps/{ApplicationId}/campaigns/"
+                           f"{campaign_id}",
+                    "SegmentVersion": WriteCampaignRequest.get("SegmentVersion", 1), "Version": 1,
+                    "State": {"CampaignStatus": "SCHEDULED"}, **WriteCampaignRequest}
+        self.campaigns[(ApplicationId, campaign_id)] = campaign
+        return {"__status": 201, "CampaignResponse": dict(campaign)}
 
     def _merge_endpoint(self, application_id, endpoint_id, request):
         endpoint = self.endpoints.setdefault(
