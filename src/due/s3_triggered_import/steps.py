@@ -1,0 +1,426 @@
+"""The import's steps, run one by one by the state machine; each takes the execution's state and returns it.
+
+The state (at most Step Functions' 256 KB: bad rows kept in it are capped)::
+
+    file      {bucket, key, version_id, kind}     the dropped object version ("csv" or "jsonl")
+    config    {destination, validate, follow_up, poll_seconds, maximum_polls}
+    counts    {rows, imported, invalid_numbers, bad_rows, failed, lookups, follow_up_sent, ...}
+    passes    {validate | import | follow_up: a due.dropped_file.Checkpoint}   one per reading of the file
+    step      {done, progress}                    done=false: the state machine runs the step again
+    job       {id, polls, ...}                    an SES or Pinpoint import job
+    error     {Error, Cause}                      set by the state machine's Catch
+
+A step that reads the file stops with ``TIME_LEFT_TO_STOP`` of its invocation
+left and continues from its checkpoint in the next, so a file of any size is
+done however long it takes. Bad rows (wrong column count, not a JSON object, no
+id, no usable address) are reported by the first pass that reads the file;
+rows a destination refuses, by the pass that wrote them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from due import phone_validation, profiles
+from due.dropped_file import Checkpoint, FileRefused, records, write_report
+from due.s3_triggered_import import follow_up, pinpoint_import, ses_contact_list
+from due.s3_triggered_import.rows import ImportRow
+
+# Bad rows kept per pass in the state: two passes of 300 stay far below Step Functions' 256 KB.
+MAX_BAD_ROWS_IN_STATE = 300
+ROWS_PER_WRITE = 100  # rows handed to the profile store at a time (it writes 10 a call)
+PROFILE_OBJECTS_PER_CALL = 10  # BatchPutProfileObject's most items (service model)
+
+
+class ImportJobFailed(Exception):
+    """The import job ended without importing (the message is the service's)."""
+
+
+class ImportJobTimedOut(Exception):
+    """The import job was still running after the configured number of looks."""
+
+
+@dataclass
+class Settings:
+    """What the stack configured (the steps function's environment)."""
+
+    destination: str
+    id_column: str
+    email_column: str
+    phone_column: str
+    domain_name: str = ""
+    object_type_name: str = "due_import"
+    data_expiration_days: int = 366
+    profile_writes_per_second: float = 80
+    contact_list_name: str = ""
+    topic_name: str = ""
+    pinpoint_application_id: str = ""
+    pinpoint_import_role_arn: str = ""
+    default_country: str = "US"
+    lookup_cache_table_name: str = ""
+    lookup_cache_days: int = 30
+    rate_table_name: str = ""
+    notifications_topic_arn: str = ""
+    follow_up_template_name: str = ""
+    follow_up_from_address: str = ""
+    follow_up_configuration_set_name: str = ""
+    emails_per_second: float = 1
+
+
+class Clients:
+    """The AWS clients and shared helpers a step needs, made on first use."""
+
+    def __init__(self, make_client: Callable[[str], Any], settings: Settings, limiter=None, validator=None):
+        self._make, self.settings, self._made = make_client, settings, {}
+        self._limiter, self._validator = limiter, validator
+
+    def __call__(self, service: str):
+        if service not in self._made:
+            self._made[service] = self._make(service)
+        return self._made[service]
+
+    def pace(self, key: str, per_second: float) -> Callable[[], None]:
+        if self._limiter is None:
+            from due.rate_limit import RateLimiter
+
+            self._limiter = RateLimiter(self("dynamodb"), self.settings.rate_table_name)
+        return lambda: self._limiter.wait(key, per_second)
+
+    @property
+    def validator(self) -> phone_validation.PhoneValidator:
+        if self._validator is None:
+            s = self.settings
+            lookup = (phone_validation.pinpoint_phone_number_validate(self("pinpoint")) if s.destination == "Pinpoint"
+                      else phone_validation.carrier_lookup(self("pinpoint-sms-voice-v2")))
+            self._validator = phone_validation.PhoneValidator(lookup, self("dynamodb"), s.lookup_cache_table_name,
+                                                              s.default_country, s.lookup_cache_days)
+        return self._validator
+
+
+# ----------------------------------------------------------------- reading
+def _pass(state: dict[str, Any], name: str) -> Checkpoint:
+    data = state.setdefault("passes", {}).get(name)
+    if data is None:
+        file = state["file"]
+        return Checkpoint(file["bucket"], file["key"], file.get("version_id"))
+    return Checkpoint.from_dict(data)
+
+
+def _first_pass(state: dict[str, Any]) -> str:
+    return "validate" if state["config"].get("validate") == "true" else "import"
+
+
+def _header_check(id_column: str) -> Callable[[list[str]], None]:
+    def check(header: list[str]) -> None:
+        if id_column not in header:
+            raise ValueError(f"the header has no id column {id_column!r}")
+        if len(set(header)) != len(header) or "" in header:
+            raise ValueError("the header names a column twice, or has an empty name")
+    return check
+
+
+def import_rows(s3, checkpoint: Checkpoint, kind: str, settings: Settings, report_bad_rows: bool,
+                stop: Callable[[], bool] = lambda: False) -> Iterator[tuple[ImportRow, int]]:
+    """(row, offset after it) for each usable row from the checkpoint; stops early when ``stop()`` says so.
+
+    Unusable rows are noted in the checkpoint when ``report_bad_rows``. Raises FileRefused."""
+    for number, raw, offset_after in records(s3, checkpoint, kind, _header_check(settings.id_column)):
+        row, problem = _import_row(number, raw, checkpoint.header, settings)
+        if row is not None:
+            yield row, offset_after
+        elif report_bad_rows:
+            checkpoint.bad(number, problem)
+        checkpoint.offset = offset_after
+        if stop():
+            return
+
+
+def _import_row(number: int, raw: list[str] | dict | str, header: list[str] | None,
+                settings: Settings) -> tuple[ImportRow | None, str]:
+    if isinstance(raw, str):
+        return None, raw
+    if isinstance(raw, list):
+        if not any(value.strip() for value in raw):
+            return None, "the row is empty"
+        if len(raw) != len(header):
+            return None, f"the row has {len(raw)} fields; the header has {len(header)}"
+        fields = {name: value.strip() for name, value in zip(header, raw, strict=True)}
+    else:
+        fields = {}
+        for name, value in raw.items():
+            if isinstance(value, (dict, list)):
+                return None, f"the field {name!r} holds a {type(value).__name__}, not a single value"
+            fields[str(name)] = "" if value is None else str(value).lower() if isinstance(value, bool) else str(value)
+    if not fields.get(settings.id_column):
+        return None, f"no value in the id column {settings.id_column!r}"
+    if settings.destination != "SESContactList" and not (fields.get(settings.email_column)
+                                                          or fields.get(settings.phone_column)):
+        return None, f"no email address or phone number (columns {settings.email_column!r}, {settings.phone_column!r})"
+    return ImportRow(number, fields), ""
+
+
+def _save(state: dict[str, Any], name: str, checkpoint: Checkpoint) -> None:
+    checkpoint.bad_rows = checkpoint.bad_rows[:MAX_BAD_ROWS_IN_STATE]
+    state["passes"][name] = checkpoint.to_dict()
+
+
+def _count(state: dict[str, Any], name: str, n: int = 1) -> None:
+    counts = state.setdefault("counts", {})
+    counts[name] = counts.get(name, 0) + n
+
+
+def _step(state: dict[str, Any], done: bool, **progress: Any) -> dict[str, Any]:
+    state["step"] = {"done": done, "progress": progress}
+    return state
+
+
+def _progress(s3, checkpoint: Checkpoint) -> dict[str, Any]:
+    size = s3.head_object(Bucket=checkpoint.bucket, Key=checkpoint.key,
+                          **({"VersionId": checkpoint.version_id} if checkpoint.version_id else {}))["ContentLength"]
+    return {"rows_read": checkpoint.next_row - 1, "percent": round(100 * checkpoint.offset / max(size, 1), 1)}
+
+
+# ------------------------------------------------------------------ steps
+class Steps:
+    def __init__(self, settings: Settings, clients: Clients, time_is_short: Callable[[], bool]):
+        self.settings, self.clients, self.time_is_short = settings, clients, time_is_short
+
+    def run(self, action: str, state: dict[str, Any]) -> dict[str, Any]:
+        step = getattr(self, action, None) if not action.startswith("_") else None
+        if step is None or action == "run":
+            raise ValueError(f"unknown step {action!r}")
+        return step(state)
+
+    def start(self, state: dict[str, Any]) -> dict[str, Any]:
+        config = state["config"]
+        # Definition substitutions arrive as strings; Wait's SecondsPath needs a number.
+        config["poll_seconds"], config["maximum_polls"] = int(config["poll_seconds"]), int(config["maximum_polls"])
+        state.setdefault("counts", {})
+        state.setdefault("passes", {})
+        self._announce(state, "started")
+        return _step(state, True)
+
+    def validate(self, state: dict[str, Any]) -> dict[str, Any]:
+        """Each distinct number is looked up once (the validator's memo and cache); invalid ones are counted."""
+        s3, validator = self.clients("s3"), self.clients.validator
+        checkpoint = _pass(state, "validate")
+        lookups_before = validator.lookups
+        try:
+            for row, _ in import_rows(s3, checkpoint, state["file"]["kind"], self.settings, True, self.time_is_short):
+                number = row.fields.get(self.settings.phone_column, "")
+                if number and not validator.validate(number).messageable:
+                    _count(state, "invalid_numbers")
+        except FileRefused as refused:
+            checkpoint.refuse(str(refused))
+            _save(state, "validate", checkpoint)
+            raise
+        _count(state, "lookups", validator.lookups - lookups_before)
+        _save(state, "validate", checkpoint)
+        return _step(state, not self._more(checkpoint), **_progress(s3, checkpoint))
+
+    def write_profiles(self, state: dict[str, Any]) -> dict[str, Any]:
+        s = self.settings
+        s3 = self.clients("s3")
+        checkpoint = _pass(state, "import")
+        store = profiles.ProfileStore(
+            self.clients("customer-profiles"), s.domain_name, s.object_type_name,
+            pace=self.clients.pace(f"customer-profiles:{s.domain_name}",
+                                   s.profile_writes_per_second / PROFILE_OBJECTS_PER_CALL))
+        first = _first_pass(state) == "import"
+        batch: list[ImportRow] = []
+        try:
+            for row, _ in import_rows(s3, checkpoint, state["file"]["kind"], s, first, self.time_is_short):
+                batch.append(row)
+                if len(batch) == ROWS_PER_WRITE:
+                    self._write(store, batch, checkpoint, state)
+                    batch = []
+            if batch:
+                self._write(store, batch, checkpoint, state)
+        except FileRefused as refused:
+            checkpoint.refuse(str(refused))
+            _save(state, "import", checkpoint)
+            raise
+        _save(state, "import", checkpoint)
+        done = not self._more(checkpoint)
+        progress = _progress(s3, checkpoint)
+        if not done:
+            self._announce(state, "progress", progress=progress)
+        return _step(state, done, **progress)
+
+    def _write(self, store: profiles.ProfileStore, batch: list[ImportRow], checkpoint: Checkpoint,
+               state: dict[str, Any]) -> None:
+        # A CSV's columns are its header's; JSON lines may add a key on any line. Known columns cost no call.
+        columns = checkpoint.header or sorted({column for row in batch for column in row.fields})
+        store.ensure_object_type(columns, self.settings.id_column, self.settings.data_expiration_days)
+        batch, extra = self._validated(batch, state)
+        failures = store.put_rows(batch, self.settings.id_column, extra)
+        for failure in failures:
+            checkpoint.bad(failure.row_number, failure.reason)
+        _count(state, "imported", len(batch) - len(failures))
+        _count(state, "failed", len(failures))
+
+    def _validated(self, batch: list[ImportRow], state: dict[str, Any],
+                   ) -> tuple[list[ImportRow], dict[int, dict[str, str]]]:
+        """The rows with their numbers in E.164 where validation could tell, and validation's attributes per
+        row (the validator's memo and cache answer: the validate step looked the numbers up)."""
+        if state["config"].get("validate") != "true":
+            return batch, {}
+        column, rows, extra = self.settings.phone_column, [], {}
+        for row in batch:
+            number = row.fields.get(column, "")
+            if number:
+                verdict = self.clients.validator.validate(number)
+                extra[row.row_number] = verdict.attributes()
+                if verdict.e164:
+                    row = dataclasses.replace(row, fields={**row.fields, column: verdict.e164})
+            rows.append(row)
+        return rows, extra
+
+    def stage(self, state: dict[str, Any]) -> dict[str, Any]:
+        """Writes the service's import file under work/ in one invocation (constant memory)."""
+        s = self.settings
+        s3 = self.clients("s3")
+        checkpoint = _pass(state, "import")
+        key = f"work/{hashlib.sha256(checkpoint.file.encode()).hexdigest()[:32]}/import.jsonl"
+        first = _first_pass(state) == "import"
+        extra: dict[int, dict[str, str]] = {}
+
+        def rows() -> Iterator[ImportRow]:
+            for row, _ in import_rows(s3, checkpoint, state["file"]["kind"], s, first):
+                (validated,), found = self._validated([row], state)
+                extra.update(found)
+                yield validated
+
+        try:
+            if s.destination == "SESContactList":
+                written, failures = ses_contact_list.write_import_file(rows(), s3, checkpoint.bucket, key,
+                                                                       s.email_column, s.topic_name or None)
+            else:
+                written, failures = pinpoint_import.write_import_file(
+                    rows(), s3, checkpoint.bucket, key, s.id_column, extra, email_column=s.email_column,
+                    phone_column=s.phone_column)
+        except FileRefused as refused:
+            checkpoint.refuse(str(refused))
+            _save(state, "import", checkpoint)
+            raise
+        for failure in failures:
+            checkpoint.bad(failure.row_number, failure.reason)
+        _count(state, "staged", written)
+        _count(state, "failed", len(failures))
+        _save(state, "import", checkpoint)
+        # SES imports one object; Pinpoint imports every object under a prefix ("Importing segments"), so it
+        # is given the folder, which holds this one file only.
+        url = key if s.destination == "SESContactList" else key.rsplit("/", 1)[0] + "/"
+        state["job"] = {"s3_url": f"s3://{checkpoint.bucket}/{url}", "polls": 0}
+        return _step(state, True)
+
+    def start_job(self, state: dict[str, Any]) -> dict[str, Any]:
+        s, job = self.settings, state["job"]
+        if s.destination == "SESContactList":
+            job["id"] = ses_contact_list.start_import(self.clients("sesv2"), s.contact_list_name, job["s3_url"])
+        else:
+            segment = f"import {state['file']['key'].rsplit('/', 1)[-1]}"[:64]
+            job["id"] = pinpoint_import.start_import(self.clients("pinpoint"), s.pinpoint_application_id,
+                                                     job["s3_url"], s.pinpoint_import_role_arn, segment)
+        return _step(state, True)
+
+    def check_job(self, state: dict[str, Any]) -> dict[str, Any]:
+        s, job = self.settings, state["job"]
+        job["polls"] += 1
+        if s.destination == "SESContactList":
+            found = ses_contact_list.job_state(self.clients("sesv2"), job["id"])
+        else:
+            found = pinpoint_import.job_state(self.clients("pinpoint"), s.pinpoint_application_id, job["id"])
+        job.update(status=found.status, processed=found.processed, failed=found.failed,
+                   failed_records_url=found.failed_records_url, segment_id=found.segment_id)
+        if found.status == "running":
+            if job["polls"] >= state["config"]["maximum_polls"]:
+                raise ImportJobTimedOut(f"import job {job['id']} still running after {job['polls']} looks")
+            return _step(state, False, polls=job["polls"])
+        state["counts"]["imported"] = found.processed
+        _count(state, "failed", found.failed)
+        if found.status == "failed":
+            raise ImportJobFailed(f"import job {job['id']} failed: {found.error or 'no reason given'}")
+        return _step(state, True)
+
+    def follow_up(self, state: dict[str, Any]) -> dict[str, Any]:
+        s = self.settings
+        if s.destination == "Pinpoint":
+            state["follow_up_campaign_id"] = follow_up.create_campaign(
+                self.clients("pinpoint"), s.pinpoint_application_id, state["job"]["segment_id"],
+                f"follow-up {state['file']['key'].rsplit('/', 1)[-1]}"[:64], s.follow_up_template_name,
+                s.follow_up_from_address or None)
+            return _step(state, True)
+        s3 = self.clients("s3")
+        checkpoint = _pass(state, "follow_up")
+        rows = (row for row, _ in import_rows(s3, checkpoint, state["file"]["kind"], s, False, self.time_is_short))
+        counts = follow_up.send_template(
+            self.clients("sesv2"), rows, s.email_column, s.follow_up_template_name, s.follow_up_from_address,
+            s.follow_up_configuration_set_name or None,
+            s.contact_list_name or None if s.destination == "SESContactList" else None,
+            s.topic_name or None if s.destination == "SESContactList" else None,
+            self.clients.pace("ses:send", s.emails_per_second), lambda _address: False)
+        for name in ("sent", "opted_out", "no_address", "failed"):
+            _count(state, f"follow_up_{name}", getattr(counts, name))
+        _save(state, "follow_up", checkpoint)
+        return _step(state, not self._more(checkpoint), **_progress(s3, checkpoint))
+
+    def report(self, state: dict[str, Any]) -> dict[str, Any]:
+        """Writes ``<key>.report.json`` (bad rows of every pass, once each) and announces the outcome."""
+        file = state["file"]
+        merged = Checkpoint(file["bucket"], file["key"], file.get("version_id"))
+        seen: dict[int, str] = {}
+        for data in (state.get("passes") or {}).values():
+            passed = Checkpoint.from_dict(data)
+            merged.next_row = max(merged.next_row, passed.next_row)
+            merged.bad_row_count += passed.bad_row_count  # each bad row is reported by one pass only
+            for bad in passed.bad_rows:
+                seen.setdefault(bad["row"], bad["reason"])
+        merged.bad_rows = [{"row": row, "reason": reason} for row, reason in sorted(seen.items())]
+        counts = state.setdefault("counts", {})
+        counts["rows"] = merged.next_row - 1
+        counts["bad_rows"] = merged.bad_row_count
+        error = _error_message(state.get("error"))
+        merged.counts = {**counts, "destination": self.settings.destination}
+        if error:
+            merged.counts["error"] = error
+        report_key = write_report(self.clients("s3"), merged)
+        state["outcome"] = "failed" if error else "succeeded"
+        self._announce(state, state["outcome"], report=f"s3://{file['bucket']}/{report_key}", error=error)
+        state.pop("passes", None)  # done with: keeps the execution's final output small
+        return _step(state, True)
+
+    # --------------------------------------------------------------- helpers
+    def _more(self, checkpoint: Checkpoint) -> bool:
+        """Whether the file goes on after the checkpoint."""
+        size = self.clients("s3").head_object(
+            Bucket=checkpoint.bucket, Key=checkpoint.key,
+            **({"VersionId": checkpoint.version_id} if checkpoint.version_id else {}))["ContentLength"]
+        return checkpoint.offset < size and not checkpoint.refused
+
+    def _announce(self, state: dict[str, Any], outcome: str, **details: Any) -> None:
+        file = state["file"]
+        message = {"outcome": outcome, "file": f"s3://{file['bucket']}/{file['key']}",
+                   "version_id": file.get("version_id"), "destination": self.settings.destination,
+                   "counts": state.get("counts", {}), **{k: v for k, v in details.items() if v is not None}}
+        self.clients("sns").publish(
+            TopicArn=self.settings.notifications_topic_arn, Message=json.dumps(message, ensure_ascii=False),
+            MessageAttributes={"outcome": {"DataType": "String", "StringValue": outcome}})
+
+
+def _error_message(error: dict[str, Any] | None) -> str | None:
+    """The reason from a Step Functions Catch result ({Error, Cause}; a Lambda error's Cause is JSON)."""
+    if not error:
+        return None
+    cause = error.get("Cause") or ""
+    try:
+        parsed = json.loads(cause)
+        cause = parsed.get("errorMessage") or cause if isinstance(parsed, dict) else cause
+    except ValueError:
+        pass
+    return f"{error.get('Error', 'Error')}: {cause}"[:1000]
