@@ -8,7 +8,7 @@ import pytest
 
 from due_local import iam
 from due_local.cfn_response import ResponseCatcher
-from due_local.flows import FLOWS, example
+from due_local.flows import EXAMPLES, FLOWS, example
 from scripts.deploy import deploy_local
 
 pytestmark = pytest.mark.integration
@@ -110,13 +110,12 @@ def test_identity_wiring_is_undone_on_delete(emulator, artifacts):
     assert "BounceTopic" not in attributes["example.org"]
 
 
-def test_each_role_allows_exactly_what_its_code_calls(emulator, artifacts):
+def test_each_role_allows_exactly_what_its_code_calls(emulator, artifacts, cloudformation_creates_rule_sets):
     """Run every flow and each function's other paths, then compare its calls with its role."""
     stacks = {name: deploy(emulator, artifacts, name) for name in sorted(FLOWS)}
     for name, stack in stacks.items():
         assert FLOWS[name].run(emulator, stack).passed
-    # The default Auto Reply stack: it also creates and activates a rule set (moto skips creating it).
-    emulator.client("ses").create_receipt_rule_set(RuleSetName="default-ses-auto-reply-auto-reply")
+    # The default Auto Reply stack: it also creates and activates a rule set.
     stacks["default auto reply"] = deploy_local(emulator, artifacts, "SES_Auto_Reply",
                                                 {"TemplateName": "auto-reply"}, stack_prefix="default")
 
@@ -128,10 +127,23 @@ def test_each_role_allows_exactly_what_its_code_calls(emulator, artifacts):
         emulator.runtime.invoke(emulator.function_spec(ses_stack, "WiringFunction"), event)
     finally:
         catcher.close()
+    drop_stack = stacks["SMS_S3_drop"]  # a row End User Messaging refuses is set aside in the dead-letter queue
+    emulator.fakes.sms.fail_next("SendTextMessage", "ValidationException", message="destination is not reachable")
+    emulator.client("s3").put_object(Bucket=drop_stack.outputs["DropBucketName"], Key="incoming/refused.csv",
+                                     Body=(EXAMPLES / "sms_s3_drop" / "sample.csv").read_bytes())
+    emulator.pump(drop_stack)
+    pinpoint_stack = stacks["Pinpoint_Event_Processing"]  # the event stream custom resource's Delete
+    _send_delete(emulator, pinpoint_stack, {"ApplicationId": pinpoint_stack.parameters["PinpointApplicationId"],
+                                            "DestinationStreamArn": pinpoint_stack.outputs["EventStreamArn"],
+                                            "RoleArn": pinpoint_stack.outputs["PinpointStreamRoleArn"]})
     for stack in (stacks["SES_Auto_Reply"], stacks["default auto reply"]):  # a reply SES refuses: claim released
         unverified = json.loads(example("ses_auto_reply", "inbound.json"))
         unverified["Records"][0]["ses"]["receipt"]["recipients"] = ["no-reply@unverified.example.net"]
-        unverified["Records"][0]["ses"]["mail"]["source"] = "someone.else@example.net"
+        mail = unverified["Records"][0]["ses"]["mail"]
+        mail["source"] = "someone.else@example.net"  # another person (the window counts the From header's)
+        mail["commonHeaders"]["from"] = ["Someone Else <someone.else@example.net>"]
+        mail["headers"] = [h for h in mail["headers"] if h["name"].lower() != "from"] + [
+            {"name": "From", "value": "Someone Else <someone.else@example.net>"}]
         emulator.async_invoker(stack, "ResponderFunction").invoke(emulator.runtime, unverified)
 
     checked = []
@@ -148,7 +160,8 @@ def test_each_role_allows_exactly_what_its_code_calls(emulator, artifacts):
     assert sorted(checked) == sorted(["ProcessorFunction", "WiringFunction", "ProcessorFunction",
                                       "ResponderFunction", "ResponderFunction", "ActivationFunction",
                                       "ProcessorFunction", "PhoneNumberSetupFunction",
-                                      "ReaderFunction", "SenderFunction", "TransformFunction", "ViewsFunction"])
+                                      "ReaderFunction", "SenderFunction", "TransformFunction", "ViewsFunction",
+                                      "PinpointEventStreamFunction", "StarterFunction", "StepsFunction"])
 
 
 def _send_delete(emulator, stack, properties: dict) -> dict:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from unittest import mock
 
 import pytest
 
@@ -46,37 +45,6 @@ def test_unverified_sender_identity_is_retried_then_reported(emulator, artifacts
     (failure,) = failed_events(emulator, stack.outputs["FailedRepliesQueueUrl"])
     assert failure["responsePayload"]["errorType"] == "SendRefused"
     assert "help@unverified.example.net" in failure["responsePayload"]["errorMessage"]
-
-
-class _RuleSetAsCloudFormationCreatesIt:
-    """AWS::SES::ReceiptRuleSet, which moto 5.2.5's CloudFormation skips: created through moto's SES backend,
-    which checks SES's name rules (64 characters at most, letters, digits, _ and -)."""
-
-    def __init__(self, ses, name: str):
-        self._ses, self.physical_resource_id = ses, name
-
-    @classmethod
-    def create_from_cloudformation_json(cls, _generated_name, resource_json, account_id, region_name, **_kwargs):
-        from moto.ses.models import ses_backends
-
-        ses = ses_backends[account_id][region_name]
-        name = resource_json["Properties"]["RuleSetName"]
-        ses.create_receipt_rule_set(name)
-        return cls(ses, name)
-
-    def is_created(self) -> bool:
-        return True
-
-    def delete(self, _account_id, _region_name):
-        self._ses.delete_receipt_rule_set(self.physical_resource_id)
-
-
-@pytest.fixture
-def cloudformation_creates_rule_sets():
-    from moto.cloudformation.parsing import get_model_map
-
-    with mock.patch.dict(get_model_map(), {"AWS::SES::ReceiptRuleSet": _RuleSetAsCloudFormationCreatesIt}):
-        yield
 
 
 def test_a_128_character_stack_name_creates_and_activates_the_rule_set(emulator, artifacts,
