@@ -1121,7 +1121,6 @@ class CustomerProfilesFake(FakeService):
         return self.object_types[(domain, name)]
 
 
-
 ALL_FAKES = (SesV2Fake, PinpointFake, SmsVoiceV2Fake, ConnectFake, AthenaFake, CustomerProfilesFake)
 
 
