@@ -59,13 +59,16 @@ EXTERNAL_BY_ACTION = {
     "sms-voice:SendTextMessage": ("sms_sending", "SMS to the customer"),
     "sms-voice:UpdatePhoneNumber": ("sms_number", "your phone number's two-way settings"),
     "athena:StartQueryExecution": ("athena_views", "Athena views (CREATE OR REPLACE VIEW)"),
+    "sms-voice:CarrierLookup": ("carrier_lookup", "End User Messaging carrier lookup"),
+    "profile:PutProfileObject": ("customer_profiles", "Customer Profiles domain"),
 }
 # Services that publish to a topic its policy lets them publish to.
 PUBLISHERS = {
     "ses.amazonaws.com": ("ses", "Amazon SES", "bounce and complaint notifications"),
     "sms-voice.amazonaws.com": ("two_way_sms", "Two-way SMS (End User Messaging)", "inbound SMS"),
 }
-VERB_BY_TARGET = {"AWS::SNS::Topic": "publishes", "AWS::SQS::Queue": "sends", "AWS::DynamoDB::Table": "updates"}
+VERB_BY_TARGET = {"AWS::SNS::Topic": "publishes", "AWS::SQS::Queue": "sends", "AWS::DynamoDB::Table": "updates",
+                  "AWS::StepFunctions::StateMachine": "starts executions"}
 BLOCK = re.compile(r"(<!-- diagram:(?P<name>[\w-]+) -->\n)(?P<body>.*?)(<!-- /diagram -->)", re.S)
 
 
@@ -198,6 +201,15 @@ def mermaid(template: dict[str, Any]) -> str:
         elif kind == "AWS::Glue::Table":
             for bucket in _targets(resources, properties["TableInput"]["StorageDescriptor"]["Location"]):
                 edges.append(f"{node(logical_id)} -->|reads, partitions projected| {node(bucket)}")
+        elif kind == "AWS::StepFunctions::StateMachine":
+            # Each function the definition names through a substitution, labelled with the task states that invoke it.
+            states = properties.get("Definition", {}).get("States", {})
+            for name, value in properties.get("DefinitionSubstitutions", {}).items():
+                for function in references(value):
+                    if resources.get(function, {}).get("Type") == "AWS::Lambda::Function":
+                        tasks = [state for state, spec in states.items()
+                                 if spec.get("Type") == "Task" and f"${{{name}}}" in repr(spec.get("Parameters"))]
+                        edges.append(f"{node(logical_id)} -->|{', '.join(tasks) or 'invokes'}| {node(function)}")
         elif kind == "AWS::Athena::WorkGroup":
             location = properties["WorkGroupConfiguration"]["ResultConfiguration"]["OutputLocation"]
             for bucket in _targets(resources, location):

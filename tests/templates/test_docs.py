@@ -124,3 +124,25 @@ def test_diagram_follows_a_sub_in_its_list_form():
     drawn = diagrams.mermaid(template)
     assert "Stream -->|writes events/ by event date| Bucket" in drawn
     assert "Table -->|reads, partitions projected| Bucket" in drawn
+
+
+def test_diagram_draws_what_a_state_machine_runs_and_who_starts_it():
+    """A state machine's task states are drawn on the edge to the function they invoke."""
+    template = {"Resources": {
+        "Steps": {"Type": "AWS::Lambda::Function", "Properties": {"Handler": "due.x.handler", "Role": {"Ref": "Role"}}},
+        "Starter": {"Type": "AWS::Lambda::Function", "Properties": {
+            "Handler": "due.y.handler", "Role": {"Ref": "Role"},
+            "Environment": {"Variables": {"STATE_MACHINE_ARN": {"Ref": "Machine"}}}}},
+        "Role": {"Type": "AWS::IAM::Role", "Properties": {}},
+        "Machine": {"Type": "AWS::StepFunctions::StateMachine", "Properties": {
+            "DefinitionSubstitutions": {"StepsArn": {"Fn::GetAtt": ["Steps", "Arn"]}},
+            "Definition": {"StartAt": "Begin", "States": {
+                "Begin": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+                          "Parameters": {"FunctionName": "${StepsArn}"}, "Next": "Wait"},
+                "Wait": {"Type": "Wait", "Seconds": 1, "Next": "Finish"},
+                "Finish": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+                           "Parameters": {"FunctionName": "${StepsArn}"}, "End": True}}}}},
+    }}
+    drawn = diagrams.mermaid(template)
+    assert "Machine -->|Begin, Finish| Steps" in drawn
+    assert "Starter -->|starts executions| Machine" in drawn
