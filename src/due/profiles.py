@@ -103,6 +103,11 @@ ITEM_ATTEMPTS = 3  # an item the batch answers with 429 or 5xx is sent again thi
 _OPTED_OUT, _NOT_OPTED_OUT = {"true", "yes", "1"}, {"false", "no", "0"}
 
 
+def says_opted_out(value: str | None) -> bool:
+    """Whether an opt-out column or attribute's value records an opt-out (true, yes or 1, in any case)."""
+    return (value or "").strip().lower() in _OPTED_OUT
+
+
 @dataclass(frozen=True)
 class _Standard:
     target: str

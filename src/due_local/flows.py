@@ -269,8 +269,8 @@ def _opt_outs_run(emulator: Emulator, stack: Stack) -> FlowResult:
     return FlowResult(
         "Self-managed_Opt_Outs",
         went_in=f"{len(samples)} inbound SMS ({', '.join(samples)}) on the two-way topic",
-        came_out="number's two-way channel and role replaced, customer opted out at the end, 2 notifications (opted_in, "
-                 "opted_out), 3 replies from our number, 1 message ignored, DLQ empty",
+        came_out="number's two-way channel and role replaced, customer opted out at the end, 2 notifications "
+                 "(opted_in, opted_out), 3 replies from our number, 1 message ignored, DLQ empty",
         problems=problems,
     )
 

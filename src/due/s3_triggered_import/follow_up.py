@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 
 from botocore.exceptions import ClientError
 
-from due.profiles import EMAIL_OPT_OUT
+from due.profiles import EMAIL_OPT_OUT, says_opted_out
 from due.s3_triggered_import.destination_files import email_problem
 from due.s3_triggered_import.rows import ImportRow
 
@@ -92,7 +92,7 @@ def send_template(sesv2, rows: Iterable[ImportRow], email_column: str, template_
         address = row.fields.get(email_column, "").strip()
         if email_problem(address):
             counts.no_address += 1
-        elif row.fields.get(EMAIL_OPT_OUT, "").strip().lower() == "true" or is_opted_out(address):
+        elif says_opted_out(row.fields.get(EMAIL_OPT_OUT)) or is_opted_out(address):
             counts.opted_out += 1
         else:
             pending.append((address, row.fields))
@@ -127,6 +127,9 @@ class _BulkSender(_Sender):
         super().__init__(sesv2, counts, pace)
         template: dict = {"TemplateName": template_name, "TemplateData": "{}"}
         if list_unsubscribe:
+            # RFC 2369: each URL in angle brackets, comma-separated; the parameter may give them bare.
+            list_unsubscribe = ", ".join(url if url.startswith("<") else f"<{url}>"
+                                         for url in (part.strip() for part in list_unsubscribe.split(",")) if url)
             headers = [{"Name": "List-Unsubscribe", "Value": list_unsubscribe}]
             if "<https://" in list_unsubscribe:
                 headers.append({"Name": "List-Unsubscribe-Post", "Value": "List-Unsubscribe=One-Click"})

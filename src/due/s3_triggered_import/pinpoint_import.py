@@ -28,7 +28,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from due.profiles import EMAIL_OPT_OUT, SMS_MESSAGEABLE, SMS_OPT_OUT
+from due.profiles import EMAIL_OPT_OUT, SMS_MESSAGEABLE, SMS_OPT_OUT, says_opted_out
 from due.s3_triggered_import.destination_files import PART_SIZE, JobState, MultipartWriter, email_problem
 from due.s3_triggered_import.rows import ImportRow, RowFailure
 
@@ -51,7 +51,7 @@ def write_import_file(rows: Iterable[ImportRow], s3, bucket: str, key: str, id_c
 
     ``extra``: per row number, phone validation's attributes (due.profiles names) for that row's SMS endpoint.
     """
-    extra = extra or {}
+    extra = {} if extra is None else extra  # the caller may fill it while the rows stream
     written, failures = 0, []
     with MultipartWriter(s3, bucket, key, "application/x-ndjson", part_size) as out:
         for row in rows:
@@ -78,12 +78,12 @@ def _endpoints(row: ImportRow, id_column: str, email_column: str, phone_column: 
     email = fields.get(email_column, "").strip()
     if email and not email_problem(email):
         endpoints.append(_endpoint(f"{person}-email", "EMAIL", email, person, shared,
-                                   opted_out=_is_true(fields.get(EMAIL_OPT_OUT))))
+                                   opted_out=says_opted_out(fields.get(EMAIL_OPT_OUT))))
     phone = fields.get(phone_column, "").strip()
     if _E164.fullmatch(phone):
         not_messageable = validation.get(SMS_MESSAGEABLE) == "false"
         endpoints.append(_endpoint(f"{person}-sms", "SMS", phone, person, {**shared, **validation},
-                                   opted_out=_is_true(fields.get(SMS_OPT_OUT)) or not_messageable))
+                                   opted_out=says_opted_out(fields.get(SMS_OPT_OUT)) or not_messageable))
     if not endpoints:
         raise _BadRow(f"no usable email address in column {email_column!r} and no E.164 phone number in column "
                       f"{phone_column!r}")
@@ -104,10 +104,6 @@ def _endpoint(endpoint_id: str, channel: str, address: str, person: str, attribu
     if opted_out:
         endpoint["OptOut"] = "ALL"
     return endpoint
-
-
-def _is_true(value: str | None) -> bool:
-    return (value or "").strip().lower() == "true"
 
 
 def start_import(pinpoint, application_id: str, s3_url: str, role_arn: str, segment_name: str) -> str:

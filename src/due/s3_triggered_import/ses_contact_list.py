@@ -24,7 +24,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 
-from due.profiles import EMAIL_OPT_OUT
+from due.profiles import EMAIL_OPT_OUT, says_opted_out
 from due.s3_triggered_import.destination_files import PART_SIZE, JobState, MultipartWriter, email_problem
 from due.s3_triggered_import.rows import ImportRow, RowFailure
 
@@ -50,7 +50,7 @@ def write_import_file(rows: Iterable[ImportRow], s3, bucket: str, key: str, emai
 def _contact(row: ImportRow, address: str, email_column: str, topic_name: str | None) -> dict:
     attributes = {name: value for name, value in row.fields.items() if name != email_column and value != ""}
     contact: dict = {"emailAddress": address, "attributesData": json.dumps(attributes, ensure_ascii=False)}
-    if row.fields.get(EMAIL_OPT_OUT, "").strip().lower() == "true":
+    if says_opted_out(row.fields.get(EMAIL_OPT_OUT)):
         contact["unsubscribeAll"] = True
         if topic_name:
             contact["topicPreferences"] = [{"topicName": topic_name, "subscriptionStatus": "OPT_OUT"}]

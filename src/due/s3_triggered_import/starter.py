@@ -39,7 +39,8 @@ def execution_input(source: S3Object) -> dict[str, Any]:
 
 
 def start(stepfunctions, state_machine_arn: str, source: S3Object) -> bool:
-    """Starts the object version's import; False when it was started before."""
+    """Starts the object version's import; False when an execution of that name has ended already (one still
+    running is answered with itself: no second execution either way)."""
     try:
         stepfunctions.start_execution(stateMachineArn=state_machine_arn, name=execution_name(source),
                                       input=json.dumps(execution_input(source)))

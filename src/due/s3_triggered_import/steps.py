@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from due import phone_validation, profiles
-from due.dropped_file import Checkpoint, FileRefused, records, write_report
+from due.dropped_file import Checkpoint, records, write_report
 from due.s3_triggered_import import follow_up, pinpoint_import, ses_contact_list
 from due.s3_triggered_import.rows import ImportRow
 
@@ -69,6 +69,7 @@ class Settings:
     follow_up_template_name: str = ""
     follow_up_from_address: str = ""
     follow_up_configuration_set_name: str = ""
+    follow_up_list_unsubscribe: str = ""
     emails_per_second: float = 1
 
 
@@ -128,7 +129,8 @@ def import_rows(s3, checkpoint: Checkpoint, kind: str, settings: Settings, repor
                 stop: Callable[[], bool] = lambda: False) -> Iterator[tuple[ImportRow, int]]:
     """(row, offset after it) for each usable row from the checkpoint; stops early when ``stop()`` says so.
 
-    Unusable rows are noted in the checkpoint when ``report_bad_rows``. Raises FileRefused."""
+    Unusable rows are noted in the checkpoint when ``report_bad_rows``. Raises FileRefused for a file that
+    cannot be used at all (the step fails; Report names the reason as row 0)."""
     for number, raw, offset_after in records(s3, checkpoint, kind, _header_check(settings.id_column)):
         row, problem = _import_row(number, raw, checkpoint.header, settings)
         if row is not None:
@@ -210,15 +212,10 @@ class Steps:
         s3, validator = self.clients("s3"), self.clients.validator
         checkpoint = _pass(state, "validate")
         lookups_before = validator.lookups
-        try:
-            for row, _ in import_rows(s3, checkpoint, state["file"]["kind"], self.settings, True, self.time_is_short):
-                number = row.fields.get(self.settings.phone_column, "")
-                if number and not validator.validate(number).messageable:
-                    _count(state, "invalid_numbers")
-        except FileRefused as refused:
-            checkpoint.refuse(str(refused))
-            _save(state, "validate", checkpoint)
-            raise
+        for row, _ in import_rows(s3, checkpoint, state["file"]["kind"], self.settings, True, self.time_is_short):
+            number = row.fields.get(self.settings.phone_column, "")
+            if number and not validator.validate(number).messageable:
+                _count(state, "invalid_numbers")
         _count(state, "lookups", validator.lookups - lookups_before)
         _save(state, "validate", checkpoint)
         return _step(state, not self._more(checkpoint), **_progress(s3, checkpoint))
@@ -233,18 +230,13 @@ class Steps:
                                    s.profile_writes_per_second / PROFILE_OBJECTS_PER_CALL))
         first = _first_pass(state) == "import"
         batch: list[ImportRow] = []
-        try:
-            for row, _ in import_rows(s3, checkpoint, state["file"]["kind"], s, first, self.time_is_short):
-                batch.append(row)
-                if len(batch) == ROWS_PER_WRITE:
-                    self._write(store, batch, checkpoint, state)
-                    batch = []
-            if batch:
+        for row, _ in import_rows(s3, checkpoint, state["file"]["kind"], s, first, self.time_is_short):
+            batch.append(row)
+            if len(batch) == ROWS_PER_WRITE:
                 self._write(store, batch, checkpoint, state)
-        except FileRefused as refused:
-            checkpoint.refuse(str(refused))
-            _save(state, "import", checkpoint)
-            raise
+                batch = []
+        if batch:
+            self._write(store, batch, checkpoint, state)
         _save(state, "import", checkpoint)
         done = not self._more(checkpoint)
         progress = _progress(s3, checkpoint)
@@ -296,18 +288,13 @@ class Steps:
                 extra.update(found)
                 yield validated
 
-        try:
-            if s.destination == "SESContactList":
-                written, failures = ses_contact_list.write_import_file(rows(), s3, checkpoint.bucket, key,
-                                                                       s.email_column, s.topic_name or None)
-            else:
-                written, failures = pinpoint_import.write_import_file(
-                    rows(), s3, checkpoint.bucket, key, s.id_column, extra, email_column=s.email_column,
-                    phone_column=s.phone_column)
-        except FileRefused as refused:
-            checkpoint.refuse(str(refused))
-            _save(state, "import", checkpoint)
-            raise
+        if s.destination == "SESContactList":
+            written, failures = ses_contact_list.write_import_file(rows(), s3, checkpoint.bucket, key,
+                                                                   s.email_column, s.topic_name or None)
+        else:
+            written, failures = pinpoint_import.write_import_file(
+                rows(), s3, checkpoint.bucket, key, s.id_column, extra, email_column=s.email_column,
+                phone_column=s.phone_column)
         for failure in failures:
             checkpoint.bad(failure.row_number, failure.reason)
         _count(state, "staged", written)
@@ -364,11 +351,30 @@ class Steps:
             s.follow_up_configuration_set_name or None,
             s.contact_list_name or None if s.destination == "SESContactList" else None,
             s.topic_name or None if s.destination == "SESContactList" else None,
-            self.clients.pace("ses:send", s.emails_per_second), lambda _address: False)
+            self.clients.pace("ses:send", s.emails_per_second), self._opted_out_check(),
+            list_unsubscribe=s.follow_up_list_unsubscribe or None)
         for name in ("sent", "opted_out", "no_address", "failed"):
             _count(state, f"follow_up_{name}", getattr(counts, name))
         _save(state, "follow_up", checkpoint)
         return _step(state, not self._more(checkpoint), **_progress(s3, checkpoint))
+
+    def _opted_out_check(self) -> Callable[[str], bool]:
+        """Consent beyond the file's own column. With Customer Profiles, an address is sent to only when an
+        imported profile holds it and none of its profiles says email_opt_out (another writer may have set it
+        since, and a row the profile store refused has no profile). SES itself skips its suppression list, and
+        a contact list's unsubscribes (the follow-up sends with it)."""
+        s = self.settings
+        if s.destination != "CustomerProfiles":
+            return lambda _address: False
+        store = profiles.ProfileStore(self.clients("customer-profiles"), s.domain_name, s.object_type_name,
+                                      pace=self.clients.pace(f"customer-profiles-search:{s.domain_name}",
+                                                             s.profile_writes_per_second))
+
+        def opted_out(address: str) -> bool:
+            found = store.find(email=address)
+            return not found or any(profiles.says_opted_out((p.get("Attributes") or {}).get(profiles.EMAIL_OPT_OUT))
+                                    for p in found)
+        return opted_out
 
     def report(self, state: dict[str, Any]) -> dict[str, Any]:
         """Writes ``<key>.report.json`` (bad rows of every pass, once each) and announces the outcome."""
@@ -386,6 +392,10 @@ class Steps:
         counts["rows"] = merged.next_row - 1
         counts["bad_rows"] = merged.bad_row_count
         error = _error_message(state.get("error"))
+        if _error_type(state.get("error")) == "FileRefused" and 0 not in seen:
+            # The refusing step failed, so its checkpoint never reached the state: the reason is the error's.
+            merged.bad_rows.insert(0, {"row": 0, "reason": error.split(": ", 1)[-1]})
+            merged.bad_row_count += 1
         merged.counts = {**counts, "destination": self.settings.destination}
         if error:
             merged.counts["error"] = error
@@ -411,6 +421,18 @@ class Steps:
         self.clients("sns").publish(
             TopicArn=self.settings.notifications_topic_arn, Message=json.dumps(message, ensure_ascii=False),
             MessageAttributes={"outcome": {"DataType": "String", "StringValue": outcome}})
+
+
+def _error_type(error: dict[str, Any] | None) -> str | None:
+    if not error:
+        return None
+    try:
+        cause = json.loads(error.get("Cause") or "")
+    except ValueError:
+        cause = None
+    if isinstance(cause, dict) and cause.get("errorType"):
+        return cause["errorType"]
+    return error.get("Error")
 
 
 def _error_message(error: dict[str, Any] | None) -> str | None:

@@ -6,11 +6,20 @@ import functools
 import os
 from typing import Any
 
+from botocore.exceptions import ClientError, ConnectionClosedError, EndpointConnectionError, ReadTimeoutError
+
 from due import aws
 from due.logs import get_logger
 from due.s3_triggered_import.steps import Clients, Settings, Steps
 
 logger = get_logger("s3_triggered_import_steps")
+
+THROTTLING = {"Throttling", "ThrottlingException", "TooManyRequestsException", "TooManyRequests",
+              "RequestLimitExceeded", "SlowDown", "ProvisionedThroughputExceededException"}
+
+
+class TransientError(Exception):
+    """A passing trouble; the state machine's Retry for this error name runs the step again later."""
 
 # A step that reads the file stops with this much of its invocation left, and goes on in the next.
 STOP_WITH_MILLISECONDS_LEFT = 60_000
@@ -34,6 +43,7 @@ def settings_from_environment() -> Settings:
         follow_up_template_name=os.environ["FOLLOW_UP_TEMPLATE_NAME"],
         follow_up_from_address=os.environ["FOLLOW_UP_FROM_ADDRESS"],
         follow_up_configuration_set_name=os.environ["FOLLOW_UP_CONFIGURATION_SET_NAME"],
+        follow_up_list_unsubscribe=os.environ["FOLLOW_UP_LIST_UNSUBSCRIBE"],
         emails_per_second=float(os.environ["EMAILS_PER_SECOND"]))
 
 
@@ -49,7 +59,15 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     steps = Steps(clients.settings, clients,
                   lambda: context.get_remaining_time_in_millis() < STOP_WITH_MILLISECONDS_LEFT)
     state = event["state"]
-    result = steps.run(event["action"], state)
+    try:
+        result = steps.run(event["action"], state)
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") in THROTTLING:
+            # Still throttled after botocore's retries: the state machine retries the step later, with backoff.
+            raise TransientError(f"{event['action']}: {error}") from error
+        raise
+    except (EndpointConnectionError, ConnectionClosedError, ReadTimeoutError) as error:
+        raise TransientError(f"{event['action']}: {error}") from error
     logger.info("step done", extra={"action": event["action"], "key": state["file"]["key"],
                                     "step": result.get("step"), "counts": result.get("counts")})
     return result
