@@ -223,7 +223,10 @@ class ProfileStore:
         """Makes the object type map these columns (ValueError names a column that cannot be mapped)."""
         if id_column not in columns:
             raise ValueError(f"the id column {id_column!r} is not among the file's columns")
-        self._ensure_fields(set(_column_fields(columns, id_column).values()), expiration_days)
+        wanted = set(_column_fields(columns, id_column).values())
+        if self._fields is not None and wanted <= self._fields:
+            return  # this store read or wrote the definition already, and it maps these columns: no call
+        self._ensure_fields(wanted, expiration_days)
 
     def _ensure_fields(self, wanted: set[str], expiration_days: int | None) -> None:
         """Puts the union of the current definition and these fields unless it is there already."""

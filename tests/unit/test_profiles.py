@@ -69,6 +69,15 @@ def test_the_object_type_is_put_only_when_the_header_brings_something_new(store,
     assert len(fakes.profiles.calls_of("PutProfileObjectType")) == len(paced) == 2
 
 
+def test_columns_the_store_already_maps_cost_no_call(store, fakes):
+    store.ensure_object_type(HEADER, "Customer ID", expiration_days=366)
+    reads = len(fakes.profiles.calls_of("GetProfileObjectType"))
+    for _ in range(3):  # the import asks before every chunk of rows
+        store.ensure_object_type(HEADER, "Customer ID", expiration_days=366)
+    assert len(fakes.profiles.calls_of("GetProfileObjectType")) == reads
+    assert len(fakes.profiles.calls_of("PutProfileObjectType")) == 1
+
+
 @pytest.mark.parametrize(("header", "message"), [
     (["id", "SMS Messageable"], "phone validation owns"),
     (["id", "Email", "email_address"], "'Email' and 'email_address' both write 'email'"),
