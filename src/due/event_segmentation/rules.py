@@ -63,6 +63,7 @@ from typing import Any
 
 from due.event_segmentation.events import EngagementEvent, Person
 from due.profiles import ID_KEY, OPT_OUT_ATTRIBUTES, PHONE_VALIDATION_ATTRIBUTES, attribute_name
+from due.profiles import _utf16_length as service_length  # AWS counts UTF-16 code units, as ProfileStore does
 
 
 class Mode(StrEnum):
@@ -226,7 +227,7 @@ def _attribute(name: Any, mode: Mode, refuse) -> str:
     if not isinstance(name, str) or not name.strip():
         raise refuse("attribute is missing: name the attribute the rule writes")
     name = name.strip()
-    if len(name) > longest:
+    if service_length(name) > longest:
         raise refuse(f"attribute {name[:40]!r}... is longer than {longest} characters, the most the {mode} mode "
                      "takes")
     if name in RESERVED_ATTRIBUTES:
@@ -240,7 +241,7 @@ def _literal(value: Any, mode: Mode, refuse) -> str:
     text = _text(value)
     if text is None or isinstance(value, (dict, list)):
         raise refuse("value must be text, a number or true/false")
-    if len(text) > longest:
+    if service_length(text) > longest:
         raise refuse(f"value is longer than {longest} characters, the most the {mode} mode takes")
     return text
 
@@ -260,7 +261,7 @@ def _member_attribute(attribute: str, value: str, mode: Mode, refuse) -> str:
     except ValueError:
         raise refuse(f"a list member's value ({len(value)} characters) must hold a letter or digit and give "
                      "a name of at most 64 characters (the value names its own attribute)") from None
-    if len(name) > longest:
+    if service_length(name) > longest:
         raise refuse(f"the list member's attribute would be longer than {longest} characters")
     if name in RESERVED_ATTRIBUTES:
         raise refuse(f"the list member's attribute {name!r} belongs to another writer")
@@ -457,7 +458,7 @@ def _apply(rule: Rule, document: dict[str, Any], working: dict[str, Any], key: s
         if value is None:
             raise refuse(f"the event has no text at {'.'.join(rule.source)}")
         _, longest = LIMITS[mode]
-        if len(value) > longest:
+        if service_length(value) > longest:
             raise refuse(f"the value at {'.'.join(rule.source)} is longer than {longest} characters")
         if rule.action in (Action.ADD, Action.REMOVE):
             _member_attribute(rule.attribute, value, mode, lambda problem: refuse(problem))

@@ -217,6 +217,12 @@ def test_value_from_the_event_longer_than_the_mode_takes_is_refused():
     assert "longer than 100 characters" in changes.refused[0].reason
 
 
+def test_length_is_counted_as_aws_counts_it_in_utf16_code_units():
+    rules = rule_set({"event_type": "_email.click", "set": {"attribute": "note", "from": "attributes.note"}})
+    changes = changes_for([event("_email.click", note="\N{GRINNING FACE}" * 128)], rules)  # 128 characters, 256 units
+    assert "longer than 255 characters" in changes.refused[0].reason
+
+
 def test_endpoint_batches_are_one_item_per_endpoint_and_100_a_call():
     batch = [event("_email.open", Person(endpoint_id=f"ep-{n}")) for n in range(250)]
     changes = changes_for(batch + batch, default_rules(Mode.PINPOINT))
