@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Literal
+
+from due.profiles import attribute_name, says_opted_out
 
 # S3 User Guide, "Amazon S3 multipart upload limits": parts are 5 MiB to 5 GiB, except the last, which may be
 # smaller; part numbers run from 1 to 10,000. 8 MiB parts allow an import file of 80 GiB.
@@ -104,6 +107,26 @@ def email_problem(address: str) -> str | None:
     if len(labels) < 2 or any(not label or label.startswith("-") or label.endswith("-") for label in labels):
         return "email address domain is not a valid host name"
     return None
+
+
+def opted_out(fields: dict[str, str], attribute: str) -> bool:
+    """Whether the row records an opt-out in the column that due.profiles names ``attribute`` (EMAIL_OPT_OUT or
+    SMS_OPT_OUT), however the file spells it: "Email Opt Out" and "EMAIL-OPT-OUT" are email_opt_out, as in
+    Customer Profiles. Two spellings in one file opt out if either says so (a file only ever opts people out)."""
+    return any(says_opted_out(fields[column]) for column in columns_by_attribute(tuple(fields)).get(attribute, ()))
+
+
+@lru_cache(maxsize=64)  # a CSV has one header; JSON lines a few key sets; bounded either way
+def columns_by_attribute(header: tuple[str, ...]) -> dict[str, tuple[str, ...]]:
+    """Attribute name -> the columns of ``header`` that due.profiles.attribute_name maps to it."""
+    columns: dict[str, tuple[str, ...]] = {}
+    for column in header:
+        try:
+            name = attribute_name(column)
+        except ValueError:  # a column with no name to map (no letter or digit, or too long) is no opt-out column
+            continue
+        columns[name] = (*columns.get(name, ()), column)
+    return columns
 
 
 @dataclass(frozen=True)

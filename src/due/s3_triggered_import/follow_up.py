@@ -34,8 +34,8 @@ from dataclasses import dataclass, field
 
 from botocore.exceptions import ClientError
 
-from due.profiles import EMAIL_OPT_OUT, says_opted_out
-from due.s3_triggered_import.destination_files import email_problem
+from due.profiles import EMAIL_OPT_OUT
+from due.s3_triggered_import.destination_files import email_problem, opted_out
 from due.s3_triggered_import.rows import ImportRow
 
 DESTINATIONS_PER_CALL = 50
@@ -53,7 +53,7 @@ _STOPPING = {"ACCOUNT_SUSPENDED", "ACCOUNT_SENDING_PAUSED", "ACCOUNT_DAILY_QUOTA
 @dataclass
 class FollowUpCounts:
     sent: int = 0
-    opted_out: int = 0  # skipped: the row's email_opt_out, or is_opted_out said so
+    opted_out: int = 0  # skipped: the row's email_opt_out (however the file spells it), or is_opted_out said so
     no_address: int = 0  # skipped: no usable email address
     failed: int = 0
     failures: dict[str, int] = field(default_factory=dict)  # SES entry status or error code -> people
@@ -92,7 +92,7 @@ def send_template(sesv2, rows: Iterable[ImportRow], email_column: str, template_
         address = row.fields.get(email_column, "").strip()
         if email_problem(address):
             counts.no_address += 1
-        elif says_opted_out(row.fields.get(EMAIL_OPT_OUT)) or is_opted_out(address):
+        elif opted_out(row.fields, EMAIL_OPT_OUT) or is_opted_out(address):
             counts.opted_out += 1
         else:
             pending.append((address, row.fields))

@@ -17,10 +17,11 @@ importing endpoints or segments"):
 
 One row becomes one EMAIL endpoint (``<id>-email``) if it has a usable email address and one SMS endpoint
 (``<id>-sms``) if it has an E.164 phone number, both with ``User.UserId`` = the row's id, and the file's other
-columns as endpoint attributes; phone validation's attributes (``extra``) go on the SMS endpoint. Consent: an
-endpoint is written ``OptOut: ALL`` when the row opted out of that channel, and an SMS endpoint also when phone
-validation found the number not messageable, so the seed's campaign skips it. ``OptOut: NONE`` is never written,
-so an import never opts anyone back in.
+columns but the opt-out columns as endpoint attributes; phone validation's attributes (``extra``) go on the SMS
+endpoint. Consent: an endpoint is written ``OptOut: ALL`` when the row opted out of that channel (``email_opt_out``
+or ``sms_opt_out``, however the file spells it: "SMS Opt Out" is sms_opt_out, as in Customer Profiles), and an SMS
+endpoint also when phone validation found the number not messageable, so the seed's campaign skips it.
+``OptOut: NONE`` is never written, so an import never opts anyone back in.
 """
 
 from __future__ import annotations
@@ -28,8 +29,15 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from due.profiles import EMAIL_OPT_OUT, SMS_MESSAGEABLE, SMS_OPT_OUT, says_opted_out
-from due.s3_triggered_import.destination_files import PART_SIZE, JobState, MultipartWriter, email_problem
+from due.profiles import EMAIL_OPT_OUT, OPT_OUT_ATTRIBUTES, SMS_MESSAGEABLE, SMS_OPT_OUT
+from due.s3_triggered_import.destination_files import (
+    PART_SIZE,
+    JobState,
+    MultipartWriter,
+    columns_by_attribute,
+    email_problem,
+    opted_out,
+)
 from due.s3_triggered_import.rows import ImportRow, RowFailure
 
 MAX_ATTRIBUTE_NAME = 50
@@ -37,7 +45,6 @@ MAX_ATTRIBUTE_VALUE = 100
 _E164 = re.compile(r"\+[1-9][0-9]{1,14}")
 RUNNING = {"CREATED", "PREPARING_FOR_INITIALIZATION", "INITIALIZING", "PROCESSING", "PENDING_JOB", "COMPLETING",
            "FAILING"}  # FAILING ends in FAILED, with the final counts
-_OPT_OUT_COLUMNS = (EMAIL_OPT_OUT, SMS_OPT_OUT)
 
 
 class _BadRow(ValueError):
@@ -72,18 +79,20 @@ def _endpoints(row: ImportRow, id_column: str, email_column: str, phone_column: 
     person = fields.get(id_column, "").strip()
     if not person:
         raise _BadRow(f"no value in the id column {id_column!r}")
+    by_attribute = columns_by_attribute(tuple(fields))
+    opt_out_columns = {column for attribute in OPT_OUT_ATTRIBUTES for column in by_attribute.get(attribute, ())}
     shared = {name: value for name, value in fields.items()
-              if name not in (id_column, email_column, phone_column, *_OPT_OUT_COLUMNS) and value != ""}
+              if name not in (id_column, email_column, phone_column, *opt_out_columns) and value != ""}
     endpoints = []
     email = fields.get(email_column, "").strip()
     if email and not email_problem(email):
         endpoints.append(_endpoint(f"{person}-email", "EMAIL", email, person, shared,
-                                   opted_out=says_opted_out(fields.get(EMAIL_OPT_OUT))))
+                                   opted_out=opted_out(fields, EMAIL_OPT_OUT)))
     phone = fields.get(phone_column, "").strip()
     if _E164.fullmatch(phone):
         not_messageable = validation.get(SMS_MESSAGEABLE) == "false"
         endpoints.append(_endpoint(f"{person}-sms", "SMS", phone, person, {**shared, **validation},
-                                   opted_out=says_opted_out(fields.get(SMS_OPT_OUT)) or not_messageable))
+                                   opted_out=opted_out(fields, SMS_OPT_OUT) or not_messageable))
     if not endpoints:
         raise _BadRow(f"no usable email address in column {email_column!r} and no E.164 phone number in column "
                       f"{phone_column!r}")

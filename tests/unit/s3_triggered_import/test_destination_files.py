@@ -2,7 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from due.s3_triggered_import.destination_files import MIN_PART_SIZE, MultipartWriter, email_problem
+from due.profiles import EMAIL_OPT_OUT, SMS_OPT_OUT
+from due.s3_triggered_import.destination_files import MIN_PART_SIZE, MultipartWriter, email_problem, opted_out
 from tests.unit.s3_triggered_import.conftest import BUCKET
 
 
@@ -68,3 +69,14 @@ def test_addresses_ses_cannot_send_to_have_a_reason_that_does_not_repeat_them(ad
 @pytest.mark.parametrize("address", ["jane.doe@example.com", "j+tag@mail.xn--exmple-cua.com"])
 def test_usable_addresses_have_no_problem(address):
     assert email_problem(address) is None
+
+
+@pytest.mark.parametrize("column", ["email_opt_out", "Email Opt Out", "EMAIL-OPT-OUT", " email opt out "])
+def test_an_email_opt_out_is_read_under_any_spelling_customer_profiles_maps_to_email_opt_out(column):
+    assert opted_out({"email": "a@example.com", column: "Yes"}, EMAIL_OPT_OUT)
+    assert not opted_out({"email": "a@example.com", column: "no"}, EMAIL_OPT_OUT)
+    assert not opted_out({"email": "a@example.com", column: "yes"}, SMS_OPT_OUT)
+
+
+def test_two_spellings_of_one_opt_out_opt_out_if_either_says_so_and_unnamable_columns_are_ignored():
+    assert opted_out({"email_opt_out": "", "Email Opt Out": "true", "!!!": "x"}, EMAIL_OPT_OUT)

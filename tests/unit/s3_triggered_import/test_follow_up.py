@@ -64,6 +64,15 @@ def test_opted_out_people_and_rows_without_a_usable_address_are_skipped(sesv2, f
     assert [m["To"] for m in fakes.sesv2.sent_bulk] == [["person1@example.com"], ["person3@example.com"]]
 
 
+def test_an_opt_out_column_counts_however_the_file_spells_it(sesv2, fakes):
+    rows = [ImportRow(1, {"email": "eve@example.com", "Email Opt Out": "yes"}), *_people(1)]
+
+    counts = _send(sesv2, rows)
+
+    assert (counts.sent, counts.opted_out) == (1, 1)
+    assert [m["To"] for m in fakes.sesv2.sent_bulk] == [["person1@example.com"]]
+
+
 def test_a_refused_call_is_halved_and_later_calls_keep_the_size_ses_took(sesv2, fakes):
     fakes.sesv2.fail_next("SendBulkEmail", "BadRequestException", message="Request too large")
 

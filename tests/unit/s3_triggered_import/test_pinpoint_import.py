@@ -53,6 +53,18 @@ def test_opted_out_and_not_messageable_endpoints_are_opted_out_and_nobody_is_opt
     assert all(e.get("OptOut", "ALL") == "ALL" for e in endpoints.values())
 
 
+def test_opt_out_columns_count_however_the_file_spells_them_and_are_no_attributes(s3):
+    rows = [ImportRow(1, {"id": "c1", "email": "eve@example.com", "phone": "+14255550101", "Email Opt Out": "yes",
+                          "SMS-Opt-Out": "1", "plan": "gold"})]
+
+    pinpoint_import.write_import_file(rows, s3, BUCKET, KEY, **COLUMNS)
+
+    endpoints = {e["Id"]: e for e in read_lines(s3, KEY)}
+    assert endpoints["c1-email"]["OptOut"] == "ALL"
+    assert endpoints["c1-sms"]["OptOut"] == "ALL"
+    assert endpoints["c1-email"]["Attributes"] == {"plan": ["gold"]}
+
+
 def test_the_import_job_registers_the_endpoints_as_a_segment_and_is_polled_to_its_end(aws, fakes, s3):
     pinpoint = aws.client("pinpoint")
     pinpoint_import.write_import_file(_rows(), s3, BUCKET, KEY, extra=EXTRA, **COLUMNS)
