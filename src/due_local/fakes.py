@@ -392,17 +392,13 @@ class SesV2Fake(FakeService):
                 if not address or "@" not in address:  # emailAddress is the one mandatory field
                     failed += 1
                     continue
-                contact = contacts.setdefault(address.lower(), {"EmailAddress": address, "UnsubscribeAll": False,
-                                                                "TopicPreferences": []})
-                if "unsubscribeAll" in record:
-                    contact["UnsubscribeAll"] = bool(record["unsubscribeAll"])
-                if "attributesData" in record:
-                    contact["AttributesData"] = record["attributesData"]
-                for preference in record.get("topicPreferences", []):
-                    contact["TopicPreferences"] = [p for p in contact["TopicPreferences"]
-                                                   if p["TopicName"] != preference["topicName"]]
-                    contact["TopicPreferences"].append({"TopicName": preference["topicName"],
-                                                        "SubscriptionStatus": preference["subscriptionStatus"]})
+                # ContactListImportAction PUT: "If the record already exists, it will override it with the new
+                # value" (SES v2 API reference, ContactListDestination): what the line leaves out is not kept.
+                contacts[address.lower()] = {
+                    "EmailAddress": address, "UnsubscribeAll": bool(record.get("unsubscribeAll", False)),
+                    "TopicPreferences": [{"TopicName": p["topicName"], "SubscriptionStatus": p["subscriptionStatus"]}
+                                         for p in record.get("topicPreferences", [])],
+                    **({"AttributesData": record["attributesData"]} if "attributesData" in record else {})}
                 processed += 1
         job.update(JobStatus="COMPLETED", ProcessedRecordsCount=processed, FailedRecordsCount=failed)
 

@@ -13,27 +13,38 @@ CreateImportJob, GetImportJob, ImportDataSource):
 - GetImportJob's JobStatus is CREATED, PROCESSING, COMPLETED, FAILED or CANCELLED; FailureInfo holds
   ``ErrorMessage`` and ``FailedRecordsS3Url`` (the records it could not import).
 
-Consent: the file only ever opts people out. A row whose ``email_opt_out`` is "true" is written with
-``unsubscribeAll`` (and OPT_OUT for the topic); no row is written with OPT_IN or ``unsubscribeAll: false``, so an
-import never re-subscribes someone who unsubscribed through SES's link. The other columns go to
-``attributesData``.
+Consent: the file only ever opts people out. The job's ``ContactListImportAction`` PUT replaces a contact that
+exists ("If the record already exists, it will override it with the new value": SES v2 API reference,
+ContactListDestination), so leaving ``unsubscribeAll`` and ``topicPreferences`` out of a line would reset the
+preferences of someone who unsubscribed through SES's link. So for an address already on the list (SES v2
+GetContact: ``UnsubscribeAll``, and ``TopicPreferences`` of ``TopicName`` and ``SubscriptionStatus``), its line
+carries those preferences as they are; a row whose opt-out column (``email_opt_out``, however the file spells it)
+says so adds ``unsubscribeAll`` and OPT_OUT for the topic. No line ever turns an OPT_OUT into OPT_IN or an
+unsubscribe into a subscription. The other columns go to ``attributesData``.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
-from due.profiles import EMAIL_OPT_OUT, says_opted_out
-from due.s3_triggered_import.destination_files import PART_SIZE, JobState, MultipartWriter, email_problem
+from botocore.exceptions import ClientError
+
+from due.profiles import EMAIL_OPT_OUT
+from due.s3_triggered_import.destination_files import PART_SIZE, JobState, MultipartWriter, email_problem, opted_out
 from due.s3_triggered_import.rows import ImportRow, RowFailure
 
 RUNNING = {"CREATED", "PROCESSING"}
 
 
 def write_import_file(rows: Iterable[ImportRow], s3, bucket: str, key: str, email_column: str,
-                      topic_name: str | None = None, part_size: int = PART_SIZE) -> tuple[int, list[RowFailure]]:
-    """Writes the rows as SES's newline-delimited JSON contacts; returns (contacts written, rows refused)."""
+                      topic_name: str | None = None, part_size: int = PART_SIZE, *,
+                      existing_contact: Callable[[str], dict | None]) -> tuple[int, list[RowFailure]]:
+    """Writes the rows as SES's newline-delimited JSON contacts; returns (contacts written, rows refused).
+
+    ``existing_contact(address)``: the list's contact as GetContact answers it, or None when there is none
+    (``get_existing_contact`` bound to the client and list, paced by the caller); its preferences are kept.
+    """
     written, failures = 0, []
     with MultipartWriter(s3, bucket, key, "application/x-ndjson", part_size) as out:
         for row in rows:
@@ -42,19 +53,39 @@ def write_import_file(rows: Iterable[ImportRow], s3, bucket: str, key: str, emai
             if problem:
                 failures.append(RowFailure(row.row_number, f"{problem} (column {email_column!r})"))
                 continue
-            out.write_json(_contact(row, address, email_column, topic_name))
+            out.write_json(_contact(row, address, email_column, topic_name, existing_contact(address)))
             written += 1
     return written, failures
 
 
-def _contact(row: ImportRow, address: str, email_column: str, topic_name: str | None) -> dict:
+def _contact(row: ImportRow, address: str, email_column: str, topic_name: str | None,
+             existing: dict | None) -> dict:
     attributes = {name: value for name, value in row.fields.items() if name != email_column and value != ""}
     contact: dict = {"emailAddress": address, "attributesData": json.dumps(attributes, ensure_ascii=False)}
-    if says_opted_out(row.fields.get(EMAIL_OPT_OUT)):
-        contact["unsubscribeAll"] = True
+    existing = existing or {}
+    unsubscribe_all = bool(existing.get("UnsubscribeAll"))
+    preferences = {p["TopicName"]: p["SubscriptionStatus"] for p in existing.get("TopicPreferences") or []}
+    if opted_out(row.fields, EMAIL_OPT_OUT):
+        unsubscribe_all = True
         if topic_name:
-            contact["topicPreferences"] = [{"topicName": topic_name, "subscriptionStatus": "OPT_OUT"}]
+            preferences[topic_name] = "OPT_OUT"
+    if unsubscribe_all:
+        contact["unsubscribeAll"] = True
+    if preferences:
+        contact["topicPreferences"] = [{"topicName": topic, "subscriptionStatus": status}
+                                       for topic, status in preferences.items()]
     return contact
+
+
+def get_existing_contact(sesv2, contact_list: str, address: str) -> dict | None:
+    """The contact as SES v2 GetContact answers it, or None when the list has no such contact (NotFoundException,
+    SES v2 API reference, GetContact). Throttling and other errors are raised for the caller's retries."""
+    try:
+        return sesv2.get_contact(ContactListName=contact_list, EmailAddress=address)
+    except ClientError as error:
+        if error.response["Error"]["Code"] == "NotFoundException":
+            return None
+        raise
 
 
 def start_import(sesv2, contact_list: str, s3_url: str) -> str:
