@@ -144,6 +144,13 @@ _ALIASES = {name: name for name in _STANDARD} | {
 }
 
 
+def standard_column(column: str) -> str:
+    """The well-known column a file's column stands for ("Email Address" -> "email", "Mobile" -> "phone"),
+    or its attribute name when it is no well-known one."""
+    name = attribute_name(column)
+    return _ALIASES.get(name, name)
+
+
 def attribute_name(column: str) -> str:
     """The custom attribute (and object type field) a file column becomes; ValueError names an unusable column."""
     name = re.sub(r"[^a-z0-9]+", "_", column.strip().lower()).strip("_")
@@ -157,7 +164,7 @@ def attribute_name(column: str) -> str:
     return name
 
 
-def _utf16_length(value: str) -> int:
+def utf16_length(value: str) -> int:
     # The API's length constraints are Java string lengths: UTF-16 code units (a character beyond U+FFFF is 2).
     return len(value.encode("utf-16-le")) // 2
 
@@ -294,7 +301,7 @@ class ProfileStore:
         person = (row.fields.get(id_column) or "").strip()
         if not person:
             return RowFailure(row.row_number, f"no value in the id column {id_column!r}")
-        if _utf16_length(person) > MAX_VALUE_LENGTH:
+        if utf16_length(person) > MAX_VALUE_LENGTH:
             return RowFailure(row.row_number, f"the id column {id_column!r} is longer than {MAX_VALUE_LENGTH} "
                                               "characters")
         try:
@@ -306,18 +313,18 @@ class ProfileStore:
             value = (row.fields[column] or "").strip()
             if field in OPT_OUT_ATTRIBUTES:
                 if value.lower() not in _OPTED_OUT | _NOT_OPTED_OUT | {""}:
-                    return RowFailure(row.row_number, f"column {column!r} must be true or false")
+                    return RowFailure(row.row_number, f"column {column!r} must be true, yes, 1, false, no, 0 or empty")
                 value = "true" if value.lower() in _OPTED_OUT else ""  # never withdraws an opt-out
             if not value:
                 continue  # an empty value leaves what the profile holds
-            if _utf16_length(value) > MAX_VALUE_LENGTH:
+            if utf16_length(value) > MAX_VALUE_LENGTH:
                 return RowFailure(row.row_number, f"column {column!r} is longer than {MAX_VALUE_LENGTH} characters, "
                                                   "the most a profile value holds")
             document[field] = value
         for name, value in extra.items():
             if name not in PHONE_VALIDATION_ATTRIBUTES:
                 raise ValueError(f"extra attribute {name!r} is not one the import writes for another writer")
-            if _utf16_length(value) > MAX_VALUE_LENGTH:
+            if utf16_length(value) > MAX_VALUE_LENGTH:
                 return RowFailure(row.row_number, f"attribute {name!r} is longer than {MAX_VALUE_LENGTH} characters")
             document[name] = value
         if self._fields is None or not set(document) <= self._fields:
@@ -370,9 +377,9 @@ class ProfileStore:
         a request leaves out and removes what it sets to an empty string). Last writer wins: there is no
         conditional write, so each attribute has one writer (the contract)."""
         for name, value in attributes.items():
-            if not 1 <= _utf16_length(name) <= MAX_VALUE_LENGTH:
+            if not 1 <= utf16_length(name) <= MAX_VALUE_LENGTH:
                 raise ValueError(f"attribute name {name[:40]!r} must be 1 to {MAX_VALUE_LENGTH} characters")
-            if _utf16_length(value) > MAX_VALUE_LENGTH:
+            if utf16_length(value) > MAX_VALUE_LENGTH:
                 raise ValueError(f"attribute {name!r} is longer than {MAX_VALUE_LENGTH} characters")
         if attributes:
             self._pace()

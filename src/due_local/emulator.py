@@ -85,6 +85,9 @@ class Emulator:
         # the local run reports skipped types itself.
         for name in ("werkzeug", "moto"):
             logging.getLogger(name).setLevel(logging.ERROR)
+        # moto's Step Functions interpreter logs every failed execution as an ERROR with its internals; the
+        # failure itself reaches the caller through the execution's status and the stack's notifications.
+        logging.getLogger("moto.stepfunctions.parser").setLevel(logging.CRITICAL)
         self._exit.enter_context(warnings.catch_warnings())
         warnings.filterwarnings("ignore", message="Tried to parse AWS::")
         self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)

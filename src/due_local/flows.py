@@ -11,6 +11,7 @@ from __future__ import annotations
 import email
 import email.policy
 import json
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -227,7 +228,7 @@ def _opt_outs_prepare(emulator: Emulator) -> dict[str, str]:
 
 def listen(sns, sqs, topic_arn: str) -> Callable[[], list[dict]]:
     """A queue subscribed to ``topic_arn``, standing in for other systems; returns a reader of what arrived."""
-    queue = sqs.create_queue(QueueName=f"listener-{abs(hash(topic_arn))}")["QueueUrl"]
+    queue = sqs.create_queue(QueueName=f"listener-{uuid.uuid4().hex}")["QueueUrl"]  # one per listener
     arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=arn, Attributes={"RawMessageDelivery": "true"})
 
@@ -495,12 +496,19 @@ def _put_firehose_records(emulator: Emulator, stack: Stack, path: Path) -> str:
     return f"{len(lines)} record(s) into the delivery stream; transformation results {dict(delivered.results)}"
 
 
+class NotTaken(Exception):
+    """The input was delivered, and the architecture refused it (what came out says why)."""
+
+
 def _import_own_file(emulator: Emulator, stack: Stack, path: Path) -> str:
     if path.suffix not in (".csv", ".jsonl"):
         raise ValueError(f"{path}: the import takes .csv or .jsonl files")
     execution, _ = import_file(emulator, stack, f"incoming/{path.name}", path.read_bytes())
-    return (f"s3://{stack.outputs['ImportBucketName']}/incoming/{path.name} written; its execution "
-            f"{execution.get('status', 'did not start')}")
+    went_in = (f"s3://{stack.outputs['ImportBucketName']}/incoming/{path.name} written; its execution "
+               f"{execution.get('status', 'did not start')}")
+    if execution.get("status") != "SUCCEEDED":
+        raise NotTaken(went_in)
+    return went_in
 
 
 FEEDS = {

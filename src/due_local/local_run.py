@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from due_local.emulator import Emulator, Stack
-from due_local.flows import FEEDS, FLOWS, listen, sent_mail
+from due_local.flows import FEEDS, FLOWS, NotTaken, listen, sent_mail
 from scripts.cfn import available_templates
 from scripts.deploy import ParameterRequest, TemplateError, UsageError, deploy_local, prepare_local_artifacts
 
@@ -98,6 +98,7 @@ class Snapshot:
     items: dict[str, dict[str, Any]] = field(default_factory=dict)  # "table/key" -> item
     objects: dict[str, tuple[str, str]] = field(default_factory=dict)  # "BucketLogicalId/key" -> (bucket, key)
     queue_depths: dict[str, int] = field(default_factory=dict)  # output name -> messages
+    profiles: dict[str, str] = field(default_factory=dict)  # Customer Profiles: profile id -> the profile, as JSON
     invocations: int = 0
 
     @classmethod
@@ -106,7 +107,9 @@ class Snapshot:
         snapshot = cls(
             sms_sent=len(fakes.sms.sent), mail_sent=len(sent_mail()), suppressed=set(fakes.sesv2.suppressed),
             opted_out={(name, number) for name, numbers in fakes.sms.opt_out_lists.items() for number in numbers},
-            invocations=len(emulator.runtime.invocations))
+            invocations=len(emulator.runtime.invocations),
+            profiles={pid: json.dumps(p, ensure_ascii=False, sort_keys=True, default=str)
+                      for pid, p in fakes.profiles.profiles.items()})
         dynamodb, s3, sqs = emulator.client("dynamodb"), emulator.client("s3"), emulator.client("sqs")
         for table in stack.of_type("AWS::DynamoDB::Table"):
             key = [k["AttributeName"] for k in dynamodb.describe_table(TableName=table.physical_id)["Table"][
@@ -144,6 +147,10 @@ def what_came_out(before: Snapshot, after: Snapshot, heard: dict[str, list[dict]
         lines.append(f"opted out: {number} (opt-out list {name})")
     for name, number in sorted(before.opted_out - after.opted_out):
         lines.append(f"opted back in: {number} (opt-out list {name})")
+    for pid in sorted(after.profiles):
+        if after.profiles[pid] != before.profiles.get(pid):
+            verb = "changed" if pid in before.profiles else "written"
+            lines.append(f"profile {verb}: {after.profiles[pid][:400]}")
     for key in sorted(after.items):
         if after.items[key] != before.items.get(key):
             verb = "changed" if key in before.items else "written"
@@ -196,6 +203,9 @@ def run_inputs(template: str, inputs: list[Path], request: ParameterRequest, say
             before = Snapshot.take(emulator, stack)
             try:
                 went_in = feed.put(emulator, stack, path)
+            except NotTaken as refused:  # delivered, and refused: what came out says why
+                went_in = str(refused)
+                failed += 1
             except (ValueError, UnicodeDecodeError) as exc:  # the file is not what this architecture takes
                 say(f"== {path}: not delivered: {exc}")
                 failed += 1

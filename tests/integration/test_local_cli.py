@@ -111,3 +111,9 @@ def test_every_template_with_a_sample_flow_takes_input_of_its_own():
     from scripts.cfn import available_templates
 
     assert set(FEEDS) == set(FLOWS) <= set(available_templates())
+
+
+def test_the_readme_shows_a_local_run_of_every_flow():
+    from due_local.flows import FLOWS
+
+    assert f"local run: {len(FLOWS)} of {len(FLOWS)} flows passed" in README.read_text()

@@ -155,7 +155,7 @@ def test_an_opt_out_column_records_an_opt_out_but_never_withdraws_one(client, fa
     store.ensure_object_type(header, "id", expiration_days=30)
     assert store.put_rows(rows(["c1", "TRUE"], header=header), "id") == []
     assert store.put_rows(rows(["c1", "false"], ["c2", "maybe"], header=header), "id") == [
-        RowFailure(2, "column 'Email Opt Out' must be true or false")]
+        RowFailure(2, "column 'Email Opt Out' must be true, yes, 1, false, no, 0 or empty")]
     assert only_profile(fakes)["Attributes"][profiles.EMAIL_OPT_OUT] == "true"
 
 

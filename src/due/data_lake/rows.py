@@ -78,11 +78,11 @@ def to_row(record: dict[str, Any], original: bytes, arrival_ms: int | None = Non
     """The table row for one source record. ``original`` is the record as delivered (for a stable event id);
     ``arrival_ms`` is when Firehose received it (now, when not given)."""
     if "event_type" in record:
-        row = _from_pinpoint(record, arrival_ms)
+        row = from_pinpoint(record, arrival_ms)
     elif "eventType" in record and "mail" in record:
-        row = _from_ses(record)
+        row = from_ses(record)
     elif "eventType" in record and "destinationPhoneNumber" in record:
-        row = _from_sms(record)
+        row = from_sms(record)
     else:
         raise BadEvent("neither a Pinpoint, an SES nor an End User Messaging SMS event")
     received_ms = arrival_ms if arrival_ms is not None else int(time.time() * 1000)
@@ -113,7 +113,7 @@ def _midnight_after(ms: int) -> int:
     return (ms // DAY_MS + 1) * DAY_MS
 
 
-def _from_pinpoint(record: dict[str, Any], firehose_arrival_ms: int | None) -> dict[str, Any]:
+def from_pinpoint(record: dict[str, Any], firehose_arrival_ms: int | None) -> dict[str, Any]:
     event = pinpoint_events.parse_record(record)
     attributes = _strings(record.get("attributes"))
     mail_event = _object(dig(record, "facets", "email_channel", "mail_event"))
@@ -186,7 +186,7 @@ def _pinpoint_email(event_type: str, mail_event: dict[str, Any], mail: dict[str,
     return row
 
 
-def _from_ses(record: dict[str, Any]) -> dict[str, Any]:
+def from_ses(record: dict[str, Any]) -> dict[str, Any]:
     event = ses_events.parse_notification(record)
     mail = record["mail"]
     source_type = event.type.value
@@ -205,7 +205,7 @@ def _from_ses(record: dict[str, Any]) -> dict[str, Any]:
         "event_source": "ses",
         "event_type": event_type,
         "source_event_type": source_type,
-        "event_timestamp": _epoch_ms(detail.get("timestamp") or mail.get("timestamp"), f"SES {source_type}"),
+        "event_timestamp": epoch_ms(detail.get("timestamp") or mail.get("timestamp"), f"SES {source_type}"),
         "message_id": mail.get("messageId"),
         # SES may give "Sender Name <sender@example.com>" (the event publishing examples do); Pinpoint a bare address.
         "from_address": _bare_address(mail.get("source")),
@@ -238,7 +238,7 @@ def _from_ses(record: dict[str, Any]) -> dict[str, Any]:
     return row
 
 
-def _from_sms(record: dict[str, Any]) -> dict[str, Any]:
+def from_sms(record: dict[str, Any]) -> dict[str, Any]:
     source_type = record.get("eventType")
     if not isinstance(source_type, str) or not source_type:
         raise BadEvent("SMS event has no eventType")
@@ -292,7 +292,7 @@ def _recipient_entries(entries: Any, address_key: str, *detail_keys: str) -> dic
     return {"recipients": recipients, "recipient_details": details or None}
 
 
-def _epoch_ms(timestamp: Any, what: str) -> int:
+def epoch_ms(timestamp: Any, what: str) -> int:
     if not isinstance(timestamp, str) or not timestamp:
         raise BadEvent(f"{what} event has no timestamp")
     try:

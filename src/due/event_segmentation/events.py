@@ -105,7 +105,7 @@ def normalise(record: dict[str, Any]) -> list[EngagementEvent]:
 
 
 def from_ses(record: dict[str, Any]) -> list[EngagementEvent]:
-    row = rows._from_ses(record)  # the data lake's conformer: one naming of SES events
+    row = rows.from_ses(record)  # the data lake's conformer: one naming of SES events
     event_type, timestamp, attributes, detail = row["event_type"], _iso(row["event_timestamp"]), \
         dict(row["attributes"] or {}), _detail(row)
     recipients = [normalise_address(address) for address in row["recipients"] or []]
@@ -118,7 +118,7 @@ def from_ses(record: dict[str, Any]) -> list[EngagementEvent]:
 
 
 def from_sms(record: dict[str, Any]) -> EngagementEvent:
-    row = rows._from_sms(record)  # the data lake's conformer: one naming of SMS events
+    row = rows.from_sms(record)  # the data lake's conformer: one naming of SMS events
     phone = row["destination_number"]
     if not isinstance(phone, str) or not E164.match(phone):
         raise BadEvent(f"SMS {row['source_event_type']} event's destinationPhoneNumber is not an E.164 number")
@@ -127,7 +127,7 @@ def from_sms(record: dict[str, Any]) -> EngagementEvent:
 
 
 def from_pinpoint(record: dict[str, Any]) -> EngagementEvent:
-    row = rows._from_pinpoint(record, None)  # the data lake's conformer: one Pinpoint reading
+    row = rows.from_pinpoint(record, None)  # the data lake's conformer: one Pinpoint reading
     recipients = row.get("recipients") or []
     email = normalise_address(recipients[0]) if len(recipients) == 1 else None
     phone = row.get("destination_number") if isinstance(row.get("destination_number"), str) else None
@@ -168,7 +168,7 @@ def from_application(record: dict[str, Any], now_ms: int | None = None) -> Engag
         occurred = now_ms if now_ms is not None else int(time.time() * 1000)
     else:
         try:
-            occurred = rows._epoch_ms(timestamp, event_type)  # one ISO 8601 reading
+            occurred = rows.epoch_ms(timestamp, event_type)  # one ISO 8601 reading
         except BadEvent:
             raise BadEvent(f"{event_type} event's timestamp is not ISO 8601") from None
     return EngagementEvent(

@@ -63,7 +63,7 @@ from typing import Any
 
 from due.event_segmentation.events import EngagementEvent, Person
 from due.profiles import ID_KEY, OPT_OUT_ATTRIBUTES, PHONE_VALIDATION_ATTRIBUTES, attribute_name
-from due.profiles import _utf16_length as service_length  # AWS counts UTF-16 code units, as ProfileStore does
+from due.profiles import utf16_length as service_length  # AWS counts UTF-16 code units, as ProfileStore does
 
 
 class Mode(StrEnum):

@@ -20,16 +20,41 @@ rows a destination refuses, by the pass that wrote them.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    ConnectionClosedError,
+    EndpointConnectionError,
+    ReadTimeoutError,
+)
+
 from due import phone_validation, profiles
 from due.dropped_file import Checkpoint, records, write_report
+from due.logs import get_logger
 from due.s3_triggered_import import follow_up, pinpoint_import, ses_contact_list
 from due.s3_triggered_import.rows import ImportRow
+
+logger = get_logger("s3_triggered_import_steps")
+
+SES_API_REQUESTS_PER_SECOND = 1  # SES's rate for its API actions other than the sends ("Service quotas in Amazon SES")
+FOLLOW_UP_CHUNK = 50  # rows per send_template call: at most this many are sent again after a passing error
+THROTTLING = {"Throttling", "ThrottlingException", "TooManyRequestsException", "TooManyRequests",
+              "RequestLimitExceeded", "SlowDown", "ProvisionedThroughputExceededException"}
+
+
+def passing_error(error: Exception) -> bool:
+    """Throttling that outlasted botocore's retries, or the network: worth running the step again later."""
+    if isinstance(error, ClientError):
+        return error.response.get("Error", {}).get("Code") in THROTTLING
+    return isinstance(error, (EndpointConnectionError, ConnectionClosedError, ReadTimeoutError))
+
 
 # Bad rows kept per pass in the state: two passes of 300 stay far below Step Functions' 256 KB.
 MAX_BAD_ROWS_IN_STATE = 300
@@ -64,6 +89,7 @@ class Settings:
     default_country: str = "US"
     lookup_cache_table_name: str = ""
     lookup_cache_days: int = 30
+    lookups_per_second: float = 5
     rate_table_name: str = ""
     notifications_topic_arn: str = ""
     follow_up_template_name: str = ""
@@ -96,8 +122,13 @@ class Clients:
     def validator(self) -> phone_validation.PhoneValidator:
         if self._validator is None:
             s = self.settings
-            lookup = (phone_validation.pinpoint_phone_number_validate(self("pinpoint")) if s.destination == "Pinpoint"
-                      else phone_validation.carrier_lookup(self("pinpoint-sms-voice-v2")))
+            service = (phone_validation.pinpoint_phone_number_validate(self("pinpoint")) if s.destination == "Pinpoint"
+                       else phone_validation.carrier_lookup(self("pinpoint-sms-voice-v2")))
+            pace = self.pace("phone-lookups", s.lookups_per_second)  # the lookup's requests-per-second quota
+
+            def lookup(e164: str) -> phone_validation.PhoneVerdict:
+                pace()
+                return service(e164)
             self._validator = phone_validation.PhoneValidator(lookup, self("dynamodb"), s.lookup_cache_table_name,
                                                               s.default_country, s.lookup_cache_days)
         return self._validator
@@ -116,10 +147,27 @@ def _first_pass(state: dict[str, Any]) -> str:
     return "validate" if state["config"].get("validate") == "true" else "import"
 
 
-def _header_check(id_column: str) -> Callable[[list[str]], None]:
+def _column_roles(columns: tuple[str, ...], settings: Settings) -> dict[str, str]:
+    """Which of the file's columns is the id, the email and the phone column ({role: column as written}).
+
+    A column is matched as the profile store maps it (any case; spaces or - for _; the store's aliases such
+    as "Email Address" or "Mobile"), so a file the store would map is never refused here for its spelling."""
+    wanted = {"id": profiles.standard_column(settings.id_column),
+              "email": profiles.standard_column(settings.email_column),
+              "phone": profiles.standard_column(settings.phone_column)}
+    roles: dict[str, str] = {}
+    for column in columns:
+        for role, standard in wanted.items():
+            if role not in roles and profiles.standard_column(column) == standard:
+                roles[role] = column
+    return roles
+
+
+def _header_check(settings: Settings) -> Callable[[list[str]], None]:
     def check(header: list[str]) -> None:
-        if id_column not in header:
-            raise ValueError(f"the header has no id column {id_column!r}")
+        if "id" not in _column_roles(tuple(header), settings):
+            raise ValueError(f"the header has no id column {settings.id_column!r} (columns: "
+                             f"{', '.join(header)[:300]})")
         if len(set(header)) != len(header) or "" in header:
             raise ValueError("the header names a column twice, or has an empty name")
     return check
@@ -131,7 +179,7 @@ def import_rows(s3, checkpoint: Checkpoint, kind: str, settings: Settings, repor
 
     Unusable rows are noted in the checkpoint when ``report_bad_rows``. Raises FileRefused for a file that
     cannot be used at all (the step fails; Report names the reason as row 0)."""
-    for number, raw, offset_after in records(s3, checkpoint, kind, _header_check(settings.id_column)):
+    for number, raw, offset_after in records(s3, checkpoint, kind, _header_check(settings)):
         row, problem = _import_row(number, raw, checkpoint.header, settings)
         if row is not None:
             yield row, offset_after
@@ -158,6 +206,11 @@ def _import_row(number: int, raw: list[str] | dict | str, header: list[str] | No
             if isinstance(value, (dict, list)):
                 return None, f"the field {name!r} holds a {type(value).__name__}, not a single value"
             fields[str(name)] = "" if value is None else str(value).lower() if isinstance(value, bool) else str(value)
+    # The id, email and phone columns under the names the stack was given, whatever the file's spelling.
+    roles = _column_roles(tuple(fields), settings)
+    configured = {"id": settings.id_column, "email": settings.email_column, "phone": settings.phone_column}
+    fields = {(configured[role] if (role := next((r for r, c in roles.items() if c == name), None)) else name):
+              value for name, value in fields.items()}
     if not fields.get(settings.id_column):
         return None, f"no value in the id column {settings.id_column!r}"
     if settings.destination != "SESContactList" and not (fields.get(settings.email_column)
@@ -205,7 +258,18 @@ class Steps:
         state.setdefault("counts", {})
         state.setdefault("passes", {})
         self._announce(state, "started")
+        if self.settings.destination == "SESContactList" and config.get("follow_up") == "true":
+            self._check_topic()
         return _step(state, True)
+
+    def _check_topic(self) -> None:
+        """An existing contact list may lack the stack's topic; every send would then be refused, one by one."""
+        s = self.settings
+        topics = self.clients("sesv2").get_contact_list(ContactListName=s.contact_list_name).get("Topics", [])
+        names = sorted(topic["TopicName"] for topic in topics)
+        if s.topic_name not in names:
+            raise ValueError(f"the contact list {s.contact_list_name} has no topic {s.topic_name!r} "
+                             f"(its topics: {', '.join(names) or 'none'}); set TopicName to one of them")
 
     def validate(self, state: dict[str, Any]) -> dict[str, Any]:
         """Each distinct number is looked up once (the validator's memo and cache); invalid ones are counted."""
@@ -289,8 +353,18 @@ class Steps:
                 yield validated
 
         if s.destination == "SESContactList":
-            written, failures = ses_contact_list.write_import_file(rows(), s3, checkpoint.bucket, key,
-                                                                   s.email_column, s.topic_name or None)
+            # SES's import replaces an existing contact: each address's preferences are read first and kept.
+            # GetContact runs at SES's API rate (1 request a second: "Service quotas in Amazon SES"), which is
+            # what bounds a contact-list import in this version (docs/S3_triggered_import.md, Limits).
+            pace, sesv2 = self.clients.pace("ses:api", SES_API_REQUESTS_PER_SECOND), self.clients("sesv2")
+
+            def existing_contact(address: str) -> dict | None:
+                pace()
+                return ses_contact_list.get_existing_contact(sesv2, s.contact_list_name, address)
+
+            written, failures = ses_contact_list.write_import_file(
+                rows(), s3, checkpoint.bucket, key, s.email_column, s.topic_name or None,
+                existing_contact=existing_contact)
         else:
             written, failures = pinpoint_import.write_import_file(
                 rows(), s3, checkpoint.bucket, key, s.id_column, extra, email_column=s.email_column,
@@ -345,18 +419,43 @@ class Steps:
             return _step(state, True)
         s3 = self.clients("s3")
         checkpoint = _pass(state, "follow_up")
-        rows = (row for row, _ in import_rows(s3, checkpoint, state["file"]["kind"], s, False, self.time_is_short))
-        counts = follow_up.send_template(
-            self.clients("sesv2"), rows, s.email_column, s.follow_up_template_name, s.follow_up_from_address,
-            s.follow_up_configuration_set_name or None,
-            s.contact_list_name or None if s.destination == "SESContactList" else None,
-            s.topic_name or None if s.destination == "SESContactList" else None,
-            self.clients.pace("ses:send", s.emails_per_second), self._opted_out_check(),
+        send = functools.partial(
+            follow_up.send_template, self.clients("sesv2"), email_column=s.email_column,
+            template_name=s.follow_up_template_name, from_address=s.follow_up_from_address,
+            configuration_set=s.follow_up_configuration_set_name or None,
+            contact_list=s.contact_list_name or None if s.destination == "SESContactList" else None,
+            topic=s.topic_name or None if s.destination == "SESContactList" else None,
+            pace=self.clients.pace("ses:send", s.emails_per_second), is_opted_out=self._opted_out_check(),
             list_unsubscribe=s.follow_up_list_unsubscribe or None)
-        for name in ("sent", "opted_out", "no_address", "failed"):
-            _count(state, f"follow_up_{name}", getattr(counts, name))
+        # Sent a chunk at a time, the checkpoint moved past each chunk once it is sent: SES sends have no client
+        # token, so a step that failed and ran again from an older checkpoint would mail people twice. A passing
+        # trouble ends the invocation at the last chunk sent instead, and the state machine runs it again.
+        done_to = (checkpoint.offset, checkpoint.next_row)
+        chunk: list[tuple[ImportRow, int]] = []
+        rows = import_rows(s3, checkpoint, state["file"]["kind"], s, False, self.time_is_short)
+        try:
+            for row, offset_after in rows:
+                chunk.append((row, offset_after))
+                if len(chunk) == FOLLOW_UP_CHUNK:
+                    done_to = self._send_chunk(send, chunk, checkpoint, state)
+                    chunk = []
+            if chunk:
+                done_to = self._send_chunk(send, chunk, checkpoint, state)
+        except (ClientError, BotoCoreError) as error:
+            if not passing_error(error):
+                raise
+            logger.warning("follow-up paused by a passing error; it goes on from the last chunk sent",
+                           extra={"error": str(error)})
+        checkpoint.offset, checkpoint.next_row = done_to
         _save(state, "follow_up", checkpoint)
         return _step(state, not self._more(checkpoint), **_progress(s3, checkpoint))
+
+    def _send_chunk(self, send: Callable, chunk: list[tuple[ImportRow, int]], checkpoint: Checkpoint,
+                    state: dict[str, Any]) -> tuple[int, int]:
+        counts = send(rows=[row for row, _ in chunk])
+        for name in ("sent", "opted_out", "no_address", "failed"):
+            _count(state, f"follow_up_{name}", getattr(counts, name))
+        return chunk[-1][1], chunk[-1][0].row_number + 1
 
     def _opted_out_check(self) -> Callable[[str], bool]:
         """Consent beyond the file's own column. With Customer Profiles, an address is sent to only when an

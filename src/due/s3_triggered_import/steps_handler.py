@@ -6,17 +6,13 @@ import functools
 import os
 from typing import Any
 
-from botocore.exceptions import ClientError, ConnectionClosedError, EndpointConnectionError, ReadTimeoutError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from due import aws
 from due.logs import get_logger
-from due.s3_triggered_import.steps import Clients, Settings, Steps
+from due.s3_triggered_import.steps import Clients, Settings, Steps, passing_error
 
 logger = get_logger("s3_triggered_import_steps")
-
-THROTTLING = {"Throttling", "ThrottlingException", "TooManyRequestsException", "TooManyRequests",
-              "RequestLimitExceeded", "SlowDown", "ProvisionedThroughputExceededException"}
-
 
 class TransientError(Exception):
     """A passing trouble; the state machine's Retry for this error name runs the step again later."""
@@ -38,6 +34,7 @@ def settings_from_environment() -> Settings:
         default_country=os.environ["DEFAULT_COUNTRY"],
         lookup_cache_table_name=os.environ["LOOKUP_CACHE_TABLE_NAME"],
         lookup_cache_days=int(os.environ["LOOKUP_CACHE_DAYS"]),
+        lookups_per_second=float(os.environ["LOOKUPS_PER_SECOND"]),
         rate_table_name=os.environ["RATE_TABLE_NAME"],
         notifications_topic_arn=os.environ["NOTIFICATIONS_TOPIC_ARN"],
         follow_up_template_name=os.environ["FOLLOW_UP_TEMPLATE_NAME"],
@@ -61,13 +58,12 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     state = event["state"]
     try:
         result = steps.run(event["action"], state)
-    except ClientError as error:
-        if error.response.get("Error", {}).get("Code") in THROTTLING:
-            # Still throttled after botocore's retries: the state machine retries the step later, with backoff.
+    except (ClientError, BotoCoreError) as error:
+        if passing_error(error):
+            # Still throttled after botocore's retries, or the network: the state machine's Retry runs the
+            # step again later, with backoff, from the checkpoint it was given.
             raise TransientError(f"{event['action']}: {error}") from error
         raise
-    except (EndpointConnectionError, ConnectionClosedError, ReadTimeoutError) as error:
-        raise TransientError(f"{event['action']}: {error}") from error
     logger.info("step done", extra={"action": event["action"], "key": state["file"]["key"],
                                     "step": result.get("step"), "counts": result.get("counts")})
     return result

@@ -197,3 +197,17 @@ def test_throttling_that_outlasts_botocore_becomes_a_transient_error_the_state_m
     monkeypatch.setattr(Steps, "run", refused)  # not passing trouble: the import fails at once, announced
     with pytest.raises(ClientError):
         steps_handler.lambda_handler(event, lambda_context)
+
+
+@pytest.mark.parametrize("header", [["ID", "Email", "Phone"], ["id", "email_address", "mobile"],
+                                    ["Customer-Id", "E-Mail", "Phone Number"]])
+def test_the_id_email_and_phone_columns_are_found_however_the_file_spells_them(header):
+    settings = Settings(destination="CustomerProfiles", id_column="customer_id" if "Customer-Id" in header else "id",
+                        email_column="email", phone_column="phone")
+    from due.s3_triggered_import.steps import _header_check
+
+    _header_check(settings)(header)  # no refusal
+    row, problem = _import_row(1, ["p-1", "ana@example.com", "+14255550101"], header, settings)
+    assert problem == ""
+    assert (row.fields[settings.id_column], row.fields["email"], row.fields["phone"]) == (
+        "p-1", "ana@example.com", "+14255550101")
