@@ -441,11 +441,13 @@ class Steps:
                     chunk = []
             if chunk:
                 done_to = self._send_chunk(send, chunk, checkpoint, state)
-        except (ClientError, BotoCoreError) as error:
-            if not passing_error(error):
+        except (ClientError, BotoCoreError, follow_up.FollowUpStopped) as error:
+            # send_template reports a refusal it cannot work round as FollowUpStopped, caused by SES's error.
+            cause = error.__cause__ if isinstance(error, follow_up.FollowUpStopped) else error
+            if not isinstance(cause, Exception) or not passing_error(cause):
                 raise
             logger.warning("follow-up paused by a passing error; it goes on from the last chunk sent",
-                           extra={"error": str(error)})
+                           extra={"error": str(cause)})
         checkpoint.offset, checkpoint.next_row = done_to
         _save(state, "follow_up", checkpoint)
         return _step(state, not self._more(checkpoint), **_progress(s3, checkpoint))

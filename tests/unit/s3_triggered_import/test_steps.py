@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pytest
@@ -211,3 +212,42 @@ def test_the_id_email_and_phone_columns_are_found_however_the_file_spells_them(h
     assert problem == ""
     assert (row.fields[settings.id_column], row.fields["email"], row.fields["phone"]) == (
         "p-1", "ana@example.com", "+14255550101")
+
+
+def test_a_follow_up_paused_by_throttling_goes_on_from_the_last_chunk_sent_and_mails_nobody_twice(
+        aws, fakes, s3, settings, no_backoff):
+    settings = dataclasses.replace(settings, follow_up_template_name="welcome", follow_up_from_address="n@example.com",
+                                   follow_up_list_unsubscribe="mailto:u@example.com", emails_per_second=1000)
+    aws.client("sesv2").create_email_template(TemplateName="welcome", TemplateContent={"Subject": "Hi", "Text": "Hi"})
+    steps = Steps(settings, Clients(aws.client, settings), lambda: False)
+    state = run(steps, state_for(s3, "incoming/many.csv", csv_of(120), validate="false"), "start", "write_profiles")
+    # The third chunk's send is throttled past botocore's retries (5 attempts in all).
+    calls = {"n": 0}
+    original = fakes.sesv2.send_bulk_email
+
+    def throttle_third(*args, **kwargs):
+        calls["n"] += 1
+        if 3 <= calls["n"] <= 7:  # every one of botocore's 5 attempts of the third call
+            from due_local.fakes import FakeError
+            raise FakeError("TooManyRequestsException", "slow down", 429)
+        return original(*args, **kwargs)
+
+    fakes.sesv2.send_bulk_email = throttle_third
+    state = json.loads(json.dumps(steps.run("follow_up", state)))
+    assert state["step"]["done"] is False  # paused after two chunks of 50
+    assert state["counts"]["follow_up_sent"] == 100
+    state = run(steps, state, "follow_up")
+    sent = [address for message in fakes.sesv2.sent_bulk for address in message["To"]]
+    assert len(sent) == len(set(sent)) == 120
+
+
+def test_an_existing_contact_list_without_the_topic_fails_the_import_at_once_naming_its_topics(aws, fakes, s3,
+                                                                                               settings):
+    aws.client("sesv2").create_contact_list(ContactListName="theirs", Topics=[
+        {"TopicName": "news", "DisplayName": "News", "DefaultSubscriptionStatus": "OPT_OUT"}])
+    settings = dataclasses.replace(settings, destination="SESContactList", contact_list_name="theirs",
+                                   topic_name="updates")
+    state = state_for(s3, "incoming/a.csv", b"id,email\na-1,a@example.com\n")
+    state["config"]["follow_up"] = "true"
+    with pytest.raises(ValueError, match="the contact list theirs has no topic 'updates' \\(its topics: news\\)"):
+        Steps(settings, Clients(aws.client, settings), lambda: False).run("start", state)
