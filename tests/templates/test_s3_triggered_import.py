@@ -34,7 +34,8 @@ def test_only_files_under_incoming_start_an_import_so_reports_and_staged_files_n
 def test_every_task_of_the_state_machine_retries_and_catches():
     states = TEMPLATE["Resources"]["ImportStateMachine"]["Properties"]["Definition"]["States"]
     tasks = {name: state for name, state in states.items() if state["Type"] == "Task"}
-    assert len(tasks) == 8  # Start, Validate, WriteProfiles, StageImportFile, StartImportJob, CheckImportJob, FollowUp, Report
+    # Start, Validate, WriteProfiles, StageImportFile, StartImportJob, CheckImportJob, FollowUp, Report
+    assert len(tasks) == 8
     for name, state in tasks.items():
         assert state["Retry"] and state["Catch"], name
         caught = state["Catch"][0]["Next"]
