@@ -282,7 +282,7 @@ class Steps:
                 _count(state, "invalid_numbers")
         _count(state, "lookups", validator.lookups - lookups_before)
         _save(state, "validate", checkpoint)
-        return _step(state, not self._more(checkpoint), **_progress(s3, checkpoint))
+        return self._step_of_a_pass(state, "validate", s3, checkpoint)
 
     def write_profiles(self, state: dict[str, Any]) -> dict[str, Any]:
         s = self.settings
@@ -302,10 +302,14 @@ class Steps:
         if batch:
             self._write(store, batch, checkpoint, state)
         _save(state, "import", checkpoint)
+        return self._step_of_a_pass(state, "write_profiles", s3, checkpoint)
+
+    def _step_of_a_pass(self, state: dict[str, Any], step: str, s3, checkpoint: Checkpoint) -> dict[str, Any]:
+        """Done when the file is read to its end; otherwise announce how far the step got, and go on."""
         done = not self._more(checkpoint)
         progress = _progress(s3, checkpoint)
         if not done:
-            self._announce(state, "progress", progress=progress)
+            self._announce(state, "progress", progress={"step": step, **progress})
         return _step(state, done, **progress)
 
     def _write(self, store: profiles.ProfileStore, batch: list[ImportRow], checkpoint: Checkpoint,
@@ -450,7 +454,7 @@ class Steps:
                            extra={"error": str(cause)})
         checkpoint.offset, checkpoint.next_row = done_to
         _save(state, "follow_up", checkpoint)
-        return _step(state, not self._more(checkpoint), **_progress(s3, checkpoint))
+        return self._step_of_a_pass(state, "follow_up", s3, checkpoint)
 
     def _send_chunk(self, send: Callable, chunk: list[tuple[ImportRow, int]], checkpoint: Checkpoint,
                     state: dict[str, Any]) -> tuple[int, int]:

@@ -251,3 +251,16 @@ def test_an_existing_contact_list_without_the_topic_fails_the_import_at_once_nam
     state["config"]["follow_up"] = "true"
     with pytest.raises(ValueError, match="the contact list theirs has no topic 'updates' \\(its topics: news\\)"):
         Steps(settings, Clients(aws.client, settings), lambda: False).run("start", state)
+
+
+def test_validation_that_needs_more_invocations_announces_how_far_it_got(aws, fakes, s3, settings, heard):
+    reads = {"n": 0}
+
+    def time_is_short() -> bool:  # every invocation has time for 100 rows
+        reads["n"] += 1
+        return reads["n"] % 100 == 0
+
+    steps = Steps(settings, Clients(aws.client, settings), time_is_short)
+    run(steps, state_for(s3, "incoming/long.csv", csv_of(250)), "start", "validate")
+    progress = [n["progress"] for n in heard() if n["outcome"] == "progress"]
+    assert [(p["step"], p["rows_read"]) for p in progress] == [("validate", 100), ("validate", 200)]
