@@ -43,7 +43,9 @@ class SmsOptOutList:
         except ClientError as error:
             code = error.response.get("Error", {}).get("Code", "")
             status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 500)
-            if code in _THROTTLING or status == 429 or status >= 500:
+            # AccessDenied is this stack's own configuration, not End User Messaging's rule about the number:
+            # retried into the DLQ (and its alarm), never told to the customer as "only once every 30 days".
+            if code in _THROTTLING or status == 429 or status >= 500 or code.startswith("AccessDenied"):
                 raise
             raise OptInRefused(f"{code}: {error.response.get('Error', {}).get('Message', '')}") from error
 

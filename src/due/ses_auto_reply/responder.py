@@ -65,15 +65,23 @@ class AutoResponder:
         template = self._templates.get(self._settings.template_name)
         sender = self._settings.sender_for(mail)
         message = reply.build(mail, template, sender)
-        # The window counts the author, whose return path may change with every message (sender_key);
-        # the reply itself goes to the return path (RFC 3834 section 4).
-        person = canonical_address(mail.from_address)
-        if not self._reply_log.claim(person, mail.ses_message_id):
-            return Outcome.ALREADY_REPLIED, "a reply went to this sender within the window"
+        # The window counts the author, whose return path may change with every message (sender_key), and
+        # the address the reply goes to (the return path, RFC 3834 section 4): a forged From with a victim's
+        # return path must not earn the victim a reply per message (SES reports DMARC GRAY, not FAIL, for a
+        # From domain without a DMARC policy, so the verdicts alone do not stop it).
+        keys = list(dict.fromkeys([canonical_address(mail.from_address), canonical_address(mail.envelope_sender)]))
+        claimed: list[str] = []
+        for key in keys:
+            if not self._reply_log.claim(key, mail.ses_message_id):
+                for earlier in claimed:
+                    self._reply_log.release(earlier, mail.ses_message_id)
+                return Outcome.ALREADY_REPLIED, "a reply went to this sender or address within the window"
+            claimed.append(key)
         try:
             self._send(sender, mail.envelope_sender, message.as_bytes())
         except Exception:
-            self._reply_log.release(person, mail.ses_message_id)  # the retry may send it
+            for key in claimed:
+                self._reply_log.release(key, mail.ses_message_id)  # the retry may send it
             raise
         return Outcome.REPLIED, ""
 

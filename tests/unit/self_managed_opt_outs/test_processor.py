@@ -135,7 +135,7 @@ def test_the_opt_in_window_reopens_after_30_days(fakes, sms_list, notifications,
 
 
 @pytest.mark.parametrize(("code", "status"), [("ValidationException", 400), ("ConflictException", 409),
-                                              ("AccessDeniedException", 403), ("SomethingNewException", 400)])
+                                              ("SomethingNewException", 400)])
 def test_any_refusal_of_the_opt_in_gets_the_same_answer(fakes, sms_list, notifications, steps, code, status):
     topic, published = notifications
     handler = processor("EndUserMessaging", topic, steps)
@@ -148,13 +148,14 @@ def test_any_refusal_of_the_opt_in_gets_the_same_answer(fakes, sms_list, notific
 
 
 @pytest.mark.parametrize(("code", "status"), [("ThrottlingException", 400), ("TooManyRequestsException", 429),
-                                              ("InternalServerException", 500)])
-def test_throttling_and_server_errors_are_retried_not_refused(fakes, sms_list, notifications, steps, no_backoff,
-                                                              code, status):
+                                              ("InternalServerException", 500), ("AccessDeniedException", 403)])
+def test_throttling_server_errors_and_denied_access_are_retried_not_refused(fakes, sms_list, notifications, steps,
+                                                                            no_backoff, code, status):
     topic, published = notifications
     handler = processor("EndUserMessaging", topic, steps)
     handler.handle(sms("stop"))
-    fakes.sms.fail_next("DeleteOptedOutNumber", code, status=status, times=5)  # every attempt of the client
+    attempts = 1 if code == "AccessDeniedException" else 5  # botocore retries all but the denial
+    fakes.sms.fail_next("DeleteOptedOutNumber", code, status=status, times=attempts)  # every attempt of the client
     with pytest.raises(ClientError, match=code):
         handler.handle(sms("start"))
     handler.handle(sms("start"))  # the queue's redelivery

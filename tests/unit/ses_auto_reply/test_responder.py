@@ -108,6 +108,18 @@ def test_sub_address_and_case_of_the_author_are_one_person(account):
     assert responder().respond(inbound.parse(receipt_event()))[0] is Outcome.ALREADY_REPLIED
 
 
+def test_forged_authors_with_one_return_path_earn_its_owner_one_reply(account):
+    # Someone sets a victim's address as the return path and varies From: only one reply may reach the victim.
+    victim = "victim@example.org"
+    outcomes = [responder().respond(inbound.parse(receipt_event(source=victim, from_header=f"X <x{i}@example.net>")))[0]
+                for i in range(3)]
+    assert outcomes == [Outcome.REPLIED, Outcome.ALREADY_REPLIED, Outcome.ALREADY_REPLIED]
+    assert [m["To"] for m in sent_messages()] == [victim]
+    # A refused claim gives back the author's claim it took first: that author may still be answered.
+    honest = receipt_event(source="x1@example.net", from_header="X <x1@example.net>")
+    assert responder().respond(inbound.parse(honest))[0] is Outcome.REPLIED
+
+
 def test_different_authors_each_get_a_reply(account):
     assert responder().respond(inbound.parse(receipt_event()))[0] is Outcome.REPLIED
     other = receipt_event(source="ana@example.net", from_header="Ana <ana@example.net>")
