@@ -175,14 +175,14 @@ def test_both_templates_set_the_stream_with_this_custom_resource(template_name):
 
 
 @pytest.mark.parametrize("template_name", sorted(STREAM_OF))
-def test_the_function_may_set_only_this_projects_stream_and_pass_only_the_stream_role(template_name):
+def test_the_function_may_set_only_event_streams_and_pass_only_the_stream_role(template_name):
     resources = load_template(template_name)["Resources"]
     (policy,) = resources["PinpointEventStreamFunctionRole"]["Properties"]["Policies"]
     granted = {s["Sid"]: (s["Action"], s["Resource"]) for s in policy["PolicyDocument"]["Statement"]}
+    # Event streams of any project in the account's region: an update to another project removes the old one's.
     assert granted["SetProjectEventStream"] == (
         ["mobiletargeting:PutEventStream", "mobiletargeting:GetEventStream", "mobiletargeting:DeleteEventStream"],
-        {"Fn::Sub": "arn:${AWS::Partition}:mobiletargeting:${AWS::Region}:${AWS::AccountId}"
-                    ":apps/${PinpointApplicationId}/eventstream"})
+        {"Fn::Sub": "arn:${AWS::Partition}:mobiletargeting:${AWS::Region}:${AWS::AccountId}:apps/*/eventstream"})
     assert granted["HandPinpointTheStreamRole"] == ("iam:PassRole", {"Fn::GetAtt": ["PinpointStreamRole", "Arn"]})
 
 
