@@ -10,6 +10,7 @@ import functools
 
 import boto3
 from botocore.config import Config
+from botocore.exceptions import ClientError, ConnectionClosedError, EndpointConnectionError, ReadTimeoutError
 
 # "standard" mode retries throttling errors (Throttling, ThrottlingException,
 # TooManyRequestsException, ...) and transient 5xx with exponential backoff and
@@ -25,3 +26,22 @@ RETRY_CONFIG = Config(
 def client(service_name: str):
     """The shared client for ``service_name``; created on first use, reused after."""
     return boto3.client(service_name, config=RETRY_CONFIG)
+
+
+# The error codes botocore's standard retry mode treats as throttling (botocore.retries.standard), plus the
+# plain "TooManyRequests" some services send. A caller that still sees one has had all its client's attempts.
+THROTTLING_CODES = frozenset({
+    "Throttling", "ThrottlingException", "ThrottledException", "RequestThrottledException",
+    "TooManyRequestsException", "TooManyRequests", "ProvisionedThroughputExceededException",
+    "RequestLimitExceeded", "BandwidthLimitExceeded", "RequestThrottled", "SlowDown",
+})
+
+
+def is_throttling(error: Exception) -> bool:
+    return isinstance(error, ClientError) and error.response.get("Error", {}).get("Code") in THROTTLING_CODES
+
+
+def is_passing(error: Exception) -> bool:
+    """Throttling that outlasted the client's retries, or the network: worth trying again later."""
+    return is_throttling(error) or isinstance(error, (EndpointConnectionError, ConnectionClosedError,
+                                                      ReadTimeoutError))

@@ -27,15 +27,9 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from botocore.exceptions import (
-    BotoCoreError,
-    ClientError,
-    ConnectionClosedError,
-    EndpointConnectionError,
-    ReadTimeoutError,
-)
+from botocore.exceptions import BotoCoreError, ClientError
 
-from due import phone_validation, profiles
+from due import aws, phone_validation, profiles
 from due.dropped_file import Checkpoint, records, write_report
 from due.logs import get_logger
 from due.s3_triggered_import import follow_up, pinpoint_import, ses_contact_list
@@ -44,18 +38,8 @@ from due.s3_triggered_import.rows import ImportRow
 logger = get_logger("s3_triggered_import_steps")
 
 SES_API_REQUESTS_PER_SECOND = 1  # SES's rate for its API actions other than the sends ("Service quotas in Amazon SES")
-FOLLOW_UP_CHUNK = 50  # rows per send_template call: at most this many are sent again after a passing error
-THROTTLING = {"Throttling", "ThrottlingException", "TooManyRequestsException", "TooManyRequests",
-              "RequestLimitExceeded", "SlowDown", "ProvisionedThroughputExceededException"}
-
-
-def passing_error(error: Exception) -> bool:
-    """Throttling that outlasted botocore's retries, or the network: worth running the step again later."""
-    if isinstance(error, ClientError):
-        return error.response.get("Error", {}).get("Code") in THROTTLING
-    return isinstance(error, (EndpointConnectionError, ConnectionClosedError, ReadTimeoutError))
-
-
+# Rows per send_template call (one SendBulkEmail's worth): at most this many are sent again after a passing error.
+FOLLOW_UP_CHUNK = follow_up.DESTINATIONS_PER_CALL
 # Bad rows kept per pass in the state: two passes of 300 stay far below Step Functions' 256 KB.
 MAX_BAD_ROWS_IN_STATE = 300
 ROWS_PER_WRITE = 100  # rows handed to the profile store at a time (it writes 10 a call)
@@ -234,10 +218,12 @@ def _step(state: dict[str, Any], done: bool, **progress: Any) -> dict[str, Any]:
     return state
 
 
-def _progress(s3, checkpoint: Checkpoint) -> dict[str, Any]:
+def _where(s3, checkpoint: Checkpoint) -> tuple[bool, dict[str, Any]]:
+    """(whether the file goes on after the checkpoint, how far into it the checkpoint is): one HEAD."""
     size = s3.head_object(Bucket=checkpoint.bucket, Key=checkpoint.key,
                           **({"VersionId": checkpoint.version_id} if checkpoint.version_id else {}))["ContentLength"]
-    return {"rows_read": checkpoint.next_row - 1, "percent": round(100 * checkpoint.offset / max(size, 1), 1)}
+    more = checkpoint.offset < size and not checkpoint.refused
+    return more, {"rows_read": checkpoint.next_row - 1, "percent": round(100 * checkpoint.offset / max(size, 1), 1)}
 
 
 # ------------------------------------------------------------------ steps
@@ -306,8 +292,8 @@ class Steps:
 
     def _step_of_a_pass(self, state: dict[str, Any], step: str, s3, checkpoint: Checkpoint) -> dict[str, Any]:
         """Done when the file is read to its end; otherwise announce how far the step got, and go on."""
-        done = not self._more(checkpoint)
-        progress = _progress(s3, checkpoint)
+        more, progress = _where(s3, checkpoint)
+        done = not more
         if not done:
             self._announce(state, "progress", progress={"step": step, **progress})
         return _step(state, done, **progress)
@@ -448,7 +434,7 @@ class Steps:
         except (ClientError, BotoCoreError, follow_up.FollowUpStopped) as error:
             # send_template reports a refusal it cannot work round as FollowUpStopped, caused by SES's error.
             cause = error.__cause__ if isinstance(error, follow_up.FollowUpStopped) else error
-            if not isinstance(cause, Exception) or not passing_error(cause):
+            if not isinstance(cause, Exception) or not aws.is_passing(cause):
                 raise
             logger.warning("follow-up paused by a passing error; it goes on from the last chunk sent",
                            extra={"error": str(cause)})
@@ -511,13 +497,6 @@ class Steps:
         return _step(state, True)
 
     # --------------------------------------------------------------- helpers
-    def _more(self, checkpoint: Checkpoint) -> bool:
-        """Whether the file goes on after the checkpoint."""
-        size = self.clients("s3").head_object(
-            Bucket=checkpoint.bucket, Key=checkpoint.key,
-            **({"VersionId": checkpoint.version_id} if checkpoint.version_id else {}))["ContentLength"]
-        return checkpoint.offset < size and not checkpoint.refused
-
     def _announce(self, state: dict[str, Any], outcome: str, **details: Any) -> None:
         file = state["file"]
         message = {"outcome": outcome, "file": f"s3://{file['bucket']}/{file['key']}",

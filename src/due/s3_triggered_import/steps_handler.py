@@ -10,7 +10,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from due import aws
 from due.logs import get_logger
-from due.s3_triggered_import.steps import Clients, Settings, Steps, passing_error
+from due.s3_triggered_import.steps import Clients, Settings, Steps
 
 logger = get_logger("s3_triggered_import_steps")
 
@@ -59,7 +59,7 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     try:
         result = steps.run(event["action"], state)
     except (ClientError, BotoCoreError) as error:
-        if passing_error(error):
+        if aws.is_passing(error):
             # Still throttled after botocore's retries, or the network: the state machine's Retry runs the
             # step again later, with backoff, from the checkpoint it was given.
             raise TransientError(f"{event['action']}: {error}") from error

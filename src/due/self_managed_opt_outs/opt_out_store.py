@@ -12,10 +12,7 @@ from __future__ import annotations
 
 from botocore.exceptions import ClientError
 
-# Error codes botocore's standard retry mode treats as throttling; the client already retried them, and
-# the message goes back to the queue to be tried again later.
-_THROTTLING = frozenset({"Throttling", "ThrottlingException", "ThrottledException", "RequestThrottledException",
-                         "TooManyRequestsException", "TooManyRequests"})
+from due import aws
 
 
 class OptInRefused(Exception):
@@ -45,7 +42,7 @@ class SmsOptOutList:
             status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 500)
             # AccessDenied is this stack's own configuration, not End User Messaging's rule about the number:
             # retried into the DLQ (and its alarm), never told to the customer as "only once every 30 days".
-            if code in _THROTTLING or status == 429 or status >= 500 or code.startswith("AccessDenied"):
+            if code in aws.THROTTLING_CODES or status == 429 or status >= 500 or code.startswith("AccessDenied"):
                 raise
             raise OptInRefused(f"{code}: {error.response.get('Error', {}).get('Message', '')}") from error
 
