@@ -175,6 +175,19 @@ class Emulator:
             kwargs = {"After": self._resolve(stack, properties["After"])} if "After" in properties else {}
             ses.create_receipt_rule(RuleSetName=rule_set, Rule=rule, **kwargs)
             created.append(f"{logical_id}: receipt rule {rule['Name']} in {rule_set}")
+        return created + self._complete_segment_definitions(stack)
+
+    def _complete_segment_definitions(self, stack: Stack) -> list[str]:
+        """After the domains: a segment definition names its domain."""
+        created = []
+        for logical_id, resource in stack.template.get("Resources", {}).items():
+            if resource["Type"] != "AWS::CustomerProfiles::SegmentDefinition" or not stack.conditions.get(
+                    resource.get("Condition"), True):
+                continue
+            properties = self._resolve_deep(stack, stack.resolved(logical_id)["Properties"])
+            properties.pop("Tags", None)  # CloudFormation's tag list, not the API's map
+            self.client("customer-profiles").create_segment_definition(**properties)
+            created.append(f"{logical_id}: segment definition {properties['SegmentDefinitionName']}")
         return created
 
     def function_spec(self, stack: Stack, function_logical_id: str) -> FunctionSpec:

@@ -894,6 +894,7 @@ class CustomerProfilesFake(FakeService):
         self._index: dict[tuple[str, str, str], set[str]] = defaultdict(set)  # (domain, key, value) -> profile ids
         self._set_by_update: dict[str, set[str]] = defaultdict(set)  # profile id -> targets UpdateProfile wrote
         self._item_faults: list[int] = []
+        self.segment_definitions: dict[tuple[str, str], dict[str, Any]] = {}  # (domain, name) -> definition
 
     def fail_next_items(self, status: int, times: int = 1) -> None:
         """The next ``times`` items of BatchPutProfileObject calls fail with this HTTP status (per-item failure)."""
@@ -1084,9 +1085,24 @@ class CustomerProfilesFake(FakeService):
             return {v for v in values if self._domain_of.get(v) == domain}
         content_types = {f.get("ContentType", "STRING") for (d, _), t in self.object_types.items() if d == domain
                          for defs in t["Keys"].get(key_name, []) for f in [t["Fields"][defs["FieldNames"][0]]]}
-        content_type = next(iter(content_types), "STRING")
+        content_type = next(iter(content_types), {"_email": "EMAIL_ADDRESS", "_phone": "PHONE_NUMBER"}.get(
+            key_name, "STRING"))
         return set().union(*(self._index.get((domain, key_name, self._normalised(v, content_type)), set())
                              for v in values))
+
+    def create_profile(self, DomainName, **fields):
+        """A profile with standard fields and Attributes; its email and phone found by _email and _phone (the
+        predefined search keys over the standard email and phone fields: SearchProfiles, API reference)."""
+        self._domain(DomainName)
+        profile_id = uuid.uuid4().hex
+        self.profiles[profile_id] = {"ProfileId": profile_id, "Attributes": {}, **json.loads(json.dumps(fields))}
+        self._domain_of[profile_id] = DomainName
+        self._set_by_update[profile_id].update(fields)
+        for key, field_name, content_type in (("_email", "EmailAddress", "EMAIL_ADDRESS"),
+                                              ("_phone", "PhoneNumber", "PHONE_NUMBER")):
+            if fields.get(field_name):
+                self._index[(DomainName, key, self._normalised(fields[field_name], content_type))].add(profile_id)
+        return {"ProfileId": profile_id}
 
     def update_profile(self, DomainName, ProfileId, **fields):
         if self._domain_of.get(ProfileId) != DomainName:
@@ -1105,6 +1121,58 @@ class CustomerProfilesFake(FakeService):
                     container[key] = item
         return {"ProfileId": ProfileId}
 
+    # --- segment definitions ------------------------------------------------
+    # Only what this collection's templates create: custom-attribute dimensions (ProfileAttributes.Attributes)
+    # with INCLUSIVE (the value is one of Values) or EXCLUSIVE; groups combined with Include ALL/ANY/NONE
+    # (CreateSegmentDefinition, Customer Profiles API reference). Other dimensions are refused, so a template
+    # that relies on one is found here rather than trusted.
+    def create_segment_definition(self, DomainName, SegmentDefinitionName, DisplayName, **settings):
+        self._domain(DomainName)
+        if (DomainName, SegmentDefinitionName) in self.segment_definitions:
+            raise FakeError("BadRequestException", f"segment definition {SegmentDefinitionName} already exists")
+        for group in (settings.get("SegmentGroups") or {}).get("Groups", []):
+            for dimension in group.get("Dimensions", []):
+                unsupported = set(dimension.get("ProfileAttributes", {})) - {"Attributes"} or set(dimension) - {
+                    "ProfileAttributes"}
+                types = {d["DimensionType"] for d in dimension.get("ProfileAttributes", {}).get(
+                    "Attributes", {}).values()}
+                if unsupported or types - {"INCLUSIVE", "EXCLUSIVE"}:
+                    raise FakeError("BadRequestException", "the fake models custom-attribute INCLUSIVE/EXCLUSIVE "
+                                    f"dimensions only, not {sorted(unsupported or types)}")
+        arn = f"arn:aws:profile:us-east-1:123456789012:domains/{DomainName}/segment-definitions/" \
+              f"{SegmentDefinitionName}"
+        self.segment_definitions[(DomainName, SegmentDefinitionName)] = {
+            "SegmentDefinitionName": SegmentDefinitionName, "DisplayName": DisplayName, **settings,
+            "SegmentDefinitionArn": arn, "CreatedAt": _now()}
+        return {"SegmentDefinitionName": SegmentDefinitionName, "DisplayName": DisplayName,
+                "SegmentDefinitionArn": arn, "CreatedAt": _now()}
+
+    def get_segment_definition(self, DomainName, SegmentDefinitionName):
+        self._domain(DomainName)
+        if (DomainName, SegmentDefinitionName) not in self.segment_definitions:
+            raise FakeError("ResourceNotFoundException", f"segment definition {SegmentDefinitionName} not found", 404)
+        return dict(self.segment_definitions[(DomainName, SegmentDefinitionName)])
+
+    def segment_members(self, domain: str, name: str) -> set[str]:
+        """The profile ids the segment definition selects now (a test's view; AWS computes it asynchronously)."""
+        groups = self.get_segment_definition(domain, name).get("SegmentGroups") or {}
+
+        def in_group(profile, group):
+            tests = [self._dimension_holds(profile, d) for d in group.get("Dimensions", [])]
+            return _included(tests, group.get("Type", "ALL"))
+
+        return {pid for pid, profile in self.profiles.items() if self._domain_of.get(pid) == domain and _included(
+            [in_group(profile, g) for g in groups.get("Groups", [])], groups.get("Include", "ALL"))}
+
+    @staticmethod
+    def _dimension_holds(profile, dimension) -> bool:
+        attributes = profile.get("Attributes", {})
+        results = []
+        for name, test in dimension["ProfileAttributes"]["Attributes"].items():
+            found = attributes.get(name) in test["Values"]
+            results.append(found if test["DimensionType"] == "INCLUSIVE" else not found)
+        return all(results)
+
     def _domain(self, name):
         if name not in self.domains:
             raise FakeError("ResourceNotFoundException", f"domain {name} not found", 404)
@@ -1115,6 +1183,12 @@ class CustomerProfilesFake(FakeService):
         if (domain, name) not in self.object_types:
             raise FakeError("ResourceNotFoundException", f"object type {name} not found", 404)
         return self.object_types[(domain, name)]
+
+
+
+def _included(tests: list[bool], include: str) -> bool:
+    """IncludeOptions: ALL, ANY or NONE of the tests hold."""
+    return {"ALL": all(tests), "ANY": any(tests), "NONE": not any(tests)}[include]
 
 
 ALL_FAKES = (SesV2Fake, PinpointFake, SmsVoiceV2Fake, ConnectFake, AthenaFake, CustomerProfilesFake)

@@ -283,3 +283,33 @@ def test_customer_profiles_ingestion_keeps_what_update_profile_set_and_an_empty_
     assert fakes.profiles.profiles[profile_id]["Attributes"] == {"tier": "gold"}
     with pytest.raises(client.exceptions.ResourceNotFoundException):
         client.update_profile(DomainName="d", ProfileId="0" * 32, Attributes={"vip": "true"})
+
+
+def test_customer_profiles_created_profiles_are_found_by_email_and_phone(fakes, aws):
+    client = _profiles_domain(aws)
+    profile_id = client.create_profile(DomainName="d", EmailAddress="Ana@Example.com", PhoneNumber="+14255550100",
+                                       Attributes={"email_opened": "true"})["ProfileId"]
+    by_email = client.search_profiles(DomainName="d", KeyName="_email", Values=["ana@example.com"])["Items"]
+    by_phone = client.search_profiles(DomainName="d", KeyName="_phone", Values=["+14255550100"])["Items"]
+    assert [p["ProfileId"] for p in by_email] == [p["ProfileId"] for p in by_phone] == [profile_id]
+    assert by_email[0]["Attributes"] == {"email_opened": "true"}
+
+
+def test_customer_profiles_segment_definitions_select_profiles_by_custom_attribute(fakes, aws):
+    client = _profiles_domain(aws)
+    opened = client.create_profile(DomainName="d", Attributes={"email_opened": "true"})["ProfileId"]
+    client.create_profile(DomainName="d", Attributes={"email_opened": "false"})
+    client.create_profile(DomainName="d")
+    groups = {"Include": "ALL", "Groups": [{"Type": "ALL", "Dimensions": [{"ProfileAttributes": {"Attributes": {
+        "email_opened": {"DimensionType": "INCLUSIVE", "Values": ["true"]}}}}]}]}
+    client.create_segment_definition(DomainName="d", SegmentDefinitionName="opened", DisplayName="Opened",
+                                     SegmentGroups=groups)
+    assert fakes.profiles.segment_members("d", "opened") == {opened}
+    assert client.get_segment_definition(DomainName="d", SegmentDefinitionName="opened")["SegmentGroups"] == groups
+    with pytest.raises(client.exceptions.BadRequestException, match="already exists"):
+        client.create_segment_definition(DomainName="d", SegmentDefinitionName="opened", DisplayName="Opened")
+    contains = {"Groups": [{"Dimensions": [{"ProfileAttributes": {"Attributes": {
+        "email_opened": {"DimensionType": "CONTAINS", "Values": ["t"]}}}}]}]}
+    with pytest.raises(client.exceptions.BadRequestException, match="CONTAINS"):
+        client.create_segment_definition(DomainName="d", SegmentDefinitionName="c", DisplayName="C",
+                                         SegmentGroups=contains)
