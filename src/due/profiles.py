@@ -93,6 +93,7 @@ OPT_OUT_ATTRIBUTES = (EMAIL_OPT_OUT, SMS_OPT_OUT)
 ID_KEY = "customer_id"  # the object type's PROFILE and UNIQUE key; the id is also the attribute of this name
 EMAIL_KEY = "_email"
 PHONE_KEY = "_phone"
+PROFILE_ID_KEY = "_profileId"  # SearchProfiles' predefined key for the profile id itself
 
 MAX_VALUE_LENGTH = 255  # Profile fields and attribute values (API reference, Profile and UpdateProfile)
 MAX_FIELD_NAME_LENGTH = 64  # ObjectTypeField map keys (PutProfileObjectType)
@@ -355,13 +356,14 @@ class ProfileStore:
                                               f"attempts (HTTP {codes[number]})") for number, _ in pending]
 
     # --- reading and other writers ------------------------------------------
-    def find(self, *, email: str | None = None, phone: str | None = None, key: str | None = None) -> list[dict]:
-        """The profiles with this email address, phone number or id (exactly one of them), as SearchProfiles
-        returns them."""
-        criteria = [(name, value) for name, value in ((EMAIL_KEY, email), (PHONE_KEY, phone), (ID_KEY, key))
-                    if value is not None]
+    def find(self, *, email: str | None = None, phone: str | None = None, key: str | None = None,
+             profile_id: str | None = None) -> list[dict]:
+        """The profiles with this email address, phone number, import id (``key``) or Customer Profiles profile
+        id (exactly one of them), as SearchProfiles returns them."""
+        criteria = [(name, value) for name, value in ((EMAIL_KEY, email), (PHONE_KEY, phone), (ID_KEY, key),
+                                                       (PROFILE_ID_KEY, profile_id)) if value is not None]
         if len(criteria) != 1:
-            raise ValueError("find takes exactly one of email, phone or key")
+            raise ValueError("find takes exactly one of email, phone, key or profile_id")
         (key_name, value), = criteria
         profiles, token = [], None
         while True:
@@ -376,11 +378,28 @@ class ProfileStore:
         """Sets these custom attributes of one profile and no others ("" removes one: UpdateProfile keeps what
         a request leaves out and removes what it sets to an empty string). Last writer wins: there is no
         conditional write, so each attribute has one writer (the contract)."""
+        self.set_attributes_check(attributes)
+        if attributes:
+            self._pace()
+            self._client.update_profile(DomainName=self._domain, ProfileId=profile_id, Attributes=attributes)
+
+    def create(self, attributes: dict[str, str], *, email: str | None = None, phone: str | None = None) -> str:
+        """A new profile with this email address or number and these custom attributes (CreateProfile); its id.
+
+        For writers that may create people (an event segmentation rule with ``create_profile``): the import's
+        object type never sees them, so they carry no import id until a file names them."""
+        attributes = {name: value for name, value in attributes.items() if value != ""}  # nothing to remove yet
+        self.set_attributes_check(attributes)
+        self._pace()
+        fields = {"EmailAddress": email} if email else {}
+        fields |= {"PhoneNumber": phone} if phone else {}
+        return self._client.create_profile(DomainName=self._domain, Attributes=attributes, **fields)["ProfileId"]
+
+    @staticmethod
+    def set_attributes_check(attributes: dict[str, str]) -> None:
+        """Refuses what the service would: attribute names of 1 to 255 characters, values of at most 255."""
         for name, value in attributes.items():
             if not 1 <= utf16_length(name) <= MAX_VALUE_LENGTH:
                 raise ValueError(f"attribute name {name[:40]!r} must be 1 to {MAX_VALUE_LENGTH} characters")
             if utf16_length(value) > MAX_VALUE_LENGTH:
                 raise ValueError(f"attribute {name!r} is longer than {MAX_VALUE_LENGTH} characters")
-        if attributes:
-            self._pace()
-            self._client.update_profile(DomainName=self._domain, ProfileId=profile_id, Attributes=attributes)

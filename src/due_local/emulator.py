@@ -34,7 +34,8 @@ from scripts.cfn import evaluate_conditions, parameter_values, resolve_condition
 REGION = "us-east-1"
 
 # For skipped types whose Ref is a name the template sets: the property holding it.
-NAME_PROPERTY_OF_SKIPPED = {"AWS::SES::ReceiptRuleSet": "RuleSetName", "AWS::SMSVOICE::OptOutList": "OptOutListName"}
+NAME_PROPERTY_OF_SKIPPED = {"AWS::SES::ReceiptRuleSet": "RuleSetName", "AWS::SMSVOICE::OptOutList": "OptOutListName",
+                            "AWS::CustomerProfiles::Domain": "DomainName"}
 
 
 @dataclass

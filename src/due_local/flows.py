@@ -417,6 +417,78 @@ def _import_run(emulator: Emulator, stack: Stack) -> FlowResult:
     )
 
 
+# ------------------------------------------------ Event-based segmentation (#7)
+SEGMENTATION = EXAMPLES / "event_based_segmentation"
+
+
+def _segmentation_prepare(_emulator: Emulator) -> dict[str, str]:
+    return {}  # the stack creates its domain, configuration sets, stream and segment definitions
+
+
+def put_segmentation_events(emulator: Emulator, stack: Stack, documents: list[dict]) -> str:
+    """SES and SMS events go where their configuration sets publish them (the engagement topic); anything else
+    is the application's (or Pinpoint's) and goes on the stream, partitioned by person as the page says."""
+    from due.event_segmentation.events import Person, partition_key
+
+    published = put = 0
+    for document in documents:
+        if "mail" in document or "destinationPhoneNumber" in document:
+            emulator.client("sns").publish(TopicArn=stack.outputs["EngagementTopicArn"], Message=json.dumps(document))
+            published += 1
+            continue
+        person = document.get("person") if isinstance(document.get("person"), dict) else {}
+        known = {k: v for k, v in person.items() if k in ("email", "phone", "profile_id", "endpoint_id") and v}
+        key = partition_key(Person(**known)) if known else "unnamed"
+        emulator.client("kinesis").put_record(StreamName=stack.outputs["EventStreamName"],
+                                              Data=json.dumps(document).encode(), PartitionKey=key)
+        put += 1
+    emulator.pump(stack)
+    return f"{published} event(s) published on the engagement topic, {put} record(s) put on the stream"
+
+
+def _segmentation_run(emulator: Emulator, stack: Stack) -> FlowResult:
+    problems: list[str] = []
+    emulator.complete_wiring(stack)
+    profiles = emulator.client("customer-profiles")
+    domain = stack.outputs["ProfilesDomainName"]
+    ids = {}
+    for person in json.loads((SEGMENTATION / "profiles.json").read_text()):
+        ids[person["FirstName"]] = profiles.create_profile(DomainName=domain, **person)["ProfileId"]
+    application = json_documents(SEGMENTATION / "application_events.jsonl")
+    put_segmentation_events(emulator, stack, [json.loads(example("event_based_segmentation", "ses_open.json")),
+                                              *application])
+    fake = emulator.fakes.profiles
+    ana, bo = (fake.profiles[ids[name]]["Attributes"] for name in ("Ana", "Bo"))
+    if ana.get("email_opened") != "true" or ana.get("webinar_registration_webinar5") != "true":
+        problems.append(f"Ana's attributes are {sorted(ana)}")
+    if {k for k in bo if k.startswith("webinar_registration_")} != {"webinar_registration_webinar5",
+                                                                   "webinar_registration_webinar6"}:
+        problems.append(f"Bo's attributes are {sorted(bo)}")
+    if len(fake.profiles) != 2:
+        problems.append(f"{len(fake.profiles)} profiles exist: an event for someone without one created one")
+    opened = fake.segment_members(domain, stack.outputs["EmailOpenedSegmentName"])
+    webinar5 = fake.segment_members(domain, stack.outputs["Webinar5SegmentName"])
+    if opened != {ids["Ana"]} or webinar5 != {ids["Ana"], ids["Bo"]}:
+        problems.append(f"segments hold {len(opened)} (email opened) and {len(webinar5)} (webinar5) people")
+    rejected = emulator.client("sqs").receive_message(QueueUrl=stack.outputs["RejectedEventsQueueUrl"],
+                                                      MaxNumberOfMessages=10).get("Messages", [])
+    reasons = [json.loads(m["Body"])["reason"] for m in rejected]
+    if len(reasons) != 1 or "attributes.webinar_id" not in reasons[0]:
+        problems.append(f"set aside: {reasons}")
+    for output in ("FailedBatchesQueueUrl", "EngagementDeadLetterQueueUrl"):
+        if _queue_depth(emulator, stack.outputs[output]):
+            problems.append(f"messages in {output}")
+    return FlowResult(
+        "Event_Based_Segmentation",
+        went_in="2 profiles; 1 SES open (engagement topic) and 5 application events (stream) from "
+                "examples/event_based_segmentation/",
+        came_out="Ana email_opened and webinar5; Bo webinar5 and webinar6; the email-opened segment holds Ana, "
+                 "webinar5 both; no profile made for someone.new; 1 registration without a webinar id set aside "
+                 "with the reason",
+        problems=problems,
+    )
+
+
 FLOWS = {
     flow.template: flow
     for flow in (
@@ -427,6 +499,7 @@ FLOWS = {
         Flow("Pinpoint_Event_Processing", _pinpoint_prepare, _pinpoint_run),
         Flow("S3_Data_Lake", _data_lake_prepare, _data_lake_run),
         Flow("S3_triggered_import", _import_prepare, _import_run),
+        Flow("Event_Based_Segmentation", _segmentation_prepare, _segmentation_run),
     )
 }
 
@@ -511,6 +584,12 @@ def _import_own_file(emulator: Emulator, stack: Stack, path: Path) -> str:
     return went_in
 
 
+
+def _feed_segmentation(emulator: Emulator, stack: Stack, path: Path) -> str:
+    emulator.complete_wiring(stack)
+    return put_segmentation_events(emulator, stack, json_documents(path))
+
+
 FEEDS = {
     "SES_Event_Processing": Feed("SES notifications or event-publishing records (JSON), each published on the "
                                  "feedback topic", _publish_each("FeedbackTopicArn"), "FeedbackTopicArn"),
@@ -522,6 +601,8 @@ FEEDS = {
     "SMS_S3_drop": Feed("a CSV in the drop format, written to incoming/", _drop_file),
     "S3_Data_Lake": Feed("one event record per line (SES, SMS or Pinpoint JSON), into the delivery stream",
                          _put_firehose_records),
+    "Event_Based_Segmentation": Feed("engagement events (JSON): SES and SMS events are published on the engagement "
+                                     "topic, application events put on the stream", _feed_segmentation),
     "S3_triggered_import": Feed("a CSV (.csv, with a header) or JSON lines (.jsonl) of contacts, written to "
                                 "incoming/", _import_own_file),
 }

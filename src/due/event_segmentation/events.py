@@ -31,6 +31,7 @@ Sources, and what they give:
 
       {"event_type": "webinar.registration",
        "person": {"email": "ana@example.com"},        # at least one of email, phone (E.164), profile_id
+                                                      # (Pinpoint mode: endpoint_id)
        "attributes": {"webinar_id": "webinar5"},      # optional: strings, numbers, true/false, objects
        "timestamp": "2024-05-01T10:00:00Z"}           # ISO 8601; optional, default: when it is read
 
@@ -41,6 +42,8 @@ needs, raises ``due.events.BadEvent`` with the reason (never the personal data i
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 import time
 from dataclasses import asdict, dataclass, field
@@ -88,7 +91,37 @@ class EngagementEvent:
 
 def normalise_json(data: str | bytes) -> list[EngagementEvent]:
     """The events in one delivered record (a Kinesis record's data, an SQS body with or without SNS's envelope)."""
-    return normalise(unwrap_sns(load_json_object(data, "event record")))
+    payload = load_json_object(data, "event record")
+    if set(payload) == {FORWARDED}:
+        return [from_forwarded(payload[FORWARDED])]
+    return normalise(unwrap_sns(payload))
+
+
+FORWARDED = "forwarded"  # the key of an event the forwarder put on the stream, already in this module's shape
+
+
+def forwarded(event: EngagementEvent) -> bytes:
+    """The stream record the forwarder writes for an SES or SMS event: ``{"forwarded": <the event>}``."""
+    return json.dumps({FORWARDED: event.as_document()}, separators=(",", ":")).encode()
+
+
+def from_forwarded(document: Any) -> EngagementEvent:
+    if not isinstance(document, dict) or not isinstance(document.get("event_type"), str) or not isinstance(
+            document.get("person"), dict) or not isinstance(document.get("timestamp"), str):
+        raise BadEvent("forwarded event lacks event_type, person or timestamp")
+    person = {key: document["person"].get(key) for key in ("email", "phone", "profile_id", "endpoint_id")}
+    return EngagementEvent(document["event_type"], Person(**person), document["timestamp"],
+                           dict(document.get("attributes") or {}), dict(document.get("detail") or {}))
+
+
+def partition_key(person: Person) -> str:
+    """The stream's partition key for a person: a SHA-256 of how the current mode names them (``email:<address>``,
+    ``phone:<E.164>`` or ``profile_id:<id>``, the first the event has), so one person's events share a shard and
+    are applied in order, and no address is written where the stream's metadata shows it."""
+    for kind in ("profile_id", "email", "phone", "endpoint_id"):
+        if getattr(person, kind):
+            return hashlib.sha256(f"{kind}:{getattr(person, kind)}".encode()).hexdigest()
+    raise ValueError("the event names no person")
 
 
 def normalise(record: dict[str, Any]) -> list[EngagementEvent]:
@@ -147,19 +180,21 @@ def from_application(record: dict[str, Any], now_ms: int | None = None) -> Engag
     person = record.get("person")
     if not isinstance(person, dict):
         raise BadEvent(f"{event_type} event's person is not an object")
-    unknown = set(person) - {"email", "phone", "profile_id"}
+    unknown = set(person) - {"email", "phone", "profile_id", "endpoint_id"}
     if unknown:
         raise BadEvent(f"{event_type} event's person has keys this format does not know: {sorted(unknown)}")
     for key, value in person.items():
         if value is not None and (not isinstance(value, str) or not value.strip()):
             raise BadEvent(f"{event_type} event's person.{key} is not a non-empty string")
-    email, phone, profile_id = (person.get(key) for key in ("email", "phone", "profile_id"))
+    email, phone, profile_id, endpoint_id = (person.get(key) for key in ("email", "phone", "profile_id",
+                                                                          "endpoint_id"))
     if email is not None and "@" not in email:
         raise BadEvent(f"{event_type} event's person.email is not an email address")
     if phone is not None and not E164.match(phone.strip()):
         raise BadEvent(f"{event_type} event's person.phone is not an E.164 number (+ and country code)")
-    if not (email or phone or profile_id):
-        raise BadEvent(f"{event_type} event names no person: give person.email, person.phone or person.profile_id")
+    if not (email or phone or profile_id or endpoint_id):
+        raise BadEvent(f"{event_type} event names no person: give person.email, person.phone or person.profile_id "
+                       "(Pinpoint mode: person.endpoint_id)")
     attributes = record.get("attributes", {})
     if not isinstance(attributes, dict):
         raise BadEvent(f"{event_type} event's attributes is not an object")
@@ -174,7 +209,8 @@ def from_application(record: dict[str, Any], now_ms: int | None = None) -> Engag
     return EngagementEvent(
         event_type.strip(),
         Person(email=normalise_address(email) if email else None, phone=phone.strip() if phone else None,
-               profile_id=profile_id.strip() if profile_id else None),
+               profile_id=profile_id.strip() if profile_id else None,
+               endpoint_id=endpoint_id.strip() if endpoint_id else None),
         _iso(occurred), attributes)
 
 
