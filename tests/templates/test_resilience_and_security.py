@@ -21,8 +21,29 @@ def _dead_letter_targets(template) -> set[str]:
     return targets
 
 
+def _terminal_queues(template) -> set[str]:
+    """Dead-letter queues, on-failure destinations, and queues no function consumes (a function sets messages
+    aside there with their reason): nobody receives them again and again, so they need no dead-letter queue of
+    their own, but someone must notice what lands there."""
+    consumed = set()
+    for mapping in resources_of(template, "AWS::Lambda::EventSourceMapping").values():
+        consumed |= _refs(mapping["Properties"].get("EventSourceArn"))
+    queues = set(resources_of(template, "AWS::SQS::Queue"))
+    return _dead_letter_targets(template) | (queues - consumed - _notified_queues(template))
+
+
+def _notified_queues(template) -> set[str]:
+    """Queues S3 or SNS deliver to (consumed by a function or a state machine's poller, never terminal)."""
+    delivered = set()
+    for subscription in resources_of(template, "AWS::SNS::Subscription").values():
+        delivered |= _refs(subscription["Properties"].get("Endpoint"))
+    for bucket in resources_of(template, "AWS::S3::Bucket").values():
+        delivered |= _refs(bucket.get("Properties", {}).get("NotificationConfiguration"))
+    return delivered
+
+
 def test_every_queue_has_a_dead_letter_queue(template):
-    terminal = _dead_letter_targets(template)
+    terminal = _terminal_queues(template)
     for logical_id, queue in resources_of(template, "AWS::SQS::Queue").items():
         if logical_id not in terminal:
             assert "RedrivePolicy" in queue.get("Properties", {}), f"{logical_id} has no dead-letter queue"
@@ -31,8 +52,8 @@ def test_every_queue_has_a_dead_letter_queue(template):
 def test_dead_letter_queues_keep_messages_14_days_and_raise_an_alarm(template):
     alarmed = set()
     for alarm in resources_of(template, "AWS::CloudWatch::Alarm").values():
-        alarmed |= _refs(alarm["Properties"].get("Dimensions"))
-    for logical_id in _dead_letter_targets(template):
+        alarmed |= _refs(alarm["Properties"].get("Dimensions")) | _refs(alarm["Properties"].get("Metrics"))
+    for logical_id in _terminal_queues(template):
         assert template["Resources"][logical_id]["Properties"]["MessageRetentionPeriod"] == 1209600
         assert logical_id in alarmed, f"nobody would notice messages in {logical_id}"
 

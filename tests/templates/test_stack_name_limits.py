@@ -48,6 +48,9 @@ LIMITS: dict[tuple[str, str], NameLimit] = {
         64, r"[A-Za-z0-9_-]+", "CloudFormation, AWS::SMSVOICE::ConfigurationSet: pattern ^[A-Za-z0-9_-]+$, 1 to 64"),
     ("AWS::CustomerProfiles::Domain", "DomainName"): NameLimit(
         64, r"[a-zA-Z0-9_-]+", "Customer Profiles API Reference, CreateDomain: DomainName 1 to 64, ^[a-zA-Z0-9_-]+$"),
+    ("AWS::CustomerProfiles::SegmentDefinition", "SegmentDefinitionName"): NameLimit(
+        64, r"[a-zA-Z0-9_-]+", "Customer Profiles API Reference, CreateSegmentDefinition: SegmentDefinitionName 1 to "
+                               "64, ^[a-zA-Z0-9_-]+$"),
     ("AWS::SES::ContactList", "ContactListName"): NameLimit(
         64, r"[A-Za-z0-9_-]+", "taken as SES's other names (ASCII letters, digits, _ and -, 64 characters): the "
                                "CreateContactList reference states no limit, so the stricter one"),

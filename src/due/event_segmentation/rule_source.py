@@ -1,4 +1,4 @@
-"""Where a stack's rule set comes from: an S3 object when ``RulesS3Uri`` names one, else the ``Rules`` parameter.
+"""Where a stack's rule set comes from: an S3 object when ``RulesKey`` names one, else the ``Rules`` parameter.
 
 Both the deploy-time check (a custom resource that fails the stack with ``RuleSetError``'s message, which names
 the rule) and the applier read rules through here, so what was checked is what runs. The applier keeps what it
@@ -8,35 +8,30 @@ the check: the page says to update the stack, which checks it, rather than overw
 
 from __future__ import annotations
 
-import re
 import time
 
 from due.event_segmentation.rules import DEFAULT_RULES, Mode, RuleSet, RuleSetError, load_rules
 
 CACHE_SECONDS = 300
-S3_URI = re.compile(r"^s3://(?P<bucket>[a-z0-9][a-z0-9.-]{1,61}[a-z0-9])/(?P<key>.+)$")
 
 
-def read_rules(s3, text: str, s3_uri: str, mode: str) -> RuleSet:
-    """The rule set: the object at ``s3_uri`` when it is not empty, else ``text``, else the seed rules."""
-    if s3_uri:
-        match = S3_URI.match(s3_uri)
-        if not match:
-            raise RuleSetError(f"RulesS3Uri must look like s3://bucket/key, not {s3_uri!r}")
+def read_rules(s3, text: str, bucket: str, key: str, mode: str) -> RuleSet:
+    """The rule set: the object ``key`` of ``bucket`` when a key is given, else ``text``, else the seed rules."""
+    if key:
         try:
-            text = s3.get_object(Bucket=match["bucket"], Key=match["key"])["Body"].read()
+            text = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
         except s3.exceptions.NoSuchKey:
-            raise RuleSetError(f"there is no rule set at {s3_uri}") from None
+            raise RuleSetError(f"there is no rule set at s3://{bucket}/{key}") from None
     return load_rules(text or DEFAULT_RULES, Mode(mode))
 
 
 class CachedRules:
-    def __init__(self, s3, text: str, s3_uri: str, mode: str, clock=time.monotonic):
-        self._args, self._clock = (s3, text, s3_uri, mode), clock
+    def __init__(self, s3, text: str, bucket: str, key: str, mode: str, clock=time.monotonic):
+        self._args, self._clock = (s3, text, bucket, key, mode), clock
         self._rules: RuleSet | None = None
         self._read_at = 0.0
 
     def get(self) -> RuleSet:
-        if self._rules is None or (self._args[2] and self._clock() - self._read_at > CACHE_SECONDS):
+        if self._rules is None or (self._args[3] and self._clock() - self._read_at > CACHE_SECONDS):
             self._rules, self._read_at = read_rules(*self._args), self._clock()
         return self._rules
