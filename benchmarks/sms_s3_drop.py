@@ -44,9 +44,10 @@ from moto import mock_aws  # noqa: E402
 
 from due.dropped_file import Checkpoint  # noqa: E402
 from due.rate_limit import RateLimiter  # noqa: E402
-from due.sms_s3_drop.enqueue import Enqueuer  # noqa: E402
-from due.sms_s3_drop.requests import from_row  # noqa: E402
-from due.sms_s3_drop.send import Sender, SentMarkers, SetAside  # noqa: E402
+from due.row_queue import Enqueuer  # noqa: E402
+from due.send_markers import SentMarkers, SetAside  # noqa: E402
+from due.sms_s3_drop.requests import ROW_FORMAT, from_row  # noqa: E402
+from due.sms_s3_drop.send import Sender  # noqa: E402
 from due.sms_sending import EndUserMessagingSms  # noqa: E402
 from due_local.dynamodb_fake import DynamoDbFake  # noqa: E402
 from due_local.fakes import SmsVoiceV2Fake  # noqa: E402
@@ -71,7 +72,7 @@ def enqueue(s3, key: str, queue) -> tuple[object, float]:
     started = time.perf_counter()
     checkpoint = Checkpoint("drop", key, None)
     while checkpoint is not None:
-        checkpoint = Enqueuer(s3, queue, "q").run(checkpoint, lambda: False)
+        checkpoint = Enqueuer(s3, queue, "q", ROW_FORMAT).run(checkpoint, lambda: False)
     return queue, time.perf_counter() - started
 
 

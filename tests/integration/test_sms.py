@@ -40,7 +40,7 @@ def test_a_redelivered_notification_sends_nothing_twice(emulator, drop_stack):
 
 def test_a_file_longer_than_an_invocation_continues_through_the_drop_queue(emulator, drop_stack, monkeypatch):
     # Every batch finds the invocation "short of time", so each invocation enqueues 10 rows and hands on.
-    monkeypatch.setattr("due.sms_s3_drop.reader_handler.STOP_WITH_MILLISECONDS_LEFT", 10**9)
+    monkeypatch.setattr("due.row_queue_reader.STOP_WITH_MILLISECONDS_LEFT", 10**9)
     drop(emulator, drop_stack, csv_of(55))
     stats = emulator.pump(drop_stack)
     # 5 hand-overs and the last 5 rows, plus the s3:TestEvent S3 sends when the notification is set up

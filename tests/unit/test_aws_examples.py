@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from due import batch, pinpoint_events, ses_events, sms_events
+from due import batch, pinpoint_events, row_queue, ses_events, sms_events
 from due.data_lake import rows, transform_handler
 from due.email_feedback import FeedbackKind
 from due.events import BadEvent, unwrap_sns
@@ -24,7 +24,6 @@ from due.ses_auto_reply import inbound
 from due.ses_auto_reply.loop_guard import OwnAddresses, reason_not_to_reply
 from due.ses_auto_reply.sender_key import canonical_address
 from due.ses_events import SesEventType
-from due.sms_s3_drop import reader_handler
 
 EXAMPLES = Path(__file__).resolve().parents[3] / "shared" / "aws-examples"
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "aws_documented"
@@ -332,15 +331,15 @@ def test_the_documented_sqs_event_reports_each_unreadable_body_by_message_id():
 
 def test_s3_test_event_starts_no_work():
     body = (FIXTURES / "s3_test_event.json").read_text()
-    assert reader_handler.checkpoints(body) == []
+    assert row_queue.checkpoints(body) == []
 
 
 def test_s3_object_created_outside_incoming_csv_is_ignored():
     body = (FIXTURES / "s3_object_created_put.json").read_text()  # key "HappyFace.jpg" in bucket "mybucket"
-    assert reader_handler.checkpoints(body) == []
+    assert row_queue.checkpoints(body) == []
     record = json.loads(body)
     record["Records"][0]["s3"]["object"]["key"] = "incoming/red+flower.csv"  # keys arrive URL-encoded
-    (checkpoint,) = reader_handler.checkpoints(json.dumps(record))
+    (checkpoint,) = row_queue.checkpoints(json.dumps(record))
     assert (checkpoint.bucket, checkpoint.key) == ("mybucket", "incoming/red flower.csv")
     assert checkpoint.version_id == "096fKKXTRTtl3on89fVO.nfljtsv6qko"
 

@@ -7,6 +7,7 @@ import json
 import re
 from dataclasses import dataclass
 
+from due.row_queue import RowFormat
 from due.sms_events import E164
 
 COLUMNS = ("sms_number", "message", "external_campaign_id", "short_code", "message_type", "id_1", "id_2")
@@ -86,3 +87,7 @@ def from_row(file: str, row_number: int, row: list[str]) -> SmsRequest | str:
     if message_type.upper() not in MESSAGE_TYPES:
         return f"message_type must be {' or '.join(MESSAGE_TYPES)}"
     return SmsRequest(file, row_number, number, message, campaign, origination, message_type.upper(), id_1, id_2)
+
+
+# One row a queue message: each SMS is its own send (due.row_queue).
+ROW_FORMAT = RowFormat(check_header=check_header, parse=from_row, chunk_size=1)

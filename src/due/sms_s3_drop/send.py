@@ -1,6 +1,6 @@
 """Send one queued SMS, exactly once, at the allowed rate per origination identity.
 
-``SentMarkers`` makes sends at-most-once per row: a marker is written
+``SentMarkers`` (due.send_markers) makes sends at-most-once per row: a marker is written
 (status "sending") before the API call and set to "sent" after it. A row whose
 marker says "sent" is skipped. A call the API refused marks "failed".
 
@@ -19,11 +19,11 @@ and Lambda retries the row.
 
 from __future__ import annotations
 
-import time
-
 from botocore.exceptions import ClientError
 
 from due.rate_limit import RateLimiter
+from due.row_queue import Chunk
+from due.send_markers import MaybeSent, SentMarkers, SetAside
 from due.sms_s3_drop.requests import SmsRequest
 from due.sms_sending import SendRefused
 
@@ -34,57 +34,6 @@ from due.sms_sending import SendRefused
 # pinpoint-sms-voice-v2 model. AccessDenied, ServiceQuotaExceeded (monthly spend limit), Throttling and
 # InternalServer are about the account or the moment: retried.
 REFUSALS_FOR_GOOD = frozenset({"ValidationException", "ConflictException", "ResourceNotFoundException"})
-
-
-class MaybeSent(RuntimeError):
-    """An earlier attempt may have sent this row; sending again could send it twice."""
-
-
-class SentMarkers:
-    def __init__(self, dynamodb, table_name: str, keep_days: int = 30):
-        self._dynamodb, self._table, self._keep = dynamodb, table_name, keep_days * 86400
-
-    def begin(self, request: SmsRequest) -> bool:
-        """False when the row was sent already; raises MaybeSent when that is unknown."""
-        try:
-            self._dynamodb.put_item(
-                TableName=self._table,
-                Item={"deduplication_id": {"S": request.deduplication_id}, "status": {"S": "sending"},
-                      "file": {"S": request.file}, "row": {"N": str(request.row)},
-                      "expires_at": {"N": str(int(time.time()) + self._keep)}},
-                ConditionExpression="attribute_not_exists(deduplication_id) OR #status = :failed",
-                ExpressionAttributeNames={"#status": "status"},
-                ExpressionAttributeValues={":failed": {"S": "failed"}},
-                ReturnValuesOnConditionCheckFailure="ALL_OLD",
-            )
-            return True
-        except self._dynamodb.exceptions.ConditionalCheckFailedException as exc:
-            status = exc.response.get("Item", {}).get("status", {}).get("S")
-        if status == "sent":
-            return False
-        raise MaybeSent(f"row {request.row} of {request.file}: an earlier attempt may have sent it; not resending")
-
-    def finish(self, request: SmsRequest, status: str, message_id: str = "") -> None:
-        self._dynamodb.update_item(
-            TableName=self._table, Key={"deduplication_id": {"S": request.deduplication_id}},
-            UpdateExpression="SET #status = :status, message_id = :message_id",
-            ExpressionAttributeNames={"#status": "status"},
-            ExpressionAttributeValues={":status": {"S": status}, ":message_id": {"S": message_id}},
-        )
-
-
-class SetAside:
-    """Rows that can never be sent, put in the send dead-letter queue with the reason, for a person to see."""
-
-    def __init__(self, sqs, dead_letter_queue_url: str):
-        self._sqs, self._queue = sqs, dead_letter_queue_url
-
-    def put(self, request: SmsRequest, reason: str) -> None:
-        # The dead-letter queue of a FIFO queue is FIFO: same group and deduplication id as the row's own message.
-        self._sqs.send_message(QueueUrl=self._queue, MessageBody=request.to_json(),
-                               MessageGroupId=request.message_group_id,
-                               MessageDeduplicationId=request.deduplication_id,
-                               MessageAttributes={"reason": {"DataType": "String", "StringValue": reason[:1000]}})
 
 
 def _refused_for_good(error: Exception) -> bool:
@@ -109,22 +58,23 @@ class Sender:
 
     def send(self, request: SmsRequest) -> str:
         """"sent", "sent before" (skipped), or "set aside" (in the dead-letter queue with its reason)."""
+        queued = Chunk((request,))  # one row a queue message
         try:
-            if not self._markers.begin(request):
+            if not self._markers.begin(queued):
                 return "sent before"
         except MaybeSent as unknown:
-            self._set_aside.put(request, str(unknown))
+            self._set_aside.put(queued, str(unknown))
             return "set aside"
         self._limiter.wait(request.origination, self._rate)
         try:
             message_id = self._channel.send(request.number, request.origination, request.message,
                                             request.message_type, request.context())
         except (SendRefused, ClientError) as refused:  # the service answered: not sent
-            self._markers.finish(request, "failed")
+            self._markers.finish(queued, "failed")
             if not _refused_for_good(refused):
                 raise
-            self._set_aside.put(request, _reason(refused))
+            self._set_aside.put(queued, _reason(refused))
             return "set aside"
         # Any other error (a timeout, a crash) leaves "sending": whether the message left is unknown.
-        self._markers.finish(request, "sent", message_id)
+        self._markers.finish(queued, "sent", message_id)
         return "sent"

@@ -9,8 +9,9 @@ from typing import Any
 from due import aws, batch
 from due.logs import get_logger
 from due.rate_limit import RateLimiter
+from due.send_markers import SentMarkers, SetAside
 from due.sms_s3_drop.requests import SmsRequest
-from due.sms_s3_drop.send import Sender, SentMarkers, SetAside
+from due.sms_s3_drop.send import Sender
 from due.sms_sending import EndUserMessagingSms, PinpointSms
 
 logger = get_logger("sms_s3_drop_sender")

@@ -6,8 +6,8 @@ import json
 import pytest
 
 from due.dropped_file import Checkpoint
-from due.sms_s3_drop.enqueue import Enqueuer, continuation
-from due.sms_s3_drop.requests import SmsRequest
+from due.row_queue import Enqueuer, continuation
+from due.sms_s3_drop.requests import ROW_FORMAT, SmsRequest
 from tests.unit.sms_s3_drop.conftest import SAMPLE, RecordingQueue, csv_of
 
 
@@ -30,7 +30,7 @@ def test_sample_file_good_rows_queued_bad_rows_reported(s3, aws):
     sqs = aws.client("sqs")
     queue = sqs.create_queue(QueueName="send.fifo", Attributes={"FifoQueue": "true"})["QueueUrl"]
     s3.put_object(Bucket="drop", Key="incoming/f.csv", Body=SAMPLE)
-    assert Enqueuer(s3, sqs, queue).run(Checkpoint("drop", "incoming/f.csv", None), never_short) is None
+    assert Enqueuer(s3, sqs, queue, ROW_FORMAT).run(Checkpoint("drop", "incoming/f.csv", None), never_short) is None
     messages = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10, AttributeNames=["All"])["Messages"]
     requests = [SmsRequest.from_json(m["Body"]) for m in messages]
     assert [r.row for r in requests] == [1, 2, 3, 7]
@@ -61,7 +61,7 @@ def test_a_windows_1252_file_is_refused_whole_and_nothing_is_queued(s3):
             + "\r\n".join(rows) + "\r\n").encode("cp1252")
     s3.put_object(Bucket="drop", Key="incoming/f.csv", Body=body)
     queue = RecordingQueue()
-    assert Enqueuer(s3, queue, "q").run(Checkpoint("drop", "incoming/f.csv", None), never_short) is None
+    assert Enqueuer(s3, queue, "q", ROW_FORMAT).run(Checkpoint("drop", "incoming/f.csv", None), never_short) is None
     assert queue.entries == []  # not the ASCII rows either: they would go twice once the file is fixed
     written = report(s3)
     assert (written["enqueued"], written["bad_row_count"]) == (0, 1)
@@ -73,14 +73,14 @@ def test_a_windows_1252_file_is_refused_whole_and_nothing_is_queued(s3):
 def test_ten_rows_per_send_message_batch(s3):
     s3.put_object(Bucket="drop", Key="incoming/f.csv", Body=csv_of(10_000))
     queue = RecordingQueue()
-    Enqueuer(s3, queue, "q").run(Checkpoint("drop", "incoming/f.csv", None), never_short)
+    Enqueuer(s3, queue, "q", ROW_FORMAT).run(Checkpoint("drop", "incoming/f.csv", None), never_short)
     assert (queue.calls, len(queue.entries)) == (1000, 10_000)
 
 
 def test_entries_the_batch_refused_are_sent_again(s3):
     s3.put_object(Bucket="drop", Key="incoming/f.csv", Body=csv_of(25))
     queue = RecordingQueue(refuse_once={"3", "17"})
-    Enqueuer(s3, queue, "q").run(Checkpoint("drop", "incoming/f.csv", None), never_short)
+    Enqueuer(s3, queue, "q", ROW_FORMAT).run(Checkpoint("drop", "incoming/f.csv", None), never_short)
     assert sorted(int(e["Id"]) for e in queue.entries) == list(range(1, 26))
     assert queue.calls == 3 + 2  # three batches, two of them needed a second call
 
@@ -89,7 +89,7 @@ def test_an_empty_file_or_a_wrong_header_is_reported(s3):
     s3.put_object(Bucket="drop", Key="incoming/empty.csv", Body=b"")
     s3.put_object(Bucket="drop", Key="incoming/f.csv", Body=b"phone,text\n+14255550101,hi\n")
     for key in ("incoming/empty.csv", "incoming/f.csv"):
-        assert Enqueuer(s3, RecordingQueue(), "q").run(Checkpoint("drop", key, None), never_short) is None
+        assert Enqueuer(s3, RecordingQueue(), "q", ROW_FORMAT).run(Checkpoint("drop", key, None), never_short) is None
     assert report(s3, "incoming/empty.csv")["bad_rows"] == [{"row": 0, "reason": "the file is empty"}]
     assert report(s3)["bad_rows"][0]["reason"].startswith("the header must be sms_number,message,")
 
@@ -105,7 +105,7 @@ def test_a_million_rows_are_all_enqueued_across_checkpoints(s3):
         invocations += 1
         # JSON round trip: the continuation travels as an SQS message.
         checkpoint = Checkpoint.from_dict(json.loads(json.dumps(continuation(checkpoint)))["continuation"])
-        checkpoint = Enqueuer(s3, queue, "q").run(checkpoint, lambda: next(batches) % 10_000 == 0)
+        checkpoint = Enqueuer(s3, queue, "q", ROW_FORMAT).run(checkpoint, lambda: next(batches) % 10_000 == 0)
     assert invocations == 11  # the tenth stop falls at the very end; the eleventh finds no rows and reports
     assert len(queue.entries) == rows
     assert [int(e["Id"]) for e in queue.entries] == list(range(1, rows + 1))  # each row once, in order
@@ -116,7 +116,7 @@ def test_a_million_rows_are_all_enqueued_across_checkpoints(s3):
 def test_the_report_lists_the_first_thousand_bad_rows_and_counts_them_all(s3):
     body = csv_of(3).decode() + "".join(f"not-a-number,m,c,12345,PROMOTIONAL,{i},\n" for i in range(1005))
     s3.put_object(Bucket="drop", Key="incoming/f.csv", Body=body.encode())
-    Enqueuer(s3, RecordingQueue(), "q").run(Checkpoint("drop", "incoming/f.csv", None), never_short)
+    Enqueuer(s3, RecordingQueue(), "q", ROW_FORMAT).run(Checkpoint("drop", "incoming/f.csv", None), never_short)
     written = report(s3)
     assert (written["enqueued"], written["bad_row_count"], len(written["bad_rows"])) == (3, 1005, 1000)
     assert written["bad_rows_truncated"] is True

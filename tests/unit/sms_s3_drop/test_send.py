@@ -7,8 +7,9 @@ from botocore.exceptions import ClientError
 
 from due import aws as due_aws
 from due.rate_limit import RateLimiter
+from due.send_markers import SentMarkers, SetAside
 from due.sms_s3_drop.requests import from_row
-from due.sms_s3_drop.send import Sender, SentMarkers, SetAside
+from due.sms_s3_drop.send import Sender
 from due.sms_sending import EndUserMessagingSms, PinpointSms, SendRefused
 from due_local.tables import create_table
 
