@@ -136,6 +136,11 @@ DOCUMENTED_LIMITS: dict[tuple[str, str], list[tuple[str, str, Any, str]]] = {
         ("BulkEmailEntries", "max_items", 50,
          "SES API reference, SendBulkTemplatedEmail: at most 50 destinations per call (the v2 SendBulkEmail page "
          "states no number; the v1 limit is the documented one)"),
+        # The model allows 995; the API reference (MessageHeader) says "no more than 870 characters".
+        ("BulkEmailEntries.[].ReplacementHeaders.[].Value", "pattern", re.compile(r"[ -~]{1,870}"),
+         "SES v2 API reference, MessageHeader: printable ASCII, no more than 870 characters"),
+        ("DefaultContent.Template.Headers.[].Value", "pattern", re.compile(r"[ -~]{1,870}"),
+         "SES v2 API reference, MessageHeader: printable ASCII, no more than 870 characters"),
     ],
     # The model's pattern lets a number without "+" through; its documentation says E.164 (API reference).
     ("pinpoint-sms-voice-v2", "SendTextMessage"): [
@@ -271,6 +276,20 @@ def _s3_objects(url: str, whole_prefix: bool) -> list[bytes]:
     if not keys:
         raise FakeError("BadRequestException", f"no object at {url}")
     return [s3.get_object(Bucket=bucket, Key=key)["Body"].read() for key in keys]
+
+
+INLINE_TEMPLATE_MAX_BYTES = 1024 * 1024
+
+
+def _substitute(text: str, data: dict) -> str:
+    """SES's simple substitution as the fake renders it: ``{{name}}`` (or a dotted path) becomes the value,
+    as given (no escaping); a name without a value renders empty."""
+    def value(match: re.Match) -> str:
+        found: Any = data
+        for part in match.group(1).strip().split("."):
+            found = found.get(part) if isinstance(found, dict) else None
+        return "" if found is None else str(found)
+    return re.sub(r"\{\{([^{}]+)\}\}", value, text)
 
 
 class SesV2Fake(FakeService):
@@ -447,23 +466,47 @@ class SesV2Fake(FakeService):
 
     def send_bulk_email(self, DefaultContent, BulkEmailEntries, FromEmailAddress=None, **kwargs):
         template = DefaultContent["Template"]
-        known = template.get("TemplateContent") or template.get("TemplateName") in self.templates
+        content = template.get("TemplateContent") or self.templates.get(template.get("TemplateName"))
+        inline = template.get("TemplateContent")
+        if inline and sum(len((inline.get(part) or "").encode()) for part in ("Subject", "Html", "Text")) > \
+                INLINE_TEMPLATE_MAX_BYTES:
+            # "Each input JSON file can be up to 1 MB in size, including both the text and HTML parts" (SES
+            # Developer Guide, "Using templates to send personalized email"); the error code is not documented.
+            raise FakeError("BadRequestException", "inline template content is larger than 1 MB")
         results = []
         for entry in BulkEmailEntries:
             status = self.entry_statuses.pop(0) if self.entry_statuses else (
-                "SUCCESS" if known else "TEMPLATE_NOT_FOUND")
+                "SUCCESS" if content else "TEMPLATE_NOT_FOUND")
             if status != "SUCCESS":
-                results.append({"Status": status, "Error": f"injected {status}" if known else "template not found"})
+                results.append({"Status": status, "Error": f"injected {status}" if content else "template not found"})
                 continue
             message_id = str(uuid.uuid4())
             replacement = entry.get("ReplacementEmailContent", {}).get("ReplacementTemplate", {})
+            data = json.loads(replacement.get("ReplacementTemplateData") or template.get("TemplateData") or "{}")
+            # A header named in the entry replaces the template's header of that name, or is added (SES v2 API
+            # reference, BulkEmailEntry ReplacementHeaders).
+            named = {h["Name"].lower() for h in entry.get("ReplacementHeaders", [])}
+            headers = [h for h in template.get("Headers", []) if h["Name"].lower() not in named]
             self.sent_bulk.append({
                 "MessageId": message_id, "From": FromEmailAddress, "To": entry["Destination"].get("ToAddresses", []),
-                "TemplateName": template.get("TemplateName"), "Headers": template.get("Headers", []),
-                "TemplateData": json.loads(replacement.get("ReplacementTemplateData")
-                                           or template.get("TemplateData") or "{}"), **kwargs})
+                "TemplateName": template.get("TemplateName"), "Headers": headers + entry.get("ReplacementHeaders", []),
+                "TemplateData": data, "Rendered": {part: _substitute(content.get(part) or "", data)
+                                                   for part in ("Subject", "Html", "Text") if content.get(part)},
+                **kwargs})
             results.append({"Status": "SUCCESS", "MessageId": message_id})
         return {"BulkEmailEntryResults": results}
+
+    def list_contacts(self, ContactListName, Filter=None, PageSize=None, NextToken=None):
+        """Every contact of the list, 50 a page (the service's default page size is not documented); the
+        fake does not filter (the senders here read whole lists)."""
+        contacts = list(self._contact_list(ContactListName)["contacts"].values())
+        start = int(NextToken or 0)
+        size = PageSize or 50
+        page = {"Contacts": [{k: v for k, v in c.items() if k != "AttributesData"}
+                             for c in contacts[start:start + size]]}
+        if start + size < len(contacts):
+            page["NextToken"] = str(start + size)
+        return page
 
     def _template(self, template):
         if not template.get("TemplateContent") and template.get("TemplateName") not in self.templates:
@@ -823,6 +866,8 @@ class AthenaFake(FakeService):
         super().__init__()
         self._local = None
         self.executions: dict[str, dict[str, Any]] = {}
+        self._by_token: dict[str, str] = {}
+        self.query_endings: list[tuple[str, str]] = []  # (state, reason) the next queries end with instead
 
     @property
     def local(self):
@@ -833,18 +878,58 @@ class AthenaFake(FakeService):
             self._local = LocalAthena()
         return self._local
 
-    def start_query_execution(self, QueryString, WorkGroup="primary", QueryExecutionContext=None, **_kwargs):
+    def start_query_execution(self, QueryString, WorkGroup="primary", QueryExecutionContext=None,
+                              ClientRequestToken=None, ResultConfiguration=None, **_kwargs):
+        # "ClientRequestToken ... makes the request idempotent": a repeated token starts no second query
+        # (StartQueryExecution, Athena API reference).
+        if ClientRequestToken and ClientRequestToken in self._by_token:
+            return {"QueryExecutionId": self._by_token[ClientRequestToken]}
         execution_id = str(uuid.uuid4())
         status: dict[str, Any] = {"State": "SUCCEEDED"}
+        location = (ResultConfiguration or {}).get("OutputLocation")
         try:
-            self.local.execute(QueryString)
+            result = self.local.connection.execute(self._duckdb(QueryString))
+            if location and result.description:
+                location = self._write_result(location, execution_id, result)
         except Exception as exc:  # any DuckDB or transpilation error is a failed query, as in Athena
             status = {"State": "FAILED", "StateChangeReason": f"{type(exc).__name__}: {exc}"}
+        if self.query_endings:  # a test's chosen end: FAILED or CANCELLED, with Athena's reason
+            state, reason = self.query_endings.pop(0)
+            status = {"State": state, "StateChangeReason": reason}
         self.executions[execution_id] = {
             "QueryExecutionId": execution_id, "Query": QueryString, "WorkGroup": WorkGroup,
             "QueryExecutionContext": QueryExecutionContext or {}, "Status": status,
+            **({"ResultConfiguration": {"OutputLocation": location}} if location else {}),
+            "Statistics": {"DataScannedInBytes": 0},
         }
+        if ClientRequestToken:
+            self._by_token[ClientRequestToken] = execution_id
         return {"QueryExecutionId": execution_id}
+
+    @staticmethod
+    def _duckdb(athena_sql: str) -> str:
+        from due_local.athena_local import to_duckdb
+
+        return to_duckdb(athena_sql)
+
+    @staticmethod
+    def _write_result(location: str, execution_id: str, result) -> str:
+        """A query's rows as Athena writes them: ``<OutputLocation><QueryExecutionId>.csv``, a header, every value
+        in double quotes, NULL as an empty field (Athena User Guide, "Query results ... output files")."""
+        import csv
+        import io
+
+        import boto3
+
+        buffer = io.StringIO()
+        out = csv.writer(buffer, quoting=csv.QUOTE_ALL, lineterminator="\n")
+        out.writerow([d[0] for d in result.description])
+        while batch := result.fetchmany(10_000):
+            out.writerows(["" if value is None else value for value in row] for row in batch)
+        url = f"{location.rstrip('/')}/{execution_id}.csv"
+        bucket, _, key = url.removeprefix("s3://").partition("/")
+        boto3.client("s3").put_object(Bucket=bucket, Key=key, Body=buffer.getvalue().encode("utf-8"))
+        return url
 
     def get_query_execution(self, QueryExecutionId):
         if QueryExecutionId not in self.executions:
@@ -1152,6 +1237,11 @@ class CustomerProfilesFake(FakeService):
         if (DomainName, SegmentDefinitionName) not in self.segment_definitions:
             raise FakeError("ResourceNotFoundException", f"segment definition {SegmentDefinitionName} not found", 404)
         return dict(self.segment_definitions[(DomainName, SegmentDefinitionName)])
+
+    def delete_segment_definition(self, DomainName, SegmentDefinitionName):
+        self.get_segment_definition(DomainName, SegmentDefinitionName)  # ResourceNotFoundException when absent
+        del self.segment_definitions[(DomainName, SegmentDefinitionName)]
+        return {"Message": f"segment definition {SegmentDefinitionName} deleted"}
 
     def segment_members(self, domain: str, name: str) -> set[str]:
         """The profile ids the segment definition selects now (a test's view; AWS computes it asynchronously)."""

@@ -1,0 +1,146 @@
+"""Who may be emailed: the profile contract's consent rules, checked before every bulk send.
+
+``SendBulkEmail`` takes no list-management option (SES v2 API reference: its request has no
+``ListManagementOptions``, which only ``SendEmail`` has), so SES neither skips a contact list's unsubscribes
+nor adds its own unsubscribe headers for it. So a destination is checked here, in this order, and the first
+reason found keeps it out of the call:
+
+1. the row's own ``email_opt_out`` column, however the file spells it (``due.s3_triggered_import.
+   destination_files.opted_out``: true, yes or 1);
+2. the account-level suppression list (SES itself would accept and drop such an address, Developer Guide,
+   "Using the account-level suppression list"; checking first lets the report say so);
+3. the contact list: a contact with ``UnsubscribeAll``, or ``OPT_OUT`` for the topic, or no choice for the
+   topic while the topic's default is ``OPT_OUT`` (Developer Guide, "Using list management");
+4. the stack's own unsubscribe record (``Unsubscribes``: one DynamoDB item per address that used the stack's
+   unsubscribe link), read for a whole chunk with one BatchGetItem;
+5. the person's Customer Profiles profiles (``due.profiles``): any profile with this address whose
+   ``email_opt_out`` says so (``says_opted_out``). A person without a profile has recorded no opt-out.
+
+SES's account and contact-list APIs run at 1 request a second ("Service quotas in Amazon SES": the SES API
+rate for everything but sending), so the suppression list and the contact list are read whole
+(``ListSuppressedDestinations``, ``ListContacts``, page after page) and kept for ``REFRESH_SECONDS``, rather
+than asked once per address: a chunk costs no SES API call, and someone who opts out during a send is
+honoured within that time. Each page is paced by ``pace_ses_api`` (the stack's shared rate limiter).
+Customer Profiles ``SearchProfiles`` runs at 100 a second: one call per address, paced by ``pace_profiles``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from botocore.exceptions import ClientError
+
+from due import profiles
+from due.s3_triggered_import.destination_files import opted_out
+from due.send_time.lookup import MONOTONIC
+
+REFRESH_SECONDS = 300.0
+
+
+def _never() -> None:
+    return None
+
+
+class Consent:
+    def __init__(self, sesv2, *, contact_list: str = "", topic: str = "", profile_store=None, unsubscribes=None,
+                 pace_ses_api: Callable[[], None] = _never, pace_profiles: Callable[[], None] = _never,
+                 clock: Callable[[], float] = MONOTONIC):
+        self._ses, self._list, self._topic = sesv2, contact_list, topic
+        self._profiles, self._pace_ses, self._pace_profiles = profile_store, pace_ses_api, pace_profiles
+        self._clock, self._unsubscribes = clock, unsubscribes
+        self._suppressed: set[str] = set()
+        self._unsubscribed: set[str] = set()
+        self._read_at: float | None = None
+        self.ses_api_calls = 0
+
+    def refusals(self, people: list[tuple[str, dict[str, str]]]) -> list[str | None]:
+        """For each (address, row fields): why it may not be sent to, or None."""
+        used_the_link = self._unsubscribes.which([a for a, _ in people]) if self._unsubscribes else set()
+        return [("unsubscribed with this stack's unsubscribe link" if address.lower() in used_the_link else None)
+                or self.refusal(address, fields) for address, fields in people]
+
+    def refusal(self, address: str, fields: dict[str, str]) -> str | None:
+        """Why ``address`` may not be sent to, or None (the stack's unsubscribe record aside: see refusals)."""
+        if opted_out(fields, profiles.EMAIL_OPT_OUT):
+            return "opted out in the file's email_opt_out column"
+        self._refresh()
+        lowered = address.lower()
+        if lowered in self._suppressed:
+            return "on the account-level suppression list"
+        if lowered in self._unsubscribed:
+            return f"unsubscribed from the contact list {self._list}" + (f" topic {self._topic}" if self._topic else "")
+        if self._profiles is not None:
+            self._pace_profiles()
+            if any(profiles.says_opted_out((p.get("Attributes") or {}).get(profiles.EMAIL_OPT_OUT))
+                   for p in self._profiles.find(email=address)):
+                return "opted out in the person's profile (email_opt_out)"
+        return None
+
+    def _refresh(self) -> None:
+        now = self._clock()
+        if self._read_at is not None and now - self._read_at < REFRESH_SECONDS:
+            return
+        self._suppressed = {s["EmailAddress"].lower() for s in self._pages(
+            self._ses.list_suppressed_destinations, {}, "SuppressedDestinationSummaries")}
+        if self._list:
+            defaults = {t["TopicName"]: t.get("DefaultSubscriptionStatus", "OPT_IN") for t in self._topics()}
+            self._unsubscribed = {c["EmailAddress"].lower() for c in self._pages(
+                self._ses.list_contacts, {"ContactListName": self._list}, "Contacts")
+                if self._contact_unsubscribed(c, defaults)}
+        self._read_at = now
+
+    def _topics(self) -> list[dict]:
+        self._pace_ses()
+        self.ses_api_calls += 1
+        try:
+            return self._ses.get_contact_list(ContactListName=self._list).get("Topics", [])
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "NotFoundException":
+                raise LookupError(f"the contact list {self._list} does not exist") from error
+            raise
+
+    def _contact_unsubscribed(self, contact: dict, defaults: dict[str, str]) -> bool:
+        if contact.get("UnsubscribeAll"):
+            return True
+        if not self._topic:
+            return False
+        chosen = {p["TopicName"]: p["SubscriptionStatus"] for p in contact.get("TopicPreferences", [])}
+        return chosen.get(self._topic, defaults.get(self._topic, "OPT_IN")) == "OPT_OUT"
+
+    def _pages(self, operation, request: dict, member: str):
+        token = None
+        while True:
+            self._pace_ses()
+            self.ses_api_calls += 1
+            page = operation(**request, **({"NextToken": token} if token else {}))
+            yield from page.get(member, [])
+            token = page.get("NextToken")
+            if not token:
+                return
+
+
+class Unsubscribes:
+    """The stack's unsubscribe record: one item per address (lower case) under the key ``address``."""
+
+    def __init__(self, dynamodb, table_name: str):
+        self._dynamodb, self._table = dynamodb, table_name
+
+    def record(self, address: str, when: str) -> None:
+        self._dynamodb.put_item(TableName=self._table, Item={"address": {"S": address.lower()}, "at": {"S": when}})
+
+    def which(self, addresses: list[str]) -> set[str]:
+        """The addresses among these that unsubscribed (BatchGetItem, 100 keys a call, unprocessed keys asked
+        again: DynamoDB API reference, BatchGetItem)."""
+        keys = list(dict.fromkeys(a.lower() for a in addresses))
+        found: set[str] = set()
+        for start in range(0, len(keys), 100):
+            pending = [{"address": {"S": k}} for k in keys[start:start + 100]]
+            while pending:
+                response = self._dynamodb.batch_get_item(RequestItems={self._table: {
+                    "Keys": pending, "ProjectionExpression": "address"}})
+                found |= {i["address"]["S"] for i in response.get("Responses", {}).get(self._table, [])}
+                pending = response.get("UnprocessedKeys", {}).get(self._table, {}).get("Keys", [])
+                if pending:
+                    time.sleep(0.05)  # a moment before asking again for what the table could not answer yet
+        return found

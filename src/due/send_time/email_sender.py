@@ -1,0 +1,298 @@
+"""One chunk of an audience file -> SES v2 SendBulkEmail, with its send-time data, at most once per row.
+
+Facts this relies on:
+
+* SendBulkEmail (SES v2 API reference) sends ``DefaultContent.Template`` (a stored ``TemplateName``, or inline
+  ``TemplateContent`` with Subject, Html and Text) to ``BulkEmailEntries``; each entry has its Destination,
+  ``ReplacementEmailContent.ReplacementTemplate.ReplacementTemplateData`` (a JSON object, at most 262,144
+  characters in the service model) and ``ReplacementHeaders`` (at most 15). The answer has one
+  ``BulkEmailEntryResults`` item per entry, in order, with a Status: SUCCESS, or a reason the entry was not
+  sent (the BulkEmailStatus enum).
+* At most 50 destinations a call: "Each time you call the SendBulkEmail operation, you can send email to up to
+  50 destination objects" (SES Developer Guide, "Using templates to send personalized email with the Amazon SES
+  API"; the v2 API reference does not restate it, the v1 SendBulkTemplatedEmail reference says 50 too).
+* Inline content allows simple substitutions only and is one content per call, so a chunk's recipients are
+  grouped by the content they get (#12: by locale) and each group is its own call.
+* SES counts its sending rate and daily quota in recipients ("Service quotas in Amazon SES"); a new account's
+  sandbox allows 1 a second and 200 a day, to verified addresses only. So a call of n recipients takes n
+  permits of the stack's rate limiter, and a call never holds more recipients than the rate allows in a second.
+* No client token: ``markers.ChunkMarkers`` records each call's rows before it starts; a row whose call ended
+  without an answer is set aside (``unknown``), never sent again. The client given here must not retry on its
+  own (``configuration.sending_client``: botocore would resend a call that timed out); a throttled call, which
+  SES answered and did not send, is made again here.
+
+What happens to each destination's result:
+
+* SUCCESS: sent. TRANSIENT_FAILURE and ACCOUNT_THROTTLED: sent again in a later call (``ATTEMPTS`` in all),
+  then the chunk is failed so that SQS delivers it again later (only its unsettled rows are sent then).
+* an account-wide status (account suspended or paused, daily quota, configuration set, template, MAIL FROM
+  domain, sending pool): nothing later could be sent either: the chunk is failed with the status.
+* any other status (MESSAGE_REJECTED, INVALID_PARAMETER, FAILED): rejected, reported with the status.
+
+A call SES refuses whole (BadRequestException, MessageRejected, ValidationException: the request as a whole, e.g.
+its size, or one bad entry) is split in halves, and the halves are sent; when both halves go through, later calls
+of the chunk stay at the smaller size. A single destination refused that way is rejected with the error's code.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from botocore.exceptions import ClientError
+
+from due import aws
+from due.send_time.consent import Consent
+from due.send_time.lookup import Lookup, MissingDataPolicy, Recipient, apply_policy
+from due.send_time.markers import ChunkMarkers, chunk_id
+from due.send_time.unsubscribe import ListUnsubscribe
+
+MAX_DESTINATIONS_PER_CALL = 50
+ATTEMPTS = 3
+RETRY_DELAY_SECONDS = 1.0
+_RETRIED = {"TRANSIENT_FAILURE", "ACCOUNT_THROTTLED"}
+_ACCOUNT_WIDE = {"ACCOUNT_SUSPENDED", "ACCOUNT_SENDING_PAUSED", "ACCOUNT_DAILY_QUOTA_EXCEEDED",
+                 "CONFIGURATION_SET_NOT_FOUND", "CONFIGURATION_SET_SENDING_PAUSED", "TEMPLATE_NOT_FOUND",
+                 "MAIL_FROM_DOMAIN_NOT_VERIFIED", "INVALID_SENDING_POOL_NAME"}
+_SPLITTABLE = {"BadRequestException", "MessageRejected", "ValidationException"}
+
+
+@dataclass(frozen=True)
+class Chunk:
+    file: str  # bucket/key@version of the audience file
+    campaign: str
+    recipients: list[Recipient]  # ref = the row number
+
+    @property
+    def id(self) -> str:
+        return chunk_id(self.file, [(r.ref, r.address) for r in self.recipients])
+
+
+@dataclass
+class Outcome:
+    sent: list[str] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (row, reason): policy or consent
+    rejected: list[tuple[str, str]] = field(default_factory=list)  # (row, SES status or error code)
+    unknown: list[str] = field(default_factory=list)  # an earlier attempt may have sent them: set aside
+    calls: int = 0
+    store_calls: int = 0
+    already_done: bool = False
+
+
+class ChunkFailed(Exception):
+    """Rows of the chunk could not be sent now (throttling that outlasted the retries, an account-wide refusal);
+    they stay unsettled in the chunk's marker and are sent when the chunk comes back. ``outcome`` holds what
+    was settled before."""
+
+    def __init__(self, reason: str, outcome: Outcome):
+        super().__init__(reason)
+        self.outcome = outcome
+
+
+class StoredTemplate:
+    """#11: a template stored in SES, named by the stack; its HTML part, if any, is read once per process."""
+
+    def __init__(self, sesv2, name: str):
+        self._ses, self.name, self._has_html = sesv2, name, None
+
+    def has_html(self) -> bool:
+        if self._has_html is None:
+            content = self._ses.get_email_template(TemplateName=self.name)["TemplateContent"]
+            self._has_html = bool(content.get("Html"))
+        return self._has_html
+
+    def group(self, data: dict[str, str]) -> tuple:
+        return (self.name,)
+
+    def template(self, data: dict[str, str]) -> dict:
+        return {"TemplateName": self.name}
+
+    def substitutions(self, data: dict[str, str]) -> dict[str, str]:
+        return data  # the looked-up values fill the template
+
+
+class InlineContent:
+    """#12: the looked-up content itself is the template (Subject, Html, Text); recipients of one content share
+    a call."""
+
+    def has_html_for(self, data: dict[str, str]) -> bool:
+        return bool(data.get("html"))
+
+    def group(self, data: dict[str, str]) -> tuple:
+        return (data.get("subject", ""), data.get("html", ""), data.get("text", ""))
+
+    def template(self, data: dict[str, str]) -> dict:
+        content = {"Subject": data["subject"]}
+        if data.get("html"):
+            content["Html"] = data["html"]
+        if data.get("text"):
+            content["Text"] = data["text"]
+        return {"TemplateContent": content}
+
+    def substitutions(self, data: dict[str, str]) -> dict[str, str]:
+        return {}  # the content is the template, not values in it
+
+
+def replacement_data(fields: dict[str, str], extra: dict[str, str], escape: bool) -> str:
+    """The destination's values as SES's ReplacementTemplateData: the row's columns and the looked-up data,
+    escaped for HTML when the template has an HTML part (a value holding < or & must read as text)."""
+    values = {**fields, **extra}
+    if escape:
+        values = {name: html.escape(value, quote=True) for name, value in values.items()}
+    return json.dumps(values, ensure_ascii=False)
+
+
+class EmailSender:
+    def __init__(self, sesv2, lookup: Lookup, content: StoredTemplate | InlineContent, markers: ChunkMarkers,
+                 consent: Consent, unsubscribe: ListUnsubscribe, *, from_address: str,
+                 policy: MissingDataPolicy,
+                 default_data: dict[str, str] | Callable[[], dict[str, str]] | None = None,
+                 configuration_set: str = "", pace: Callable[[int], None] = lambda n: None,
+                 emails_per_second: float = MAX_DESTINATIONS_PER_CALL, sleep: Callable[[float], None] = time.sleep):
+        self._ses, self._lookup, self._content, self._markers = sesv2, lookup, content, markers
+        self._consent, self._unsubscribe = consent, unsubscribe
+        self._from, self._policy, self._default = from_address, policy, default_data
+        self._configuration_set, self._pace, self._sleep = configuration_set, pace, sleep
+        # Never more recipients in one call than the rate allows in a second, and never more than SES takes.
+        self.call_size = max(1, min(MAX_DESTINATIONS_PER_CALL, int(emails_per_second)))
+
+    # ----------------------------------------------------------------------------------------------------
+    def send(self, chunk: Chunk, set_aside: Callable[[list[Recipient], str], None] | None = None) -> Outcome:
+        """Sends the chunk's unsettled rows. ``set_aside(recipients, reason)`` puts rows that must not be sent
+        again (an earlier attempt may have sent them) where a person sees them."""
+        outcome = Outcome()
+        chunk_key = chunk.id
+        by_ref = {r.ref: r for r in chunk.recipients}
+        resume = self._markers.begin(chunk_key, list(by_ref))
+        remaining = resume.remaining
+        if resume.unknown:
+            # Set aside first, settled after: a crash between the two sets them aside again, never sends them.
+            (set_aside or _cannot_set_aside)([by_ref[ref] for ref in resume.unknown],
+                            "an earlier attempt's SendBulkEmail call ended without an answer: these rows may have "
+                            "been sent; not resending")
+            outcome.unknown = resume.unknown
+            remaining = self._markers.settle(chunk_key, remaining, resume.unknown)
+        if not remaining:
+            outcome.already_done = not resume.unknown
+            return outcome
+        recipients = [by_ref[ref] for ref in remaining]
+        found = self._lookup.look_up(chunk.campaign, recipients)
+        outcome.store_calls = found.store_calls
+        decided = apply_policy(recipients, found, self._policy, self._default)
+        skipped = [(r.ref, reason) for r, reason in decided.skipped]
+        entries: dict[tuple, list[tuple[Recipient, dict[str, str]]]] = {}
+        refusals = self._consent.refusals([(r.address, r.fields) for r, _ in decided.send])
+        for (recipient, data), refusal in zip(decided.send, refusals, strict=True):
+            if refusal:
+                skipped.append((recipient.ref, refusal))
+                continue
+            if isinstance(self._content, InlineContent) and not data:
+                skipped.append((recipient.ref, "no content to send (policy SendWithout cannot send an empty "
+                                               "message)"))
+                continue
+            entries.setdefault(self._content.group(data), []).append((recipient, data))
+        outcome.skipped = skipped
+        remaining = self._markers.settle(chunk_key, remaining, [ref for ref, _ in skipped])
+        for group in entries.values():
+            pending = group
+            for attempt in range(1, ATTEMPTS + 1):
+                again: list[tuple[Recipient, dict[str, str]]] = []
+                start = 0
+                while start < len(pending):  # the call size may shrink on the way (a size refusal)
+                    call = pending[start:start + self.call_size]
+                    start += len(call)
+                    remaining, retry = self._call(chunk_key, remaining, call, outcome)
+                    again += retry
+                pending = again
+                if not pending:
+                    break
+                if attempt < ATTEMPTS:
+                    self._sleep(RETRY_DELAY_SECONDS * attempt)
+            if pending:
+                raise ChunkFailed(f"{len(pending)} destination(s) still throttled after {ATTEMPTS} attempts", outcome)
+        return outcome
+
+    # ----------------------------------------------------------------------------------------------------
+    def _call(self, chunk_key: str, remaining: list[str], call: list[tuple[Recipient, dict[str, str]]],
+              outcome: Outcome) -> tuple[list[str], list]:
+        """Sends one call (split on a whole-call refusal); returns (rows still unsettled, entries to retry)."""
+        refs = [r.ref for r, _ in call]
+        data = call[0][1]
+        escape = (self._content.has_html() if isinstance(self._content, StoredTemplate)
+                  else self._content.has_html_for(data))
+        request = {"FromEmailAddress": self._from,
+                   "DefaultContent": {"Template": {**self._content.template(data), "TemplateData": "{}"}},
+                   "BulkEmailEntries": [{
+                       "Destination": {"ToAddresses": [r.address]},
+                       "ReplacementEmailContent": {"ReplacementTemplate": {"ReplacementTemplateData": replacement_data(
+                           r.fields, self._content.substitutions(d), escape)}},
+                       "ReplacementHeaders": self._unsubscribe.headers(r.address)} for r, d in call]}
+        if self._configuration_set:
+            request["ConfigurationSetName"] = self._configuration_set
+        response, refused = self._send_call(chunk_key, remaining, request, refs, outcome)
+        if response is None:  # SES refused the call whole and sent nothing of it
+            remaining = self._markers.settle(chunk_key, remaining, [])
+            if len(call) == 1:
+                outcome.rejected.append((refs[0], refused))
+                return self._markers.settle(chunk_key, remaining, refs), []
+            half = len(call) // 2
+            remaining, first = self._call(chunk_key, remaining, call[:half], outcome)
+            remaining, second = self._call(chunk_key, remaining, call[half:], outcome)
+            self.call_size = min(self.call_size, max(half, 1))
+            return remaining, first + second
+        settled, retry, stop = [], [], None
+        for (recipient, d), result in zip(call, response["BulkEmailEntryResults"], strict=True):
+            status = result.get("Status", "FAILED")
+            if status == "SUCCESS":
+                outcome.sent.append(recipient.ref)
+                settled.append(recipient.ref)
+            elif status in _RETRIED:
+                retry.append((recipient, d))
+            elif status in _ACCOUNT_WIDE:
+                stop = status
+            else:
+                outcome.rejected.append((recipient.ref, status))
+                settled.append(recipient.ref)
+        remaining = self._markers.settle(chunk_key, remaining, settled)
+        if stop:
+            raise ChunkFailed(f"SES refused the send for the whole account or configuration: {stop}", outcome)
+        return remaining, retry
+
+
+    def _send_call(self, chunk_key: str, remaining: list[str], request: dict, refs: list[str],
+                   outcome: Outcome) -> tuple[dict | None, str]:
+        """(the answer, "") or (None, the error code of a whole-call refusal worth splitting). The call's rows are
+        recorded in flight first. A throttled call (SES answered: nothing sent) is made again, ``ATTEMPTS`` in
+        all; an answer of 5xx or none at all leaves the rows in flight (whether they went is unknown)."""
+        for attempt in range(1, ATTEMPTS + 1):
+            self._pace(len(refs))
+            self._markers.calling(chunk_key, refs)
+            outcome.calls += 1
+            try:
+                return self._ses.send_bulk_email(**request), ""
+            except ClientError as error:
+                if error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 500) >= 500:
+                    raise
+                code = error.response["Error"]["Code"]
+                if aws.is_throttling(error):
+                    self._markers.settle(chunk_key, remaining, [])
+                    if attempt < ATTEMPTS:
+                        self._sleep(RETRY_DELAY_SECONDS * attempt)
+                        continue
+                if code not in _SPLITTABLE:
+                    self._markers.settle(chunk_key, remaining, [])
+                    raise ChunkFailed(f"SendBulkEmail refused the call: {code}", outcome) from error
+                return None, code
+        raise AssertionError("unreachable: the last attempt returns or raises")
+
+
+def _cannot_set_aside(recipients: list[Recipient], reason: str) -> None:
+    raise RuntimeError(f"{len(recipients)} row(s) must be set aside and no set-aside was given: {reason}")
+
+
+def rows_of(recipients: Sequence[Recipient]) -> str:
+    refs = [r.ref for r in recipients]
+    return f"{refs[0]}-{refs[-1]}" if refs else "none"

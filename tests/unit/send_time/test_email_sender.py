@@ -1,0 +1,264 @@
+"""The bulk sender: send-time data in, SendBulkEmail out, each destination's result checked, at most once a row."""
+
+import json
+
+import pytest
+from botocore.exceptions import ClientError
+
+from due import aws as due_aws
+from due.send_time.attribute_store import AttributeStore
+from due.send_time.configuration import sending_client
+from due.send_time.consent import Consent, Unsubscribes
+from due.send_time.content_store import ContentStore
+from due.send_time.email_sender import Chunk, ChunkFailed, EmailSender, InlineContent, StoredTemplate
+from due.send_time.lookup import MissingDataPolicy, Recipient
+from due.send_time.markers import ChunkMarkers
+from due.send_time.unsubscribe import ListUnsubscribe
+from due_local.fakes import FakeError
+from due_local.tables import create_table
+
+FILE = "audience/incoming/spring/list.csv@v1"
+
+
+def person(row, key="", locale="", **fields):
+    address = f"person{row}@example.com"
+    return Recipient(str(row), key, address, locale, {"email": address, "first_name": f"P{row}", **fields})
+
+
+@pytest.fixture
+def ses(fakes):
+    fakes.sesv2.create_email_template(TemplateName="offer", TemplateContent={
+        "Subject": "An offer for {{first_name}}", "Html": "<p>{{first_name}}: {{Offer}}</p>", "Text": "{{Offer}}"})
+    return fakes.sesv2
+
+
+@pytest.fixture
+def markers(aws):
+    create_table(aws.client("dynamodb"), "sent", "deduplication_id")
+    return ChunkMarkers(due_aws.client("dynamodb"), "sent")
+
+
+def build(markers, lookup, content, *, policy=MissingDataPolicy.SKIP, consent=None, clock=None, **options):
+    sesv2 = sending_client()
+    return EmailSender(sesv2, lookup, content, markers, consent or Consent(sesv2),
+                       ListUnsubscribe("https://example.com/unsubscribe?who={address}"),
+                       from_address="news@example.com", policy=policy, sleep=(clock.sleep if clock else lambda s: None),
+                       **options)
+
+
+@pytest.fixture
+def offers_sender(ses, markers, offers):
+    lookup = AttributeStore(due_aws.client("dynamodb"), offers, "id", 2)
+    return build(markers, lookup, StoredTemplate(due_aws.client("sesv2"), "offer"))
+
+
+def test_each_destination_gets_its_own_offer_escaped_for_html_and_its_own_unsubscribe_headers(ses, offers_sender):
+    outcome = offers_sender.send(Chunk(FILE, "spring", [person(1, "c-1"), person(2, "c-2")]))
+    assert outcome.sent == ["1", "2"] and outcome.calls == 1
+    first, second = ses.sent_bulk
+    assert first["Rendered"]["Html"] == "<p>P1: 20% off boots</p>"
+    assert second["Rendered"]["Html"] == "<p>P2: Free &lt;b&gt;socks&lt;/b&gt; &amp; laces</p>"
+    assert second["Headers"] == [
+        {"Name": "List-Unsubscribe", "Value": "<https://example.com/unsubscribe?who=person2%40example.com>"},
+        {"Name": "List-Unsubscribe-Post", "Value": "List-Unsubscribe=One-Click"}]
+
+
+def test_a_text_only_template_gets_its_values_as_written(fakes, markers, offers):
+    fakes.sesv2.create_email_template(TemplateName="plain", TemplateContent={"Subject": "s", "Text": "{{Offer}}"})
+    sender = build(markers, AttributeStore(due_aws.client("dynamodb"), offers, "id", 2),
+                   StoredTemplate(due_aws.client("sesv2"), "plain"))
+    sender.send(Chunk(FILE, "spring", [person(2, "c-2")]))
+    assert fakes.sesv2.sent_bulk[0]["Rendered"]["Text"] == "Free <b>socks</b> & laces"
+
+
+@pytest.mark.parametrize(("policy", "sent", "skipped", "offer_of_9"), [
+    (MissingDataPolicy.SKIP, ["1"], ["9"], None),
+    (MissingDataPolicy.SEND_WITHOUT, ["1", "9"], [], ""),
+    (MissingDataPolicy.USE_DEFAULT, ["1", "9"], [], "10% off everything"),
+])
+def test_recipients_without_data_follow_the_policy(ses, markers, offers, policy, sent, skipped, offer_of_9):
+    sender = build(markers, AttributeStore(due_aws.client("dynamodb"), offers, "id", 2),
+                   StoredTemplate(due_aws.client("sesv2"), "offer"), policy=policy,
+                   default_data={"Offer": "10% off everything"})
+    outcome = sender.send(Chunk(FILE, "spring", [person(1, "c-1"), person(9, "nobody")]))
+    assert outcome.sent == sent and [row for row, _ in outcome.skipped] == skipped
+    rendered = {m["To"][0]: m["Rendered"]["Text"] for m in ses.sent_bulk}
+    assert rendered.get("person9@example.com") == offer_of_9
+
+
+def test_a_slow_store_applies_the_policy_instead_of_failing_the_send(ses, markers):
+    import threading
+
+    release = threading.Event()
+
+    class Slow:
+        def batch_get_item(self, **kwargs):
+            release.wait(5)
+            return {}
+
+    sender = build(markers, AttributeStore(Slow(), "offers", "id", 0.05), StoredTemplate(due_aws.client("sesv2"),
+                   "offer"), policy=MissingDataPolicy.USE_DEFAULT, default_data={"Offer": "house offer"})
+    outcome = sender.send(Chunk(FILE, "spring", [person(1, "c-1")]))
+    release.set()
+    assert outcome.sent == ["1"] and ses.sent_bulk[0]["Rendered"]["Text"] == "house offer"
+
+
+def test_inline_content_is_one_call_per_locale_with_the_stored_html_and_the_rows_escaped(fakes, markers,
+                                                                                      content_bucket):
+    store = ContentStore(due_aws.client("s3"), content_bucket, "content/", "en_US", 2)
+    sender = build(markers, store, InlineContent())
+    chunk = Chunk(FILE, "spring", [person(1, locale="es_MX"), person(2, locale="en_US"),
+                                   person(3, locale="es_MX", first_name="Zoë <Z>")])
+    outcome = sender.send(chunk)
+    assert outcome.calls == 2 and sorted(outcome.sent) == ["1", "2", "3"]
+    by_address = {m["To"][0]: m["Rendered"] for m in fakes.sesv2.sent_bulk}
+    assert by_address["person1@example.com"]["Subject"] == "Primavera MX P1"
+    assert by_address["person2@example.com"]["Html"] == "<p>Hello P2</p>"
+    assert by_address["person3@example.com"]["Html"] == "<p>Qué tal Zoë &lt;Z&gt;</p>"
+    sent_content = {c.params["DefaultContent"]["Template"]["TemplateContent"]["Subject"]
+                    for c in fakes.sesv2.calls_of("SendBulkEmail")}
+    assert sent_content == {"Primavera MX {{first_name}}", "Spring {{first_name}}"}
+
+
+def test_throttled_destinations_are_sent_again_and_rejected_ones_reported(ses, offers_sender):
+    ses.entry_statuses = ["SUCCESS", "ACCOUNT_THROTTLED", "MESSAGE_REJECTED", "TRANSIENT_FAILURE"]
+    outcome = offers_sender.send(Chunk(FILE, "spring", [person(i, "c-1") for i in range(1, 5)]))
+    assert sorted(outcome.sent) == ["1", "2", "4"] and outcome.rejected == [("3", "MESSAGE_REJECTED")]
+    assert outcome.calls == 2
+    assert [len(c.params["BulkEmailEntries"]) for c in ses.calls_of("SendBulkEmail")] == [4, 2]
+
+
+def test_destinations_throttled_past_the_attempts_fail_the_chunk_and_only_they_go_when_it_comes_back(
+        ses, offers_sender):
+    chunk = Chunk(FILE, "spring", [person(1, "c-1"), person(2, "c-2")])
+    ses.entry_statuses = ["SUCCESS", "ACCOUNT_THROTTLED", "ACCOUNT_THROTTLED", "ACCOUNT_THROTTLED"]
+    with pytest.raises(ChunkFailed, match="still throttled") as failed:
+        offers_sender.send(chunk)
+    assert failed.value.outcome.sent == ["1"]
+    again = offers_sender.send(chunk)  # SQS delivers the chunk again
+    assert again.sent == ["2"]
+    assert [m["To"][0] for m in ses.sent_bulk] == ["person1@example.com", "person2@example.com"]
+    assert offers_sender.send(chunk).already_done  # a third delivery sends nothing
+
+
+def test_an_account_wide_refusal_stops_the_chunk(ses, offers_sender):
+    ses.entry_statuses = ["ACCOUNT_DAILY_QUOTA_EXCEEDED"]
+    with pytest.raises(ChunkFailed, match="ACCOUNT_DAILY_QUOTA_EXCEEDED"):
+        offers_sender.send(Chunk(FILE, "spring", [person(1, "c-1")]))
+
+
+def test_a_call_refused_for_its_size_is_halved_and_later_calls_stay_halved(ses, markers, offers):
+    refused = {"left": 1}
+    original = ses.send_bulk_email
+
+    def refuse_big_calls(DefaultContent, BulkEmailEntries, **kwargs):
+        if len(BulkEmailEntries) > 2 and refused["left"]:
+            refused["left"] -= 1
+            raise FakeError("BadRequestException", "request too large")
+        return original(DefaultContent, BulkEmailEntries, **kwargs)
+
+    ses.send_bulk_email = refuse_big_calls
+    sender = build(markers, AttributeStore(due_aws.client("dynamodb"), offers, "id", 2),
+                   StoredTemplate(due_aws.client("sesv2"), "offer"), emails_per_second=4)
+    outcome = sender.send(Chunk(FILE, "spring", [person(i, "c-1") for i in range(1, 9)]))
+    assert sorted(outcome.sent, key=int) == [str(i) for i in range(1, 9)]
+    assert [len(c.params["BulkEmailEntries"]) for c in ses.calls_of("SendBulkEmail")] == [4, 2, 2, 2, 2]
+    assert sender.call_size == 2
+
+
+def test_a_call_that_never_answered_is_set_aside_on_redelivery_and_the_rest_are_sent(ses, markers, offers):
+    original = ses.send_bulk_email
+    crashes = {"left": 1}
+
+    def crash_once(DefaultContent, BulkEmailEntries, **kwargs):
+        original(DefaultContent, BulkEmailEntries, **kwargs)  # SES sent them ...
+        if crashes["left"]:
+            crashes["left"] -= 1
+            raise FakeError("InternalFailure", "the connection dropped", status=500)  # ... the answer is lost
+        return {"BulkEmailEntryResults": [{"Status": "SUCCESS", "MessageId": "m"} for _ in BulkEmailEntries]}
+
+    ses.send_bulk_email = crash_once
+    sender = build(markers, AttributeStore(due_aws.client("dynamodb"), offers, "id", 2),
+                   StoredTemplate(due_aws.client("sesv2"), "offer"), emails_per_second=2)
+    chunk = Chunk(FILE, "spring", [person(i, "c-1") for i in range(1, 5)])
+    with pytest.raises(ClientError, match="InternalFailure"):  # the client does not try again: it could send twice
+        sender.send(chunk)
+    set_aside = []
+    outcome = sender.send(chunk, lambda recipients, reason: set_aside.append(([r.ref for r in recipients], reason)))
+    assert set_aside[0][0] == ["1", "2"] and "may have been sent" in set_aside[0][1]
+    assert outcome.unknown == ["1", "2"] and outcome.sent == ["3", "4"]
+    assert sorted(a for m in ses.sent_bulk for a in m["To"]).count("person1@example.com") == 1
+
+
+def test_consent_keeps_opted_out_people_out_of_the_call(fakes, markers, offers):
+    sesv2 = due_aws.client("sesv2")
+    fakes.sesv2.create_email_template(TemplateName="offer", TemplateContent={"Subject": "s", "Text": "{{Offer}}"})
+    sesv2.put_suppressed_destination(EmailAddress="person2@example.com", Reason="BOUNCE")
+    sesv2.create_contact_list(ContactListName="news", Topics=[
+        {"TopicName": "offers", "DisplayName": "Offers", "DefaultSubscriptionStatus": "OPT_IN"}])
+    sesv2.create_contact(ContactListName="news", EmailAddress="person3@example.com",
+                         TopicPreferences=[{"TopicName": "offers", "SubscriptionStatus": "OPT_OUT"}])
+    sesv2.create_contact(ContactListName="news", EmailAddress="person4@example.com", UnsubscribeAll=True)
+    create_table(due_aws.client("dynamodb"), "unsubscribes", "address")
+    Unsubscribes(due_aws.client("dynamodb"), "unsubscribes").record("Person6@example.com", "now")
+    consent = Consent(sesv2, contact_list="news", topic="offers",
+                      unsubscribes=Unsubscribes(due_aws.client("dynamodb"), "unsubscribes"))
+    sender = build(markers, AttributeStore(due_aws.client("dynamodb"), offers, "id", 2), StoredTemplate(sesv2, "offer"),
+                   consent=consent, policy=MissingDataPolicy.SEND_WITHOUT)
+    chunk = Chunk(FILE, "spring", [person(1), person(2), person(3), person(4), person(5, email_opt_out="Yes"),
+                                   person(6)])
+    outcome = sender.send(chunk)
+    assert outcome.sent == ["1"]
+    assert dict(outcome.skipped) == {
+        "2": "on the account-level suppression list", "3": "unsubscribed from the contact list news topic offers",
+        "4": "unsubscribed from the contact list news topic offers",
+        "5": "opted out in the file's email_opt_out column", "6": "unsubscribed with this stack's unsubscribe link"}
+    assert [m["To"] for m in fakes.sesv2.sent_bulk] == [["person1@example.com"]]
+
+
+def test_a_profile_that_opted_out_is_not_sent_to(fakes, markers, offers):
+    from due.profiles import ProfileStore
+
+    profiles = fakes.profiles
+    client = due_aws.client("customer-profiles")
+    client.create_domain(DomainName="people", DefaultExpirationDays=30)
+    profile_id = client.create_profile(DomainName="people", EmailAddress="person2@example.com")["ProfileId"]
+    client.update_profile(DomainName="people", ProfileId=profile_id, Attributes={"email_opt_out": "true"})
+    assert profiles.profiles
+    fakes.sesv2.create_email_template(TemplateName="offer", TemplateContent={"Subject": "s", "Text": "x"})
+    sesv2 = due_aws.client("sesv2")
+    consent = Consent(sesv2, profile_store=ProfileStore(client, "people", ""))
+    sender = build(markers, AttributeStore(due_aws.client("dynamodb"), offers, "id", 2), StoredTemplate(sesv2, "offer"),
+                   consent=consent, policy=MissingDataPolicy.SEND_WITHOUT)
+    outcome = sender.send(Chunk(FILE, "spring", [person(1), person(2)]))
+    assert outcome.sent == ["1"] and outcome.skipped == [("2", "opted out in the person's profile (email_opt_out)")]
+
+
+def test_calls_hold_no_more_recipients_than_the_rate_allows_and_each_takes_its_permits(ses, markers, offers):
+    paced = []
+    sender = build(markers, AttributeStore(due_aws.client("dynamodb"), offers, "id", 2),
+                   StoredTemplate(due_aws.client("sesv2"), "offer"), emails_per_second=3, pace=paced.append)
+    sender.send(Chunk(FILE, "spring", [person(i, "c-1") for i in range(1, 8)]))
+    assert paced == [3, 3, 1]
+    assert [len(c.params["BulkEmailEntries"]) for c in ses.calls_of("SendBulkEmail")] == [3, 3, 1]
+
+
+def test_replacement_data_is_json_of_the_row_and_the_data():
+    from due.send_time.email_sender import replacement_data
+
+    assert json.loads(replacement_data({"a": "<1>"}, {"b": "2"}, escape=True)) == {"a": "&lt;1&gt;", "b": "2"}
+
+
+def test_a_throttled_call_is_made_again_and_sends_each_destination_once(ses, offers_sender, clock):
+    ses.fail_next("SendBulkEmail", "TooManyRequestsException", times=2, status=429)
+    outcome = offers_sender.send(Chunk(FILE, "spring", [person(1, "c-1"), person(2, "c-2")]))
+    assert outcome.sent == ["1", "2"] and outcome.calls == 3
+    assert [m["To"] for m in ses.sent_bulk] == [["person1@example.com"], ["person2@example.com"]]
+
+
+def test_a_call_throttled_past_the_attempts_fails_the_chunk_and_sends_all_when_it_comes_back(ses, offers_sender):
+    chunk = Chunk(FILE, "spring", [person(1, "c-1")])
+    ses.fail_next("SendBulkEmail", "TooManyRequestsException", times=3, status=429)
+    with pytest.raises(ChunkFailed, match="TooManyRequestsException"):
+        offers_sender.send(chunk)
+    assert offers_sender.send(chunk).sent == ["1"]
