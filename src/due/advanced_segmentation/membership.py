@@ -1,0 +1,189 @@
+"""Exact membership by a streamed merge: the query's new result and the kept membership, both sorted by key.
+
+The kept membership is the previous successful run's members, one JSON line
+per member (``{"k": key, "t": [targets]}``: the profile ids or the endpoint id
+that carry the token, empty when none was found), in key order, written as one
+or more part objects (one per chunk of the run that wrote them). The new
+result is Athena's CSV: a header, then one row per person, first column the
+key, ordered by it (the query's contract).
+
+``walk`` reads both in ranged reads (``due.csv_stream``: memory stays flat
+whatever their size) and yields, in key order, each key that entered, left or
+stayed. Both orders are checked as they are read: a key that is not greater
+than the one before (out of order, or twice) raises ``OutOfOrder`` naming the
+row, never the key (it may be an address), so a query without ORDER BY fails
+the run loudly instead of adding and removing people at random. Keys compare
+as Python strings, by code point, which is the order of their UTF-8 bytes: the
+order Athena's ORDER BY gives varchar values. A ``Position`` after each item
+says where both streams continue; it travels in the state machine's state.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from due.csv_stream import S3Object, json_lines, rows
+
+PART_BYTES = 8 * 1024 * 1024  # a chunk ends after this much of the new membership: memory stays near it
+
+
+class OutOfOrder(ValueError):
+    """A stream's keys are not strictly increasing."""
+
+
+class CorruptMembership(ValueError):
+    """A kept membership line is not what this module writes."""
+
+
+@dataclass
+class Member:
+    key: str
+    targets: list[str] = field(default_factory=list)  # what carries the token; [] = nobody found for the key
+
+    def line(self) -> bytes:
+        return (json.dumps({"k": self.key, "t": self.targets}, ensure_ascii=False, separators=(",", ":"))
+                + "\n").encode("utf-8")
+
+
+@dataclass(frozen=True)
+class ResultRow:
+    number: int  # 1 = the first row after the header
+    key: str
+    fields: list[str]
+
+
+@dataclass
+class Position:
+    """Where the walk continues: byte offsets in the result and in the kept membership's current part."""
+
+    result_offset: int = 0  # 0 = the header is still to be read
+    result_rows: int = 0
+    last_result_key: str | None = None
+    part: int = 0
+    part_offset: int = 0
+    kept_rows: int = 0
+    last_kept_key: str | None = None
+    header: list[str] | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any] | None) -> Position:
+        return cls(**(data or {}))
+
+
+ENTERED, LEFT, STAYED, BLANK = "entered", "left", "stayed", "blank"
+
+
+def _result_rows(s3, result: S3Object, position: Position) -> Iterator[tuple[ResultRow, int]]:
+    """(row, offset after it) from the position; the header is read into the position first."""
+    found = rows(s3, result, start=position.result_offset)
+    if position.result_offset == 0:
+        header, after = next(found, (None, 0))
+        if header is None:
+            raise ValueError("the query's result file is empty (Athena writes a header even for no rows)")
+        position.header, position.result_offset = header, after
+    number = position.result_rows
+    for fields, after in found:
+        number += 1
+        yield ResultRow(number, fields[0].strip() if fields else "", fields), after
+
+
+def _kept_members(s3, bucket: str, parts: list[str], position: Position) -> Iterator[tuple[Member, int, int]]:
+    """(member, part index, offset after it) from the position, across the parts in order."""
+    number = position.kept_rows
+    for index in range(position.part, len(parts)):
+        start = position.part_offset if index == position.part else 0
+        for value, after in json_lines(s3, S3Object(bucket, parts[index]), start=start):
+            number += 1
+            if not (isinstance(value, dict) and isinstance(value.get("k"), str) and isinstance(value.get("t"), list)):
+                raise CorruptMembership(f"kept membership line {number} (s3://{bucket}/{parts[index]}) is not a "
+                                        "member line")
+            yield Member(value["k"], [str(t) for t in value["t"]]), index, after
+
+
+def walk(s3, result: S3Object, kept_bucket: str, kept_parts: list[str],
+         position: Position) -> Iterator[tuple[str, ResultRow | None, Member | None]]:
+    """(ENTERED, row, None) | (LEFT, None, member) | (STAYED, row, member) | (BLANK, row, None), in key order.
+
+    ``position`` moves past each item as it is yielded, so it can be saved after any of them."""
+    new_rows = _result_rows(s3, result, position)
+    old_members = _kept_members(s3, kept_bucket, kept_parts, position)
+
+    def next_row() -> tuple[ResultRow, int] | None:
+        item = next(new_rows, None)
+        if item is not None and item[0].key and position.last_result_key is not None \
+                and item[0].key <= position.last_result_key:
+            raise OutOfOrder(f"result row {item[0].number} does not come after the row before it: the query must "
+                             "ORDER BY its first column and return each key once")
+        return item
+
+    def consume_row(item: tuple[ResultRow, int]) -> None:
+        row, after = item
+        position.result_offset, position.result_rows = after, row.number
+        if row.key:
+            position.last_result_key = row.key
+
+    def next_member() -> tuple[Member, int, int] | None:
+        item = next(old_members, None)
+        if item is not None and position.last_kept_key is not None and item[0].key <= position.last_kept_key:
+            raise OutOfOrder(f"kept membership line {position.kept_rows + 1} does not come after the line before it")
+        return item
+
+    def consume_member(item: tuple[Member, int, int]) -> None:
+        member, index, after = item
+        position.part, position.part_offset, position.kept_rows = index, after, position.kept_rows + 1
+        position.last_kept_key = member.key
+
+    new, old = next_row(), next_member()
+    while new is not None or old is not None:
+        if new is not None and not new[0].key:  # a row without a key: nobody to tag
+            consume_row(new)
+            yield BLANK, new[0], None
+            new = next_row()
+        elif old is None or (new is not None and new[0].key < old[0].key):
+            consume_row(new)
+            yield ENTERED, new[0], None
+            new = next_row()
+        elif new is None or old[0].key < new[0].key:
+            consume_member(old)
+            yield LEFT, None, old[0]
+            old = next_member()
+        else:
+            consume_row(new)
+            consume_member(old)
+            yield STAYED, new[0], old[0]
+            new, old = next_row(), next_member()
+    # Every part read to its end: the next run of this walk (none) would start past them.
+    position.part = len(kept_parts)
+    position.part_offset = 0
+
+
+class PartWriter:
+    """The new membership's lines for one chunk, in key order; a member whose targets are still being found
+    (a batched Pinpoint lookup) waits in place until ``settle``."""
+
+    def __init__(self):
+        self._body = bytearray()
+        self._waiting: list[Member] = []
+
+    def add(self, member: Member) -> None:
+        self._waiting.append(member)
+
+    def settle(self) -> None:
+        for member in self._waiting:
+            self._body += member.line()
+        self._waiting.clear()
+
+    @property
+    def size(self) -> int:
+        return len(self._body)
+
+    def body(self) -> bytes:
+        if self._waiting:
+            raise RuntimeError("members are still waiting for their targets")
+        return bytes(self._body)

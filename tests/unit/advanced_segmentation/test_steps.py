@@ -1,0 +1,268 @@
+"""A segment refresh's steps as the state machine runs them, on moto (S3, SNS, DynamoDB) and the fakes."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import pytest
+
+from due.advanced_segmentation import membership, segment_query
+from due.advanced_segmentation.steps import CURRENT_MEMBERSHIP, Clients, Settings, Steps
+from tests.unit.advanced_segmentation.conftest import BUCKET, result_file
+
+DOMAIN = "people"
+APP = "0123456789abcdef0123456789abcdef"
+ATTRIBUTE = "segment_openers"
+
+
+class NoPacing:
+    def wait(self, key, per_second):
+        pass
+
+
+@pytest.fixture
+def topic(aws):
+    return aws.client("sns").create_topic(Name="segments")["TopicArn"]
+
+
+@pytest.fixture
+def heard(aws, topic):
+    sqs, sns = aws.client("sqs"), aws.client("sns")
+    queue = sqs.create_queue(QueueName="heard")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn, Attributes={"RawMessageDelivery": "true"})
+
+    def read() -> list[dict]:
+        found = []
+        while messages := sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10).get("Messages", []):
+            found += [json.loads(m["Body"]) for m in messages]
+            for m in messages:
+                sqs.delete_message(QueueUrl=queue, ReceiptHandle=m["ReceiptHandle"])
+        return found
+    return read
+
+
+def make_steps(aws, topic, mode="CustomerProfiles", stop=lambda: False, **overrides) -> Steps:
+    settings = Settings(mode=mode, token="openers", bucket=BUCKET, database="due_events", table="events",
+                        workgroup="wg", query_name="email_openers", query_values="minimum_opens=2,days=30",
+                        domain_name=DOMAIN, pinpoint_application_id=APP, notifications_topic_arn=topic,
+                        **overrides)
+    return Steps(settings, Clients(aws.client, settings, limiter=NoPacing()), stop)
+
+
+@pytest.fixture
+def people(aws, fakes):
+    """Profiles by email; bo has two profiles (a shared address)."""
+    client = aws.client("customer-profiles")
+    client.create_domain(DomainName=DOMAIN, DefaultExpirationDays=30)
+    ids = {}
+    for name, email in [("ana", "ana@example.com"), ("bo1", "bo@example.com"), ("bo2", "bo@example.com"),
+                        ("cy", "cy@example.com"), ("dee", "dee@example.com")]:
+        ids[name] = client.create_profile(DomainName=DOMAIN, EmailAddress=email)["ProfileId"]
+    return ids
+
+
+def tagged(fakes) -> set[str]:
+    return {pid for pid, p in fakes.profiles.profiles.items() if p.get("Attributes", {}).get(ATTRIBUTE) == "true"}
+
+
+def refresh(steps: Steps, s3, result_rows: list[list[str]], run: str, header=("email", "opens")) -> dict:
+    """One run from a query result (as if Athena had written it) to finish; returns the final state."""
+    key = result_file(s3, f"athena-results/{run}.csv", result_rows, header)
+    state = {"run": {"id": run}, "config": {"poll_seconds": 1, "maximum_polls": 3},
+             "kept": steps._kept_membership(), "query": {"id": f"q-{run}", "result_bucket": BUCKET,
+                                                          "result_key": key}}
+    for action in ("apply", "write_audience", "finish"):
+        state = json.loads(json.dumps(steps.run(action, state)))  # what Step Functions carries is JSON
+        while not state["step"]["done"]:
+            state = json.loads(json.dumps(steps.run(action, state)))
+    return state
+
+
+def update_calls(fakes) -> list[dict]:
+    return [c.params for c in fakes.profiles.calls_of("UpdateProfile")]
+
+
+def test_first_run_tags_everyone_found_counts_who_has_no_profile(aws, fakes, s3, topic, heard, people):
+    steps = make_steps(aws, topic)
+    state = refresh(steps, s3, [["ana@example.com", "3"], ["bo@example.com", "2"], ["zed@example.com", "4"]], "r1")
+    assert tagged(fakes) == {people["ana"], people["bo1"], people["bo2"]}
+    counts = state["apply"]["counts"]
+    assert (counts["entered"], counts["writes"], counts["without_profile"]) == (3, 3, 1)
+    assert [n["outcome"] for n in heard()] == ["succeeded"]
+    assert fakes.profiles.profiles[people["ana"]]["Attributes"] == {ATTRIBUTE: "true"}  # nothing else written
+
+
+def test_an_unchanged_result_writes_nothing_and_a_changed_one_exactly_the_difference(aws, fakes, s3, topic,
+                                                                                     people):
+    steps = make_steps(aws, topic)
+    refresh(steps, s3, [["ana@example.com", "3"], ["cy@example.com", "2"]], "r1")
+    before = len(update_calls(fakes))
+
+    state = refresh(steps, s3, [["ana@example.com", "4"], ["cy@example.com", "2"]], "r2")
+    assert len(update_calls(fakes)) == before and state["apply"]["counts"].get("writes", 0) == 0
+
+    state = refresh(steps, s3, [["cy@example.com", "2"], ["dee@example.com", "9"]], "r3")
+    written = update_calls(fakes)[before:]
+    assert sorted((c["ProfileId"], c["Attributes"][ATTRIBUTE]) for c in written) == sorted(
+        [(people["ana"], ""), (people["dee"], "true")])
+    assert tagged(fakes) == {people["cy"], people["dee"]}
+    assert fakes.profiles.segment_members  # the fake computes the definition's members from this attribute
+
+
+def test_a_person_without_a_profile_is_tagged_once_their_profile_exists(aws, fakes, s3, topic, people):
+    steps = make_steps(aws, topic)
+    refresh(steps, s3, [["zed@example.com", "3"]], "r1")
+    zed = aws.client("customer-profiles").create_profile(DomainName=DOMAIN, EmailAddress="zed@example.com")
+    state = refresh(steps, s3, [["zed@example.com", "3"]], "r2")
+    assert tagged(fakes) == {zed["ProfileId"]}
+    assert state["apply"]["counts"]["looked_up_again"] == 1
+
+
+def test_other_writers_attributes_are_untouched(aws, fakes, s3, topic, people):
+    client = aws.client("customer-profiles")
+    client.update_profile(DomainName=DOMAIN, ProfileId=people["ana"],
+                          Attributes={"email_opened": "true", "segment_other": "true"})
+    steps = make_steps(aws, topic)
+    refresh(steps, s3, [["ana@example.com", "3"]], "r1")
+    refresh(steps, s3, [], "r2")
+    assert fakes.profiles.profiles[people["ana"]]["Attributes"] == {"email_opened": "true", "segment_other": "true"}
+
+
+def test_chunks_stop_and_resume_with_the_same_outcome_and_the_membership_in_parts(aws, fakes, s3, topic, people,
+                                                                                  monkeypatch):
+    monkeypatch.setattr(membership, "PART_BYTES", 30)  # a chunk per member or so
+    steps = make_steps(aws, topic)
+    rows = [["ana@example.com", "3"], ["bo@example.com", "2"], ["cy@example.com", "1"], ["dee@example.com", "5"]]
+    state = refresh(steps, s3, rows, "r1")
+    assert len(state["apply"]["parts"]) >= 3
+    assert tagged(fakes) == set(people.values())
+    state = refresh(steps, s3, rows[1:3], "r2")
+    assert tagged(fakes) == {people["bo1"], people["bo2"], people["cy"]}
+    # Every part of the kept membership is the new run's; the old run's parts are gone.
+    current = json.loads(s3.get_object(Bucket=BUCKET, Key=CURRENT_MEMBERSHIP)["Body"].read())
+    listed = {o["Key"] for o in s3.list_objects_v2(Bucket=BUCKET, Prefix="membership/runs/")["Contents"]}
+    assert current["run"] == "r2" and set(current["parts"]) == listed
+
+
+def test_a_chunk_stopped_for_time_goes_on_from_its_checkpoint(aws, fakes, s3, topic, people):
+    calls = {"n": 0}
+
+    def stop_every_time() -> bool:
+        calls["n"] += 1
+        return True
+
+    steps = make_steps(aws, topic, stop=stop_every_time)
+    state = refresh(steps, s3, [["ana@example.com", "3"], ["cy@example.com", "1"], ["dee@example.com", "5"]], "r1")
+    assert len(state["apply"]["parts"]) == 3  # one member per chunk
+    assert tagged(fakes) == {people["ana"], people["cy"], people["dee"]}
+    assert len(update_calls(fakes)) == 3  # nobody written twice
+
+
+def test_a_result_out_of_order_fails_before_anyone_leaves(aws, fakes, s3, topic, people):
+    steps = make_steps(aws, topic)
+    refresh(steps, s3, [["ana@example.com", "3"]], "r1")
+    with pytest.raises(membership.OutOfOrder):
+        refresh(steps, s3, [["dee@example.com", "3"], ["cy@example.com", "1"]], "r2")
+    assert json.loads(s3.get_object(Bucket=BUCKET, Key=CURRENT_MEMBERSHIP)["Body"].read())["run"] == "r1"
+
+
+def test_profile_id_keys_need_no_search_by_address(aws, fakes, s3, topic, people):
+    steps = make_steps(aws, topic, person_key="profile_id")
+    refresh(steps, s3, sorted([[people["cy"], "1"], ["no-such-profile", "1"]]), "r1", header=("profile_id", "n"))
+    assert tagged(fakes) == {people["cy"]}
+
+
+def test_the_audience_file_is_the_import_format_with_the_querys_columns(aws, fakes, s3, topic, people,
+                                                                       monkeypatch):
+    import moto.s3.models
+
+    from due.advanced_segmentation import audience
+
+    # Several parts: tiny ones, with moto's copy of S3's 5 MiB minimum part size lowered to match.
+    monkeypatch.setattr(audience, "PART_BYTES", 40)
+    monkeypatch.setattr(moto.s3.models, "S3_UPLOAD_PART_MIN_SIZE", 40)
+    steps = make_steps(aws, topic)
+    refresh(steps, s3, [["", "1"], ["ana@example.com", "3"], ["cy@example.com", "2"], ["dee@example.com", "1"]], "r1")
+    body = s3.get_object(Bucket=BUCKET, Key="audience/openers.csv")["Body"].read().decode()
+    assert list(csv.reader(io.StringIO(body))) == [
+        ["id", "email", "phone", "opens"], ["ana@example.com", "ana@example.com", "", "3"],
+        ["cy@example.com", "cy@example.com", "", "2"], ["dee@example.com", "dee@example.com", "", "1"]]
+    assert audience.layout(["endpoint_id", "Email Address", "mobile", "score"]) == (
+        ["id", "email", "phone", "score"], [0, 1, 2, 3])
+    assert audience.layout(["email", "id", "x"]) == (["id", "email", "phone", "x"], [1, 0, None, 2])
+
+
+def test_pinpoint_mode_adds_and_removes_only_its_token_in_batches_of_100(aws, fakes, s3, topic):
+    pinpoint = aws.client("pinpoint")
+    endpoints = [f"e{i:04d}" for i in range(150)]
+    for endpoint in endpoints:
+        pinpoint.update_endpoint(ApplicationId=APP, EndpointId=endpoint, EndpointRequest={
+            "ChannelType": "EMAIL", "Address": f"{endpoint}@example.com",
+            "Attributes": {"AdvancedSegmentTarget": ["other"], "Plan": ["gold"]}})
+    steps = make_steps(aws, topic, mode="Pinpoint")
+    rows = [[e, "1"] for e in [*endpoints, "missing"]]
+    state = refresh(steps, s3, sorted(rows), "r1", header=("endpoint_id", "n"))
+    calls = fakes.pinpoint.calls_of("UpdateEndpointsBatch")
+    assert [len(c.params["EndpointBatchRequest"]["Item"]) for c in calls] == [100, 50]
+    assert state["apply"]["counts"]["without_endpoint"] == 1
+    assert ("x", "missing") not in fakes.pinpoint.endpoints and (APP, "missing") not in fakes.pinpoint.endpoints
+    first = fakes.pinpoint.endpoints[(APP, "e0000")]["Attributes"]
+    assert first == {"AdvancedSegmentTarget": ["other", "openers"], "Plan": ["gold"]}
+
+    refresh(steps, s3, sorted(rows), "r2", header=("endpoint_id", "n"))  # unchanged: no write
+    assert len(fakes.pinpoint.calls_of("UpdateEndpointsBatch")) == 2
+
+    refresh(steps, s3, sorted(rows)[1:], "r3", header=("endpoint_id", "n"))  # e0000 leaves
+    assert fakes.pinpoint.endpoints[(APP, "e0000")]["Attributes"]["AdvancedSegmentTarget"] == ["other"]
+    assert fakes.pinpoint.endpoints[(APP, "e0001")]["Attributes"]["AdvancedSegmentTarget"] == ["other", "openers"]
+
+
+def test_the_query_is_started_once_per_run_and_watched_until_it_ends(aws, fakes, s3, topic):
+    steps = make_steps(aws, topic)
+    state = {"run": {"id": "r1"}, "config": {"poll_seconds": 1, "maximum_polls": 3}}
+    state = steps.run("start_query", state)
+    again = steps.run("start_query", {"run": {"id": "r1"}, "config": state["config"]})
+    assert again["query"]["id"] == state["query"]["id"]  # a retried start starts nothing new
+    execution = fakes.athena.executions[state["query"]["id"]]
+    assert execution["QueryExecutionContext"] == {"Database": "due_events"} and execution["WorkGroup"] == "wg"
+    assert "FROM events" in execution["Query"] and ">= 2" in execution["Query"]
+    state = steps.run("check_query", state)
+    assert state["step"]["done"] and state["query"]["result_key"] == f"athena-results/{state['query']['id']}.csv"
+    header = s3.get_object(Bucket=BUCKET, Key=state["query"]["result_key"])["Body"].read()
+    assert header == b'"email","opens","last_opened_on"\n'  # the fake's empty table: a header only
+
+
+@pytest.mark.parametrize("ending", ["FAILED", "CANCELLED"])
+def test_a_failed_or_cancelled_query_raises_with_athenas_reason(aws, fakes, s3, topic, ending):
+    fakes.athena.query_endings.append((ending, "Query exhausted resources at this scale factor"))
+    steps = make_steps(aws, topic)
+    state = steps.run("start_query", {"run": {"id": "r1"}, "config": {"poll_seconds": 1, "maximum_polls": 3}})
+    with pytest.raises(segment_query.QueryFailed, match=f"{ending}: Query exhausted"):
+        steps.run("check_query", state)
+
+
+def test_a_failure_is_announced_and_what_the_run_wrote_is_removed(aws, fakes, s3, topic, heard, people,
+                                                                    monkeypatch):
+    monkeypatch.setattr(membership, "PART_BYTES", 30)
+    steps = make_steps(aws, topic)
+    refresh(steps, s3, [["ana@example.com", "3"]], "r1")
+    kept_parts = {o["Key"] for o in s3.list_objects_v2(Bucket=BUCKET, Prefix="membership/runs/")["Contents"]}
+    key = result_file(s3, "athena-results/r2.csv", [["bo@example.com", "1"], ["cy@example.com", "1"]])
+    state = {"run": {"id": "r2"}, "config": {}, "kept": steps._kept_membership(),
+             "query": {"id": "q2", "result_bucket": BUCKET, "result_key": key}}
+    state = json.loads(json.dumps(steps.run("apply", state)))
+    state["error"] = {"Error": "QueryFailed", "Cause": json.dumps({"errorMessage": "boom", "errorType": "X"})}
+    heard()
+    steps.run("notify_failure", state)
+    notification, = heard()
+    assert notification["outcome"] == "failed" and notification["error"] == "QueryFailed: boom"
+    left = {o["Key"] for o in s3.list_objects_v2(Bucket=BUCKET, Prefix="membership/runs/")["Contents"]}
+    assert left == kept_parts
+
+
+def test_an_unknown_step_is_refused(aws, topic):
+    with pytest.raises(ValueError, match="unknown step"):
+        make_steps(aws, topic).run("_delete", {})
