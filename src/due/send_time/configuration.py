@@ -122,7 +122,8 @@ def sender() -> EmailSender:
     unsubscribe = ListUnsubscribe(_env("UNSUBSCRIBE_URL"), _unsubscribe_secret(secret_arn) if secret_arn else None)
     content = (StoredTemplate(sesv2, _env("TEMPLATE_NAME")) if config.architecture == EXTERNAL_ATTRIBUTES
                else InlineContent())
-    return EmailSender(sending_client(), config.lookup, content, ChunkMarkers(aws.client("dynamodb"), _env("SENT_TABLE_NAME")),
+    markers = ChunkMarkers(aws.client("dynamodb"), _env("SENT_TABLE_NAME"))
+    return EmailSender(sending_client(), config.lookup, content, markers,
                        consent, unsubscribe, from_address=_env("FROM_ADDRESS"), policy=config.policy,
                        default_data=config.default,
                        configuration_set=_env("CONFIGURATION_SET_NAME"),

@@ -31,7 +31,7 @@ def test_each_locale_gets_its_own_content_then_its_language_then_the_default(sto
 
 
 def test_a_campaign_without_default_content_is_refused_before_sending_and_missing_per_recipient(store):
-    with pytest.raises(CampaignContentMissing, match="s3://content/content/autumn/en_US.json"):
+    with pytest.raises(CampaignContentMissing, match=r"s3://content/content/autumn/en_US\.json"):
         store.require("autumn")
     assert store.look_up("autumn", [Recipient("1", "", locale="es")]).missing == {"1"}
     assert store.require("spring").subject == "Spring {{first_name}}"
