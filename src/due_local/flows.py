@@ -489,6 +489,113 @@ def _segmentation_run(emulator: Emulator, stack: Stack) -> FlowResult:
     )
 
 
+# --------------------------------------------------- Advanced segmentation (#10)
+ADVANCED_SEGMENTATION = EXAMPLES / "advanced_segmentation"
+SEGMENT_ATTRIBUTE = "segment_frequent_openers"  # the template's default token
+SEGMENT_DOMAIN = "due-local-people"
+
+
+def _advanced_segmentation_prepare(emulator: Emulator) -> dict[str, str]:
+    # The people live in a domain that exists before the stack (the import's, in an account); the data lake's
+    # bucket is only named in the stack's policies: the emulator's Athena reads the table from local files.
+    emulator.client("customer-profiles").create_domain(DomainName=SEGMENT_DOMAIN, DefaultExpirationDays=30)
+    return {"DomainName": SEGMENT_DOMAIN, "DataBucketName": "due-local-data-lake", "PollSeconds": "1",
+            # the sample's opens are dated 2026-11-20 to 26: a window that always covers them
+            "QueryValues": "minimum_opens=2,days=3650"}
+
+
+def load_data_lake_table(emulator: Emulator, lines: list[bytes]) -> dict[str, int]:
+    """Event records into the data lake's events table as its delivery stream writes them (its transformation,
+    GZIP JSON lines by event date), replacing what the table held; the results of the transformation."""
+    import atexit
+    import base64
+    import shutil
+    import tempfile
+    from collections import Counter
+
+    from due.data_lake import transform_handler
+    from due_local.athena_local import lines_by_partition, write_objects
+
+    transformed = [transform_handler.transform({"recordId": str(number), "data": base64.b64encode(line).decode()})
+                   for number, line in enumerate(lines)]
+    folder = Path(tempfile.mkdtemp(prefix="due-data-lake-"))
+    atexit.register(shutil.rmtree, folder, True)  # the table reads the files whenever a query runs
+    write_objects(folder, lines_by_partition(transformed), "JSON")
+    emulator.fakes.athena.local.load(folder, "JSON")
+    return dict(Counter(record["result"] for record in transformed))
+
+
+def refresh_segment(emulator: Emulator, stack: Stack) -> tuple[dict, list[dict]]:
+    """One refresh, started as the schedule starts it (input {}); (the execution, the notifications)."""
+    heard = listen(emulator.client("sns"), emulator.client("sqs"), stack.outputs["NotificationsTopicArn"])
+    before = {e["executionArn"] for e in emulator.wait_for_executions(stack)}
+    # The scheduler names each execution uniquely (moto would name every unnamed one "None").
+    emulator.client("stepfunctions").start_execution(stateMachineArn=stack.outputs["StateMachineArn"], input="{}",
+                                                     name=f"scheduled-{uuid.uuid4()}")
+    new = [e for e in emulator.wait_for_executions(stack) if e["executionArn"] not in before]
+    notifications = []
+    while batch := heard():
+        notifications += batch
+    return (new[0] if new else {}), notifications
+
+
+def _segment_members(emulator: Emulator) -> set[str]:
+    return {p.get("EmailAddress") for p in emulator.fakes.profiles.profiles.values()
+            if p.get("Attributes", {}).get(SEGMENT_ATTRIBUTE) == "true"}
+
+
+def _advanced_segmentation_run(emulator: Emulator, stack: Stack) -> FlowResult:
+    import csv
+
+    problems: list[str] = []
+    emulator.complete_wiring(stack)
+    profiles = emulator.client("customer-profiles")
+    with (ADVANCED_SEGMENTATION / "people.csv").open(encoding="utf-8") as people:
+        for person in csv.DictReader(people):
+            profiles.create_profile(DomainName=SEGMENT_DOMAIN, EmailAddress=person["email"],
+                                    FirstName=person["first_name"], Attributes={"customer_id": person["id"]})
+    runs = []
+    for sample in ("opens_first.jsonl", "opens_later.jsonl"):
+        load_data_lake_table(emulator, (ADVANCED_SEGMENTATION / sample).read_bytes().splitlines())
+        writes_before = len(emulator.fakes.profiles.calls_of("UpdateProfile"))
+        execution, notifications = refresh_segment(emulator, stack)
+        writes = len(emulator.fakes.profiles.calls_of("UpdateProfile")) - writes_before
+        runs.append((execution.get("status"), [n.get("outcome") for n in notifications], writes,
+                     _segment_members(emulator)))
+    expected = [("SUCCEEDED", ["succeeded"], 2, {"ana@example.com", "bo@example.com"}),
+                ("SUCCEEDED", ["succeeded"], 2, {"ana@example.com", "cy@example.com"})]
+    if runs != expected:
+        problems.append(f"runs (status, notifications, profile writes, members) were {runs}, expected {expected}")
+    # Run 3: the workgroup cancels the query, as it cancels one that would scan more than its cutoff.
+    emulator.fakes.athena.query_endings.append(("CANCELLED", "Query exceeded the workgroup's data usage limit"))
+    writes_before = len(emulator.fakes.profiles.calls_of("UpdateProfile"))
+    execution, notifications = refresh_segment(emulator, stack)
+    failed = [n for n in notifications if n.get("outcome") == "failed"]
+    if execution.get("status") != "FAILED" or len(failed) != 1 or "data usage limit" not in failed[0]["error"]:
+        problems.append(f"the cancelled query's run ended {execution.get('status')} announcing {notifications}")
+    if len(emulator.fakes.profiles.calls_of("UpdateProfile")) != writes_before or _segment_members(emulator) != {
+            "ana@example.com", "cy@example.com"}:
+        problems.append("the failed run changed profiles")
+    definition = emulator.fakes.profiles.segment_definitions.get((SEGMENT_DOMAIN, SEGMENT_ATTRIBUTE))
+    if definition is None:
+        problems.append(f"no segment definition {SEGMENT_ATTRIBUTE} in {SEGMENT_DOMAIN}")
+    bucket, key = stack.outputs["AudienceFile"].removeprefix("s3://").split("/", 1)
+    audience = emulator.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read().decode().splitlines()
+    if audience != ["id,email,phone,opens,last_opened_on", "ana@example.com,ana@example.com,,2,2026-11-26",
+                    "cy@example.com,cy@example.com,,2,2026-11-26"]:
+        problems.append(f"the audience file reads {audience}")
+    return FlowResult(
+        "Advanced_Segmentation_S3",
+        went_in="examples/advanced_segmentation/opens_first.jsonl, then opens_later.jsonl, in the data lake's table; "
+                "4 profiles from people.csv; three scheduled refreshes, the third's query cancelled by the workgroup",
+        came_out="run 1: ana and bo tagged segment_frequent_openers=true (dee has no profile: counted, not created), "
+                 "2 writes; run 2: bo untagged, cy tagged, ana untouched, 2 writes; run 3: failed announced, nothing "
+                 "written; segment definition "
+                 f"{SEGMENT_ATTRIBUTE}; audience file {stack.outputs['AudienceFile']} (ana, cy)",
+        problems=problems,
+    )
+
+
 FLOWS = {
     flow.template: flow
     for flow in (
@@ -499,6 +606,7 @@ FLOWS = {
         Flow("Pinpoint_Event_Processing", _pinpoint_prepare, _pinpoint_run),
         Flow("S3_Data_Lake", _data_lake_prepare, _data_lake_run),
         Flow("S3_triggered_import", _import_prepare, _import_run),
+        Flow("Advanced_Segmentation_S3", _advanced_segmentation_prepare, _advanced_segmentation_run),
         Flow("Event_Based_Segmentation", _segmentation_prepare, _segmentation_run),
     )
 }
@@ -590,6 +698,17 @@ def _feed_segmentation(emulator: Emulator, stack: Stack, path: Path) -> str:
     return put_segmentation_events(emulator, stack, json_documents(path))
 
 
+def _segment_own_events(emulator: Emulator, stack: Stack, path: Path) -> str:
+    lines = [line for line in path.read_bytes().splitlines() if line.strip()]
+    results = load_data_lake_table(emulator, lines)
+    execution, _ = refresh_segment(emulator, stack)
+    went_in = (f"{len(lines)} record(s) through the data lake's transformation into its events table ({results}), "
+               f"replacing what it held; one refresh {execution.get('status', 'did not start')}")
+    if execution.get("status") != "SUCCEEDED":
+        raise NotTaken(went_in)
+    return went_in
+
+
 FEEDS = {
     "SES_Event_Processing": Feed("SES notifications or event-publishing records (JSON), each published on the "
                                  "feedback topic", _publish_each("FeedbackTopicArn"), "FeedbackTopicArn"),
@@ -605,4 +724,9 @@ FEEDS = {
                                      "topic, application events put on the stream", _feed_segmentation),
     "S3_triggered_import": Feed("a CSV (.csv, with a header) or JSON lines (.jsonl) of contacts, written to "
                                 "incoming/", _import_own_file),
+    "Advanced_Segmentation_S3": Feed("engagement event records, one JSON per line (SES, SMS or Pinpoint), put "
+                                     "through the data lake's transformation into the events table the segment "
+                                     "query reads (replacing the table's rows), then one refresh as the schedule "
+                                     "starts it",
+                                     _segment_own_events),
 }

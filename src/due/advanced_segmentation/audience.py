@@ -16,7 +16,8 @@ parts of at least 5 MiB but the last: S3 API reference, UploadPart) straight
 from the result file read in ranged reads, so memory stays near one part. After
 each part the state records the upload, the parts' ETags and the result offset
 just past the part's last row: a step stopped for time, or retried, goes on
-from there.
+from there. The upload of a run that fails is left to the bucket's lifecycle
+rule, which aborts uploads unfinished after a day.
 """
 
 from __future__ import annotations
@@ -91,9 +92,3 @@ def _upload(s3, bucket: str, key: str, progress: dict[str, Any], buffer: io.Stri
     progress["parts"].append({"PartNumber": number, "ETag": etag})
     progress["rows"] += pending_rows
     progress["offset"] = offset
-
-
-def abort(s3, bucket: str, key: str, progress: dict[str, Any] | None) -> None:
-    """Abandons an unfinished upload (a failed run), so its parts are not kept (and billed)."""
-    if progress and progress.get("upload_id") and not progress.get("complete"):
-        s3.abort_multipart_upload(Bucket=bucket, Key=key, UploadId=progress["upload_id"])

@@ -21,8 +21,10 @@ short or its part reaches ``membership.PART_BYTES``, so memory stays flat for
 any number of members; ``write_audience`` writes the audience file;
 ``finish`` makes the new membership the kept one, deletes the old one's parts
 and announces the counts; ``notify_failure`` (every task's Catch) announces
-the failure and removes what the failed run wrote, so the kept membership
-stays the last successful run's and the next run diffs against it.
+the failure and removes the membership parts the failed run wrote, so the
+kept membership stays the last successful run's and the next run diffs
+against it (an unfinished audience upload is aborted by the bucket's
+lifecycle rule a day later).
 """
 
 from __future__ import annotations
@@ -116,6 +118,8 @@ class Steps:
     def start_query(self, state: dict[str, Any]) -> dict[str, Any]:
         s = self.settings
         sql = segment_query.load(s.query_name, s.table, segment_query.parse_values(s.query_values))
+        # The template substitutes numbers into the definition as text; a Wait's SecondsPath needs a number.
+        state["config"] = {name: int(value) for name, value in state["config"].items()}
         state["kept"] = self._kept_membership()
         token = hashlib.sha256(f"{s.bucket}/{state['run']['id']}".encode()).hexdigest()  # 64 of Athena's 32-128
         execution_id = segment_query.start(self.clients("athena"), sql, database=s.database, workgroup=s.workgroup,
@@ -208,7 +212,6 @@ class Steps:
             cause = json.loads(cause).get("errorMessage", cause)
         self._delete(set((state.get("apply") or {}).get("parts", [])) - set((state.get("kept") or {}).get(
             "parts", [])))
-        audience.abort(self.clients("s3"), self.settings.bucket, self.settings.audience_key, state.get("audience"))
         self._announce("failed", state, error=f"{error.get('Error', 'unknown')}: {cause}"[:2000],
                        query=(state.get("query") or {}).get("id"))
         return state
