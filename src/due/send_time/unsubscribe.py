@@ -8,8 +8,12 @@ the https URI accepts a one-click POST, and is only given with an https URI. SES
 headers once (Developer Guide, "Amazon SES header fields"); a header value is printable ASCII of at most 870
 characters (API reference, MessageHeader).
 
-The URI is the stack's unsubscribe function (``Unsubscriber``), signed per address, or one the user names: a
-``{address}`` in it is replaced by the URL-encoded address, so the user's service knows who clicked.
+The URI is the stack's unsubscribe function (``unsubscribe_handler``), signed per address, or one the user
+names: a ``{address}`` in it is replaced by the URL-encoded address, so the user's service knows who clicked.
+
+The signing secret is derived from the stack's KMS HMAC key once per process (``link_secret``: KMS
+GenerateMac of a fixed message, HMAC_SHA_256; KMS API reference, GenerateMac), so the key material never
+leaves KMS, nothing secret is stored, and the sender and the unsubscribe function derive the same secret.
 """
 
 from __future__ import annotations
@@ -25,6 +29,13 @@ ONE_CLICK = {"Name": "List-Unsubscribe-Post", "Value": "List-Unsubscribe=One-Cli
 
 class HeaderTooLong(ValueError):
     """The unsubscribe URI does not fit an SES header value."""
+
+
+_DERIVATION_MESSAGE = b"due.send_time List-Unsubscribe link secret, version 1"
+
+
+def link_secret(kms, key_arn: str) -> bytes:
+    return kms.generate_mac(KeyId=key_arn, Message=_DERIVATION_MESSAGE, MacAlgorithm="HMAC_SHA_256")["Mac"]
 
 
 def sign(secret: bytes, address: str) -> str:

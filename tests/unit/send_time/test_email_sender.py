@@ -7,12 +7,12 @@ from botocore.exceptions import ClientError
 
 from due import aws as due_aws
 from due.send_time.attribute_store import AttributeStore
-from due.send_time.configuration import sending_client
 from due.send_time.consent import Consent, Unsubscribes
 from due.send_time.content_store import ContentStore
 from due.send_time.email_sender import Chunk, ChunkFailed, EmailSender, InlineContent, StoredTemplate
 from due.send_time.lookup import MissingDataPolicy, Recipient
 from due.send_time.markers import ChunkMarkers
+from due.send_time.sending import sending_client
 from due.send_time.unsubscribe import ListUnsubscribe
 from due_local.fakes import FakeError
 from due_local.tables import create_table

@@ -1,0 +1,21 @@
+"""#11's sender: each destination's item from DynamoDB fills the stack's stored SES template
+(``TEMPLATE_NAME``)."""
+
+from __future__ import annotations
+
+import functools
+import os
+
+from due.send_time import attributes_config, sending
+from due.send_time.email_sender import EmailSender, StoredTemplate
+from due.send_time.sender_handler import handler
+
+
+@functools.lru_cache(maxsize=1)
+def _sender() -> EmailSender:
+    store, policy, default = attributes_config.settings()
+    template = StoredTemplate(sending.sending_client(), os.environ["TEMPLATE_NAME"])
+    return sending.build_sender(store, template, policy, default)
+
+
+lambda_handler = handler(_sender, "external_attributes_sender")
