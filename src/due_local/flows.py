@@ -422,7 +422,9 @@ SEGMENTATION = EXAMPLES / "event_based_segmentation"
 
 
 def _segmentation_prepare(_emulator: Emulator) -> dict[str, str]:
-    return {}  # the stack creates its domain, configuration sets, stream and segment definitions
+    # The seed's two rules and three more (a removal, a count with a condition, one that creates profiles), as
+    # the Rules parameter; the stack creates its domain, configuration sets, stream and segment definitions.
+    return {"Rules": json.dumps(json.loads((SEGMENTATION / "rules.json").read_text()))}
 
 
 def put_segmentation_events(emulator: Emulator, stack: Stack, documents: list[dict]) -> str:
@@ -455,17 +457,21 @@ def _segmentation_run(emulator: Emulator, stack: Stack) -> FlowResult:
     for person in json.loads((SEGMENTATION / "profiles.json").read_text()):
         ids[person["FirstName"]] = profiles.create_profile(DomainName=domain, **person)["ProfileId"]
     application = json_documents(SEGMENTATION / "application_events.jsonl")
-    put_segmentation_events(emulator, stack, [json.loads(example("event_based_segmentation", "ses_open.json")),
-                                              *application])
+    put_segmentation_events(emulator, stack, [json.loads(example("event_based_segmentation", sample))
+                                              for sample in ("ses_open.json", "ses_click.json")] + application)
     fake = emulator.fakes.profiles
     ana, bo = (fake.profiles[ids[name]]["Attributes"] for name in ("Ana", "Bo"))
-    if ana.get("email_opened") != "true" or ana.get("webinar_registration_webinar5") != "true":
+    expected_ana = {"customer_id": "c-2001", "email_opened": "true", "webinar_registration_webinar5": "true",
+                    "pricing_clicks": "1"}
+    if ana != expected_ana:
         problems.append(f"Ana's attributes are {sorted(ana)}")
     if {k for k in bo if k.startswith("webinar_registration_")} != {"webinar_registration_webinar5",
                                                                    "webinar_registration_webinar6"}:
         problems.append(f"Bo's attributes are {sorted(bo)}")
-    if len(fake.profiles) != 2:
-        problems.append(f"{len(fake.profiles)} profiles exist: an event for someone without one created one")
+    created = [p for pid, p in fake.profiles.items() if pid not in ids.values()]
+    if [(p.get("EmailAddress"), sorted(p["Attributes"])) for p in created] != [("new.customer@example.org",
+                                                                                 ["signed_up"])]:
+        problems.append(f"profiles created: {len(created)} (only the signup's rule creates one)")
     opened = fake.segment_members(domain, stack.outputs["EmailOpenedSegmentName"])
     webinar5 = fake.segment_members(domain, stack.outputs["Webinar5SegmentName"])
     if opened != {ids["Ana"]} or webinar5 != {ids["Ana"], ids["Bo"]}:
@@ -480,11 +486,11 @@ def _segmentation_run(emulator: Emulator, stack: Stack) -> FlowResult:
             problems.append(f"messages in {output}")
     return FlowResult(
         "Event_Based_Segmentation",
-        went_in="2 profiles; 1 SES open (engagement topic) and 5 application events (stream) from "
-                "examples/event_based_segmentation/",
-        came_out="Ana email_opened and webinar5; Bo webinar5 and webinar6; the email-opened segment holds Ana, "
-                 "webinar5 both; no profile made for someone.new; 1 registration without a webinar id set aside "
-                 "with the reason",
+        went_in="rules.json as the Rules parameter; 2 profiles; an SES open and a click (engagement topic) and 6 "
+                "application events (stream) from examples/event_based_segmentation/",
+        came_out="Ana email_opened, webinar5, 1 pricing click; Bo webinar5 and webinar6; the email-opened segment "
+                 "holds Ana, webinar5 both; the signup created its profile, the registration of someone without "
+                 "one created none; 1 registration without a webinar id set aside with the reason",
         problems=problems,
     )
 

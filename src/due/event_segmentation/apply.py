@@ -79,7 +79,7 @@ class Outcome:
     def counts(self) -> dict[str, int]:
         return {"events": self.events, "unmatched": self.unmatched, "without_person": self.without_person,
                 "refused": len(self.refused), "people": self.people, "written": self.written,
-                "created": self.created, "no_profile": self.no_profile, "ambiguous": self.ambiguous,
+                "profiles_created": self.created, "no_profile": self.no_profile, "ambiguous": self.ambiguous,
                 "write_calls": self.write_calls, "failed_people": len(self.failed)}
 
 
