@@ -602,6 +602,174 @@ def _advanced_segmentation_run(emulator: Emulator, stack: Stack) -> FlowResult:
     )
 
 
+# ------------------------------------------- External attributes (#11) and templates (#12)
+SEND_TIME_CONTACT_LIST, SEND_TIME_TOPIC, SEND_TIME_DOMAIN = "due-local-news", "offers", "due-local-send-time"
+
+
+def _send_time_account(emulator: Emulator) -> dict[str, str]:
+    """What both senders check consent against: a contact list with a topic, and a Customer Profiles domain."""
+    from botocore.exceptions import ClientError
+
+    sesv2, profiles = emulator.client("sesv2"), emulator.client("customer-profiles")
+    try:
+        sesv2.create_contact_list(ContactListName=SEND_TIME_CONTACT_LIST, Topics=[
+            {"TopicName": SEND_TIME_TOPIC, "DisplayName": "Offers", "DefaultSubscriptionStatus": "OPT_IN"}])
+    except ClientError as error:  # the other sender's flow made it (one contact list per account)
+        if error.response["Error"]["Code"] != "AlreadyExistsException":
+            raise
+    if SEND_TIME_DOMAIN not in emulator.fakes.profiles.domains:
+        profiles.create_domain(DomainName=SEND_TIME_DOMAIN, DefaultExpirationDays=30)
+    return {"FromAddress": "news@example.com", "EmailsPerSecond": "50", "ContactListName": SEND_TIME_CONTACT_LIST,
+            "TopicName": SEND_TIME_TOPIC, "ProfilesDomainName": SEND_TIME_DOMAIN,
+            "UnsubscribeUrl": "https://example.com/unsubscribe?who={address}"}
+
+
+def _no_answer_once_for(emulator: Emulator, address: str) -> Callable[[], None]:
+    """The next SendBulkEmail call to ``address`` gets no answer (HTTP 500, nothing sent), as a call that timed
+    out might; returns the function that puts the fake back."""
+    from due_local.fakes import FakeError
+
+    fake = emulator.fakes.sesv2
+    original = fake.send_bulk_email
+    left = [1]
+
+    def flaky(DefaultContent, BulkEmailEntries, **kwargs):
+        if left and any(address in e["Destination"]["ToAddresses"] for e in BulkEmailEntries):
+            left.pop()
+            raise FakeError("InternalFailure", "no answer", status=500)
+        return original(DefaultContent, BulkEmailEntries, **kwargs)
+
+    fake.send_bulk_email = flaky
+    return lambda: setattr(fake, "send_bulk_email", original)
+
+
+def _send_time_outcome(emulator: Emulator, stack: Stack, key: str, problems: list[str]) -> dict:
+    """The file's report, its results, its notifications' outcomes and what the send dead-letter queue holds."""
+    s3, bucket = emulator.client("s3"), stack.outputs["AudienceBucketName"]
+    report = json.loads(s3.get_object(Bucket=bucket, Key=f"{key}.report.json")["Body"].read())
+    results = [json.loads(s3.get_object(Bucket=bucket, Key=o["Key"])["Body"].read())
+               for o in s3.list_objects_v2(Bucket=bucket, Prefix=f"{key}.results/").get("Contents", [])]
+    dead = emulator.client("sqs").receive_message(QueueUrl=stack.outputs["SendDeadLetterQueueUrl"],
+                                                  MaxNumberOfMessages=10, MessageAttributeNames=["All"])
+    set_aside = [(json.loads(m["Body"]), m["MessageAttributes"]["reason"]["StringValue"])
+                 for m in dead.get("Messages", [])]
+    if _queue_depth(emulator, stack.outputs["DropDeadLetterQueueUrl"]):
+        problems.append("messages in the drop dead-letter queue")
+    return {"report": report, "results": results, "set_aside": set_aside,
+            "skipped": {s["row"]: s["reason"] for r in results for s in r["skipped"]}}
+
+
+def _external_attributes_prepare(emulator: Emulator) -> dict[str, str]:
+    template = json.loads(example("external_attributes", "template.json"))
+    emulator.client("sesv2").create_email_template(**template)
+    return {**_send_time_account(emulator), "TemplateName": template["TemplateName"], "ChunkSize": "3",
+            "MissingDataPolicy": "UseDefault", "DefaultOffer": "A welcome gift"}
+
+
+def _external_attributes_run(emulator: Emulator, stack: Stack) -> FlowResult:
+    problems: list[str] = []
+    emulator.complete_wiring(stack)
+    dynamodb, sesv2 = emulator.client("dynamodb"), emulator.client("sesv2")
+    for item in json.loads(example("external_attributes", "offers.json")):
+        dynamodb.put_item(TableName=stack.outputs["TableName"], Item=item)
+    sesv2.put_suppressed_destination(EmailAddress="sam.doe@example.com", Reason="BOUNCE")
+    sesv2.create_contact(ContactListName=SEND_TIME_CONTACT_LIST, EmailAddress="lee.chen@example.org",
+                         TopicPreferences=[{"TopicName": SEND_TIME_TOPIC, "SubscriptionStatus": "OPT_OUT"}])
+    profiles = emulator.client("customer-profiles")
+    kim = profiles.create_profile(DomainName=SEND_TIME_DOMAIN, EmailAddress="kim.lee@example.com")["ProfileId"]
+    profiles.update_profile(DomainName=SEND_TIME_DOMAIN, ProfileId=kim, Attributes={"email_opt_out": "true"})
+    heard = listen(emulator.client("sns"), emulator.client("sqs"), stack.outputs["NotificationsTopicArn"])
+    sent_before = len(emulator.fakes.sesv2.sent_bulk)
+    restore = _no_answer_once_for(emulator, "alex.kim@example.com")
+    try:
+        emulator.client("s3").put_object(Bucket=stack.outputs["AudienceBucketName"], Key="incoming/audience.csv",
+                                         Body=(EXAMPLES / "external_attributes" / "audience.csv").read_bytes())
+        emulator.pump(stack)
+    finally:
+        restore()
+    sent = {m["To"][0]: m for m in emulator.fakes.sesv2.sent_bulk[sent_before:]}
+    html = {address: m["Rendered"].get("Html", "") for address, m in sent.items()}
+    expected = {"ana.silva@example.com": "20% off walking boots",
+                "jose.muller@example.net": "Socks &amp; laces &lt;free&gt;",
+                "ngozi.okafor@example.org": "A welcome gift"}
+    if sorted(sent) != sorted(expected) or any(offer not in html[a] for a, offer in expected.items() if a in html):
+        problems.append(f"sent to {sorted(sent)}, expected each of {sorted(expected)} with their offer")
+    if any(h["Name"] == "List-Unsubscribe" and "who=" not in h["Value"] for m in sent.values() for h in m["Headers"]):
+        problems.append("a message's List-Unsubscribe does not name its recipient")
+    outcome = _send_time_outcome(emulator, stack, "incoming/audience.csv", problems)
+    if [r["row"] for r in outcome["report"]["bad_rows"]] != [7]:
+        problems.append(f"report lists rows {[r['row'] for r in outcome['report']['bad_rows']]} as bad")
+    if sorted(outcome["skipped"]) != [4, 5, 6, 8]:
+        problems.append(f"skipped rows {sorted(outcome['skipped'])}, expected 4, 5, 6, 8 (consent)")
+    if [body[0]["row"] if isinstance(body, list) else body["row"] for body, _ in outcome["set_aside"]] != [9]:
+        problems.append("row 9, whose call got no answer, was not set aside alone")
+    notices = [n["outcome"] for n in heard()]
+    if notices != ["accepted"]:
+        problems.append(f"notifications were {notices}")
+    return FlowResult(
+        "External_Attributes",
+        went_in="examples/external_attributes/audience.csv (9 rows) dropped in incoming/, offers.json in the table; "
+                "one SendBulkEmail call gets no answer",
+        came_out="3 emails, each with its own offer (HTML-escaped; a row without one gets the default) and its own "
+                 "List-Unsubscribe; rows 4, 5, 6, 8 skipped (topic unsubscribe, suppression list, the file's "
+                 "opt-out, the profile's opt-out); row 9 set aside, not resent; row 7 bad; file announced",
+        problems=problems,
+    )
+
+
+def _external_templates_prepare(emulator: Emulator) -> dict[str, str]:
+    return {**_send_time_account(emulator), "MissingDataPolicy": "Skip"}
+
+
+def _external_templates_run(emulator: Emulator, stack: Stack) -> FlowResult:
+    problems: list[str] = []
+    emulator.complete_wiring(stack)
+    s3 = emulator.client("s3")
+    content = EXAMPLES / "external_templates" / "content"
+    for path in sorted(content.rglob("*.json")):
+        s3.put_object(Bucket=stack.outputs["ContentBucketName"], Key=f"content/{path.relative_to(content)}",
+                      Body=path.read_bytes())
+    heard = listen(emulator.client("sns"), emulator.client("sqs"), stack.outputs["NotificationsTopicArn"])
+    sent_before = len(emulator.fakes.sesv2.sent_bulk)
+    audience = (EXAMPLES / "external_templates" / "audience.csv").read_bytes()
+    restore = _no_answer_once_for(emulator, "claire.martin@example.fr")
+    try:
+        for key in ("incoming/spring/audience.csv", "incoming/autumn/audience.csv"):
+            s3.put_object(Bucket=stack.outputs["AudienceBucketName"], Key=key, Body=audience)
+        emulator.pump(stack)
+    finally:
+        restore()
+    subjects = {m["To"][0]: m["Rendered"]["Subject"] for m in emulator.fakes.sesv2.sent_bulk[sent_before:]}
+    expected = {"ana.silva@example.com": "Spring is here, Ana", "jose.muller@example.net": "¡Ya es primavera, José!",
+                "maria.garcia@example.com": "Llegó la primavera, María & <Co>",
+                "sam.jones@example.com": "Spring is here, Sam"}
+    if subjects != expected:
+        problems.append(f"subjects were {subjects}")
+    maria = [m for m in emulator.fakes.sesv2.sent_bulk[sent_before:] if m["To"] == ["maria.garcia@example.com"]]
+    if maria and "María &amp; &lt;Co&gt;" not in maria[0]["Rendered"].get("Html", ""):
+        problems.append("a name with & and < was not escaped in the HTML part")
+    outcome = _send_time_outcome(emulator, stack, "incoming/spring/audience.csv", problems)
+    if [body[0]["row"] if isinstance(body, list) else body["row"] for body, _ in outcome["set_aside"]] != [4]:
+        problems.append("row 4, whose call got no answer, was not set aside alone")
+    refused = json.loads(s3.get_object(Bucket=stack.outputs["AudienceBucketName"],
+                                       Key="incoming/autumn/audience.csv.report.json")["Body"].read())
+    if not refused["bad_rows"] or refused["bad_rows"][0]["row"] != 0 or "autumn" not in refused["bad_rows"][0][
+            "reason"]:
+        problems.append("the autumn file (no content) was not refused whole")
+    notices = sorted(n["outcome"] for n in heard())
+    if notices != ["accepted", "refused"]:
+        problems.append(f"notifications were {notices}")
+    return FlowResult(
+        "External_Templates",
+        went_in="examples/external_templates/audience.csv (6 rows) dropped in incoming/spring/ and incoming/autumn/, "
+                "the content folder in the content bucket; one SendBulkEmail call gets no answer",
+        came_out="spring: 4 emails, each in its locale's content (es_MX as its own, es_ES as es, none as en_US), "
+                 "names HTML-escaped in the HTML part only; the fr_FR row set aside, not resent; row 6 bad. autumn (no content): refused "
+                 "whole, nothing sent; both files announced",
+        problems=problems,
+    )
+
+
 FLOWS = {
     flow.template: flow
     for flow in (
@@ -614,6 +782,8 @@ FLOWS = {
         Flow("S3_triggered_import", _import_prepare, _import_run),
         Flow("Advanced_Segmentation_S3", _advanced_segmentation_prepare, _advanced_segmentation_run),
         Flow("Event_Based_Segmentation", _segmentation_prepare, _segmentation_run),
+        Flow("External_Attributes", _external_attributes_prepare, _external_attributes_run),
+        Flow("External_Templates", _external_templates_prepare, _external_templates_run),
     )
 }
 

@@ -12,7 +12,10 @@ Facts this relies on:
   50 destination objects" (SES Developer Guide, "Using templates to send personalized email with the Amazon SES
   API"; the v2 API reference does not restate it, the v1 SendBulkTemplatedEmail reference says 50 too).
 * Inline content allows simple substitutions only and is one content per call, so a chunk's recipients are
-  grouped by the content they get (#12: by locale) and each group is its own call.
+  grouped by the content they get (#12: by locale) and each group is its own call. Every call here sends its
+  content inline, #11's stored template too (read with GetEmailTemplate): SES fills the subject, the text and
+  the HTML part from one set of values, so the HTML part's placeholders are pointed at copies of the values
+  escaped for HTML (``html_placeholders``, ``replacement_data``), and the subject and text get them as written.
 * SES counts its sending rate and daily quota in recipients ("Service quotas in Amazon SES"); a new account's
   sandbox allows 1 a second and 200 a day, to verified addresses only. So a call of n recipients takes n
   permits of the stack's rate limiter, and a call never holds more recipients than the rate allows in a second.
@@ -38,6 +41,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -46,6 +50,7 @@ from botocore.exceptions import ClientError
 
 from due import aws
 from due.send_time.consent import Consent
+from due.send_time.content_store import MAX_SUBJECT_CHARACTERS
 from due.send_time.lookup import Lookup, MissingDataPolicy, Recipient, apply_policy
 from due.send_time.markers import ChunkMarkers, chunk_id
 from due.send_time.unsubscribe import ListUnsubscribe
@@ -58,6 +63,7 @@ _ACCOUNT_WIDE = {"ACCOUNT_SUSPENDED", "ACCOUNT_SENDING_PAUSED", "ACCOUNT_DAILY_Q
                  "CONFIGURATION_SET_NOT_FOUND", "CONFIGURATION_SET_SENDING_PAUSED", "TEMPLATE_NOT_FOUND",
                  "MAIL_FROM_DOMAIN_NOT_VERIFIED", "INVALID_SENDING_POOL_NAME"}
 _SPLITTABLE = {"BadRequestException", "MessageRejected", "ValidationException"}
+REREAD_SECONDS = 300.0  # a stored template edited during a send reaches the sender within this time
 
 
 @dataclass(frozen=True)
@@ -83,9 +89,10 @@ class Outcome:
 
 
 class ChunkFailed(Exception):
-    """Rows of the chunk could not be sent now (throttling that outlasted the retries, an account-wide refusal);
-    they stay unsettled in the chunk's marker and are sent when the chunk comes back. ``outcome`` holds what
-    was settled before."""
+    """Rows of the chunk could not be sent now (throttling that outlasted the retries, an account-wide refusal,
+    a call without an answer); they stay unsettled in the chunk's marker, and when the chunk comes back the
+    unsettled rows are sent, except those of a call without an answer, which are set aside. ``outcome`` holds
+    what was settled before."""
 
     def __init__(self, reason: str, outcome: Outcome):
         super().__init__(reason)
@@ -93,55 +100,67 @@ class ChunkFailed(Exception):
 
 
 class StoredTemplate:
-    """#11: a template stored in SES, named by the stack; its HTML part, if any, is read once per process."""
+    """#11: the stack's template stored in SES, read with GetEmailTemplate (again after ``REREAD_SECONDS``) and
+    sent as inline content, so that its HTML part gets HTML-escaped values (``html_placeholders``); like all
+    inline content it takes simple substitutions only. The looked-up data are values in it."""
 
-    def __init__(self, sesv2, name: str):
-        self._ses, self.name, self._has_html = sesv2, name, None
+    def __init__(self, sesv2, name: str, clock: Callable[[], float] = time.monotonic):
+        self._ses, self.name, self._clock = sesv2, name, clock
+        self._content: dict[str, str] | None = None
+        self._read_at = 0.0
 
-    def has_html(self) -> bool:
-        if self._has_html is None:
-            content = self._ses.get_email_template(TemplateName=self.name)["TemplateContent"]
-            self._has_html = bool(content.get("Html"))
-        return self._has_html
+    def content(self, data: dict[str, str]) -> dict[str, str]:
+        if self._content is None or self._clock() - self._read_at >= REREAD_SECONDS:
+            stored = self._ses.get_email_template(TemplateName=self.name)["TemplateContent"]
+            self._content = {"subject": stored.get("Subject") or "", "html": stored.get("Html") or "",
+                             "text": stored.get("Text") or ""}
+            self._read_at = self._clock()
+        return self._content
 
-    def group(self, data: dict[str, str]) -> tuple:
-        return (self.name,)
-
-    def template(self, data: dict[str, str]) -> dict:
-        return {"TemplateName": self.name}
-
-    def substitutions(self, data: dict[str, str]) -> dict[str, str]:
-        return data  # the looked-up values fill the template
+    def values(self, data: dict[str, str]) -> dict[str, str]:
+        return data
 
 
 class InlineContent:
-    """#12: the looked-up content itself is the template (Subject, Html, Text); recipients of one content share
-    a call."""
+    """#12: the looked-up content itself (subject, html, text) is the template; it holds no looked-up values."""
 
-    def has_html_for(self, data: dict[str, str]) -> bool:
-        return bool(data.get("html"))
+    def content(self, data: dict[str, str]) -> dict[str, str]:
+        return data
 
-    def group(self, data: dict[str, str]) -> tuple:
-        return (data.get("subject", ""), data.get("html", ""), data.get("text", ""))
-
-    def template(self, data: dict[str, str]) -> dict:
-        content = {"Subject": data["subject"]}
-        if data.get("html"):
-            content["Html"] = data["html"]
-        if data.get("text"):
-            content["Text"] = data["text"]
-        return {"TemplateContent": content}
-
-    def substitutions(self, data: dict[str, str]) -> dict[str, str]:
-        return {}  # the content is the template, not values in it
+    def values(self, data: dict[str, str]) -> dict[str, str]:
+        return {}
 
 
-def replacement_data(fields: dict[str, str], extra: dict[str, str], escape: bool) -> str:
-    """The destination's values as SES's ReplacementTemplateData: the row's columns and the looked-up data,
-    escaped for HTML when the template has an HTML part (a value holding < or & must read as text)."""
+# A simple substitution: {{name}} or {{ a.b }}, not Handlebars' {{{raw}}}, helpers (#if, /if, ^, !, >) or else.
+_PLACEHOLDER = re.compile(r"(?<!\{)\{\{\s*([A-Za-z0-9_][^{}\s]*)\s*\}\}(?!\})")
+HTML_SUFFIX = "__html"
+
+
+def html_placeholders(html_part: str) -> str:
+    """The HTML part with each ``{{name}}`` made ``{{name__html}}``, the name that carries the value escaped for
+    HTML (``replacement_data``): the subject and the text part read the values as written, the HTML part reads
+    them escaped. SES uses one set of replacement data for all parts (API reference, ReplacementTemplate), so
+    this is how a value can be text in both."""
+    return _PLACEHOLDER.sub(lambda m: m.group(0) if m.group(1) == "else" else "{{" + m.group(1) + HTML_SUFFIX + "}}",
+                            html_part)
+
+
+def template_content(content: dict[str, str]) -> dict[str, str]:
+    """SES's EmailTemplateContent for one call: the subject trimmed to one line of at most
+    ``MAX_SUBJECT_CHARACTERS``, the HTML part's placeholders pointed at the escaped values."""
+    sent = {"Subject": " ".join(content.get("subject", "").split())[:MAX_SUBJECT_CHARACTERS]}
+    if content.get("html"):
+        sent["Html"] = html_placeholders(content["html"])
+    if content.get("text"):
+        sent["Text"] = content["text"]
+    return sent
+
+
+def replacement_data(fields: dict[str, str], extra: dict[str, str]) -> str:
+    """The destination's values as SES's ReplacementTemplateData: the row's columns and the looked-up data as
+    written, and each again under ``<name>__html`` escaped for HTML (a value holding < or & reads as text)."""
     values = {**fields, **extra}
-    if escape:
-        values = {name: html.escape(value, quote=True) for name, value in values.items()}
+    values |= {f"{name}{HTML_SUFFIX}": html.escape(value, quote=True) for name, value in list(values.items())}
     return json.dumps(values, ensure_ascii=False)
 
 
@@ -193,10 +212,21 @@ class EmailSender:
                 skipped.append((recipient.ref, "no content to send (policy SendWithout cannot send an empty "
                                                "message)"))
                 continue
-            entries.setdefault(self._content.group(data), []).append((recipient, data))
+            content = self._content.content(data)
+            entries.setdefault((content.get("subject"), content.get("html"), content.get("text")),
+                               []).append((recipient, data))
         outcome.skipped = skipped
         remaining = self._markers.settle(chunk_key, remaining, [ref for ref, _ in skipped])
-        for group in entries.values():
+        try:
+            self._send_groups(chunk_key, remaining, list(entries.values()), outcome)
+        except ChunkFailed:
+            raise
+        except Exception as error:  # whatever ended the sending: the rows of a call in flight stay in flight
+            raise ChunkFailed(f"{type(error).__name__}: {error}", outcome) from error
+        return outcome
+
+    def _send_groups(self, chunk_key: str, remaining: list[str], groups: list, outcome: Outcome) -> None:
+        for group in groups:
             pending = group
             for attempt in range(1, ATTEMPTS + 1):
                 again: list[tuple[Recipient, dict[str, str]]] = []
@@ -213,22 +243,19 @@ class EmailSender:
                     self._sleep(RETRY_DELAY_SECONDS * attempt)
             if pending:
                 raise ChunkFailed(f"{len(pending)} destination(s) still throttled after {ATTEMPTS} attempts", outcome)
-        return outcome
 
     # ----------------------------------------------------------------------------------------------------
     def _call(self, chunk_key: str, remaining: list[str], call: list[tuple[Recipient, dict[str, str]]],
               outcome: Outcome) -> tuple[list[str], list]:
         """Sends one call (split on a whole-call refusal); returns (rows still unsettled, entries to retry)."""
         refs = [r.ref for r, _ in call]
-        data = call[0][1]
-        escape = (self._content.has_html() if isinstance(self._content, StoredTemplate)
-                  else self._content.has_html_for(data))
+        content = template_content(self._content.content(call[0][1]))
         request = {"FromEmailAddress": self._from,
-                   "DefaultContent": {"Template": {**self._content.template(data), "TemplateData": "{}"}},
+                   "DefaultContent": {"Template": {"TemplateContent": content, "TemplateData": "{}"}},
                    "BulkEmailEntries": [{
                        "Destination": {"ToAddresses": [r.address]},
-                       "ReplacementEmailContent": {"ReplacementTemplate": {"ReplacementTemplateData": replacement_data(
-                           r.fields, self._content.substitutions(d), escape)}},
+                       "ReplacementEmailContent": {"ReplacementTemplate": {
+                           "ReplacementTemplateData": replacement_data(r.fields, self._content.values(d))}},
                        "ReplacementHeaders": self._unsubscribe.headers(r.address)} for r, d in call]}
         if self._configuration_set:
             request["ConfigurationSetName"] = self._configuration_set

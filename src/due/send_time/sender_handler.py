@@ -1,6 +1,6 @@
 """FIFO send queue -> one chunk of an audience file -> send-time data -> SendBulkEmail, at most once per row.
 
-What each row came to is written next to the file as ``<key>.results/rows-<first>-<last>.json`` (sent,
+What each row came to is written next to the file as ``<key>.results/rows-<first>-<last>-<delivery>.json`` (sent,
 skipped with the reason, rejected with SES's status, set aside); rows that may have been sent by an attempt that
 ended without an answer are set aside in the send dead-letter queue with the reason.
 """
@@ -28,7 +28,8 @@ def _set_aside() -> SetAside:
     return SetAside(aws.client("sqs"), os.environ["SEND_DEAD_LETTER_QUEUE_URL"])
 
 
-def _results(requests: list[audience.EmailRequest], outcome: Outcome, error: str = "") -> None:
+def _results(requests: list[audience.EmailRequest], outcome: Outcome, delivery: str, error: str = "") -> None:
+    """One object per delivery of a chunk (``-1``, ``-2``... the SQS receive count), so none overwrites another."""
     first = requests[0]
     bucket, key = first.file.rsplit("@", 1)[0].split("/", 1)
     body = {"file": f"s3://{bucket}/{key}", "rows": [r.row for r in requests], "sent": len(outcome.sent),
@@ -36,7 +37,8 @@ def _results(requests: list[audience.EmailRequest], outcome: Outcome, error: str
             "rejected": [{"row": int(row), "status": status} for row, status in outcome.rejected],
             "set_aside": [int(row) for row in outcome.unknown], "calls": outcome.calls,
             **({"error": error} if error else {})}
-    aws.client("s3").put_object(Bucket=bucket, Key=f"{key}.results/rows-{first.row}-{requests[-1].row}.json",
+    aws.client("s3").put_object(Bucket=bucket,
+                                Key=f"{key}.results/rows-{first.row}-{requests[-1].row}-{delivery}.json",
                                 Body=json.dumps(body, indent=1).encode(), ContentType="application/json")
     logger.info("chunk sent" if not error else "chunk not finished", extra={
         "file": body["file"], "rows": f"{first.row}-{requests[-1].row}", "sent": body["sent"],
@@ -57,13 +59,14 @@ def handler(email_sender: Callable[[], EmailSender], service: str) -> Callable[[
                 "rows": [r.ref for r in recipients], "reason": reason})
 
         chunk = Chunk(requests[0].file, audience.campaign_of(requests[0].file), [r.recipient() for r in requests])
+        delivery = record.get("attributes", {}).get("ApproximateReceiveCount", "1")
         try:
             outcome = email_sender().send(chunk, set_aside)
         except ChunkFailed as failed:
-            _results(requests, failed.outcome, str(failed))
+            _results(requests, failed.outcome, delivery, str(failed))
             raise
         if not outcome.already_done:
-            _results(requests, outcome)
+            _results(requests, outcome, delivery)
 
     @logger.inject_lambda_context
     def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:

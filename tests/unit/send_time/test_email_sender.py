@@ -53,11 +53,13 @@ def offers_sender(ses, markers, offers):
 
 
 def test_each_destination_gets_its_own_offer_escaped_for_html_and_its_own_unsubscribe_headers(ses, offers_sender):
-    outcome = offers_sender.send(Chunk(FILE, "spring", [person(1, "c-1"), person(2, "c-2")]))
+    outcome = offers_sender.send(Chunk(FILE, "spring", [person(1, "c-1"), person(2, "c-2", first_name="Zoë & Co")]))
     assert outcome.sent == ["1", "2"] and outcome.calls == 1
     first, second = ses.sent_bulk
     assert first["Rendered"]["Html"] == "<p>P1: 20% off boots</p>"
-    assert second["Rendered"]["Html"] == "<p>P2: Free &lt;b&gt;socks&lt;/b&gt; &amp; laces</p>"
+    assert second["Rendered"]["Html"] == "<p>Zoë &amp; Co: Free &lt;b&gt;socks&lt;/b&gt; &amp; laces</p>"
+    assert second["Rendered"]["Subject"] == "An offer for Zoë & Co"  # the subject and text read values as written
+    assert second["Rendered"]["Text"] == "Free <b>socks</b> & laces"
     assert second["Headers"] == [
         {"Name": "List-Unsubscribe", "Value": "<https://example.com/unsubscribe?who=person2%40example.com>"},
         {"Name": "List-Unsubscribe-Post", "Value": "List-Unsubscribe=One-Click"}]
@@ -115,6 +117,7 @@ def test_inline_content_is_one_call_per_locale_with_the_stored_html_and_the_rows
     assert by_address["person1@example.com"]["Subject"] == "Primavera MX P1"
     assert by_address["person2@example.com"]["Html"] == "<p>Hello P2</p>"
     assert by_address["person3@example.com"]["Html"] == "<p>Qué tal Zoë &lt;Z&gt;</p>"
+    assert by_address["person3@example.com"]["Subject"] == "Primavera MX Zoë <Z>"
     sent_content = {c.params["DefaultContent"]["Template"]["TemplateContent"]["Subject"]
                     for c in fakes.sesv2.calls_of("SendBulkEmail")}
     assert sent_content == {"Primavera MX {{first_name}}", "Spring {{first_name}}"}
@@ -181,8 +184,9 @@ def test_a_call_that_never_answered_is_set_aside_on_redelivery_and_the_rest_are_
     sender = build(markers, AttributeStore(due_aws.client("dynamodb"), offers, "id", 2),
                    StoredTemplate(due_aws.client("sesv2"), "offer"), emails_per_second=2)
     chunk = Chunk(FILE, "spring", [person(i, "c-1") for i in range(1, 5)])
-    with pytest.raises(ClientError, match="InternalFailure"):  # the client does not try again: it could send twice
+    with pytest.raises(ChunkFailed, match="InternalFailure") as failed:  # the client does not try again
         sender.send(chunk)
+    assert isinstance(failed.value.__cause__, ClientError) and failed.value.outcome.sent == []
     set_aside = []
     outcome = sender.send(chunk, lambda recipients, reason: set_aside.append(([r.ref for r in recipients], reason)))
     assert set_aside[0][0] == ["1", "2"] and "may have been sent" in set_aside[0][1]
@@ -243,10 +247,20 @@ def test_calls_hold_no_more_recipients_than_the_rate_allows_and_each_takes_its_p
     assert [len(c.params["BulkEmailEntries"]) for c in ses.calls_of("SendBulkEmail")] == [3, 3, 1]
 
 
-def test_replacement_data_is_json_of_the_row_and_the_data():
+def test_replacement_data_holds_each_value_as_written_and_escaped_for_html():
     from due.send_time.email_sender import replacement_data
 
-    assert json.loads(replacement_data({"a": "<1>"}, {"b": "2"}, escape=True)) == {"a": "&lt;1&gt;", "b": "2"}
+    assert json.loads(replacement_data({"a": "<1>"}, {"b": "2"})) == {"a": "<1>", "b": "2", "a__html": "&lt;1&gt;",
+                                                                     "b__html": "2"}
+
+
+def test_only_the_html_parts_simple_placeholders_read_the_escaped_values():
+    from due.send_time.email_sender import html_placeholders, template_content
+
+    assert html_placeholders("<p>{{ name }} {{a.b}} {{{raw}}} {{#if x}}y{{else}}z{{/if}}</p>") == \
+        "<p>{{name__html}} {{a.b__html}} {{{raw}}} {{#if x}}y{{else}}z{{/if}}</p>"
+    assert template_content({"subject": "Hi\n {{name}}", "html": "<b>{{name}}</b>", "text": "{{name}}"}) == {
+        "Subject": "Hi {{name}}", "Html": "<b>{{name__html}}</b>", "Text": "{{name}}"}
 
 
 def test_a_throttled_call_is_made_again_and_sends_each_destination_once(ses, offers_sender, clock):
