@@ -5,7 +5,9 @@ drop) reads it through here and supplies only a ``RowFormat``:
 
 * ``check_header(header)``: raises ValueError with the reason when the CSV header does not fit;
 * ``parse(file, row_number, fields)``: the request for a good row, or a string saying why the row is bad
-  (never the row's content: it is personal data). A request is any object with ``file`` (str), ``row``
+  (never the row's content: it is personal data); or, for a format whose columns are found by name,
+  ``parser_for_header(header)`` returning that function for a file's header (called once per invocation,
+  after ``check_header`` accepted the header). A request is any object with ``file`` (str), ``row``
   (int), ``message_group_id`` (str, at most 128 characters), ``deduplication_id`` (str, at most 128
   characters; the same file, row and recipient always give the same id) and ``to_json()`` (str);
 * ``chunk_size``: how many requests of one message group one queue message may hold (1 for SMS; the email
@@ -74,12 +76,18 @@ class Request(Protocol):
 class RowFormat:
     """What a sender architecture supplies: see the module's docstring."""
     check_header: Callable[[list[str]], None]
-    parse: Callable[[str, int, list[str]], Any]  # -> a Request, or the reason (str) the row is bad
+    parse: Callable[[str, int, list[str]], Any] | None = None  # -> a Request, or the reason (str) it is bad
     chunk_size: int = 1
+    parser_for_header: Callable[[list[str]], Callable[[str, int, list[str]], Any]] | None = None
 
     def __post_init__(self):
         if self.chunk_size < 1:
             raise ValueError("chunk_size must be at least 1")
+        if (self.parse is None) == (self.parser_for_header is None):
+            raise ValueError("give parse or parser_for_header, not both")
+
+    def parser(self, header: list[str] | None) -> Callable[[str, int, list[str]], Any]:
+        return self.parse if self.parse is not None else self.parser_for_header(header or [])
 
 
 @dataclass(frozen=True)
@@ -179,9 +187,11 @@ class Enqueuer:
         chunker = _Chunker(self._format.chunk_size)
         ready: list[Chunk] = []
         ready_bytes = 0
+        parse = None
         try:
             for number, row, offset_after in records(self._s3, checkpoint, "csv", self._format.check_header):
-                request = self._format.parse(checkpoint.file, number, row)
+                parse = parse or self._format.parser(checkpoint.header)
+                request = parse(checkpoint.file, number, row)
                 closed: list[tuple[Chunk, int | None, int]] = []
                 if not isinstance(request, str):
                     text = request.to_json()
@@ -226,29 +236,40 @@ class Enqueuer:
         return None
 
     def _send(self, chunks: list[Chunk], checkpoint: Checkpoint) -> None:
-        bodies = [c.to_json() for c in chunks]
-        # A character is at most 4 bytes in UTF-8: only a batch that might be too big is measured.
-        if len(chunks) > 1 and sum(map(len, bodies)) * 4 > MAX_BATCH_BYTES and sum(
-                len(body.encode()) for body in bodies) > MAX_BATCH_BYTES:
-            half = len(chunks) // 2
-            self._send(chunks[:half], checkpoint)
-            self._send(chunks[half:], checkpoint)
-            return
-        # The message group is the request's: SQS hands Lambda one group's messages in order and only after
-        # the previous batch of that group is done, so at most one sender works on a group at a time, and
-        # different groups go on side by side (SQS Developer Guide, "FIFO queue delivery logic"; Lambda
-        # Developer Guide, "Configuring scaling behavior for SQS event source mappings").
-        entries = {str(c.requests[0].row): {"Id": str(c.requests[0].row), "MessageBody": body,
-                                             "MessageGroupId": c.message_group_id,
-                                             "MessageDeduplicationId": c.deduplication_id}
-                   for c, body in zip(chunks, bodies, strict=True)}
-        for _ in range(SEND_ATTEMPTS):
-            response = self._sqs.send_message_batch(QueueUrl=self._queue, Entries=list(entries.values()))
-            entries = {f["Id"]: entries[f["Id"]] for f in response.get("Failed", [])}
-            if not entries:
-                break
-        else:
-            raise RuntimeError(f"SQS did not take rows {', '.join(sorted(entries))} after {SEND_ATTEMPTS} tries")
+        queue_chunks(self._sqs, self._queue, chunks)
         checkpoint.count("enqueued", sum(len(c.requests) for c in chunks))
         if self._format.chunk_size > 1:
             checkpoint.count("queue_messages", len(chunks))
+
+
+def queue_chunks(sqs, queue_url: str, chunks: list[Chunk]) -> None:
+    """Put chunks on the FIFO send queue, 10 a SendMessageBatch within its byte limit, each entry the batch did
+    not take sent again (three tries, then RuntimeError). For senders whose requests do not come from a file
+    (a Pinpoint hook's endpoints, for one)."""
+    for start in range(0, len(chunks), BATCH):
+        _send_batch(sqs, queue_url, chunks[start:start + BATCH])
+
+
+def _send_batch(sqs, queue_url: str, chunks: list[Chunk]) -> None:
+    bodies = [c.to_json() for c in chunks]
+    # A character is at most 4 bytes in UTF-8: only a batch that might be too big is measured.
+    if len(chunks) > 1 and sum(map(len, bodies)) * 4 > MAX_BATCH_BYTES and sum(
+            len(body.encode()) for body in bodies) > MAX_BATCH_BYTES:
+        half = len(chunks) // 2
+        _send_batch(sqs, queue_url, chunks[:half])
+        _send_batch(sqs, queue_url, chunks[half:])
+        return
+    # The message group is the request's: SQS hands Lambda one group's messages in order and only after
+    # the previous batch of that group is done, so at most one sender works on a group at a time, and
+    # different groups go on side by side (SQS Developer Guide, "FIFO queue delivery logic"; Lambda
+    # Developer Guide, "Configuring scaling behavior for SQS event source mappings").
+    entries = {str(c.requests[0].row): {"Id": str(c.requests[0].row), "MessageBody": body,
+                                         "MessageGroupId": c.message_group_id,
+                                         "MessageDeduplicationId": c.deduplication_id}
+               for c, body in zip(chunks, bodies, strict=True)}
+    for _ in range(SEND_ATTEMPTS):
+        response = sqs.send_message_batch(QueueUrl=queue_url, Entries=list(entries.values()))
+        entries = {f["Id"]: entries[f["Id"]] for f in response.get("Failed", [])}
+        if not entries:
+            return
+    raise RuntimeError(f"SQS did not take rows {', '.join(sorted(entries))} after {SEND_ATTEMPTS} tries")

@@ -146,6 +146,9 @@ DOCUMENTED_LIMITS: dict[tuple[str, str], list[tuple[str, str, Any, str]]] = {
     ("pinpoint-sms-voice-v2", "SendTextMessage"): [
         ("DestinationPhoneNumber", "pattern", _E164, "SendTextMessage: the destination phone number in E.164 format"),
     ],
+    ("pinpoint-sms-voice-v2", "SendVoiceMessage"): [
+        ("DestinationPhoneNumber", "pattern", _E164, "SendVoiceMessage: the destination phone number in E.164 format"),
+    ],
     ("pinpoint-sms-voice-v2", "PutOptedOutNumber"): [
         ("OptedOutNumber", "pattern", _E164, "PutOptedOutNumber: the phone number in E.164 format"),
     ],
@@ -715,6 +718,7 @@ class SmsVoiceV2Fake(FakeService):
     def __init__(self):
         super().__init__()
         self.sent: list[dict[str, Any]] = []
+        self.voice_messages: list[dict[str, Any]] = []
         self.opt_out_lists: dict[str, dict[str, datetime.datetime]] = {"Default": {}}
         self.opted_back_in: dict[tuple[str, str], datetime.datetime] = {}  # (list, number) -> last deletion
         self.phone_numbers: dict[str, dict[str, Any]] = {}
@@ -753,11 +757,24 @@ class SmsVoiceV2Fake(FakeService):
         return {"OptOutListName": OptOutListName, "OptedOutNumber": OptedOutNumber,
                 "OptedOutTimestamp": _now(), "EndUserOptedOut": False}
 
-    def describe_opted_out_numbers(self, OptOutListName, **_kwargs):
+    def describe_opted_out_numbers(self, OptOutListName, OptedOutNumbers=None, **_kwargs):
+        # "If you specify opted out numbers, the output includes information for only the specified opted out
+        # numbers" (DescribeOptedOutNumbers, API reference); a number not on the list is simply not listed.
+        wanted = set(OptedOutNumbers or [])
         return {"OptOutListName": OptOutListName, "OptedOutNumbers": [
             {"OptedOutNumber": n, "OptedOutTimestamp": t, "EndUserOptedOut": False}
-            for n, t in self._list(OptOutListName).items()
+            for n, t in self._list(OptOutListName).items() if not wanted or n in wanted
         ]}
+
+    def send_voice_message(self, DestinationPhoneNumber, OriginationIdentity, **kwargs):
+        """SendVoiceMessage: a number on the origination's opt-out list (Default here) is refused, as for text."""
+        if DestinationPhoneNumber in self.opt_out_lists["Default"]:
+            raise FakeError("ConflictException", "the destination phone number is opted out",
+                            extra={"Reason": "DESTINATION_PHONE_NUMBER_OPTED_OUT"})
+        message_id = str(uuid.uuid4())
+        self.voice_messages.append({"DestinationPhoneNumber": DestinationPhoneNumber,
+                                    "OriginationIdentity": OriginationIdentity, "MessageId": message_id, **kwargs})
+        return {"MessageId": message_id}
 
     def carrier_lookup(self, PhoneNumber):
         # The model's pattern (checked before this runs) requires a leading "+"; "The service automatically
@@ -838,23 +855,62 @@ class SmsVoiceV2Fake(FakeService):
 
 
 class ConnectFake(FakeService):
-    """Amazon Connect: outbound voice contacts."""
+    """Amazon Connect: outbound voice contacts, their end, and the contact events EventBridge would carry.
+
+    What it holds to (Amazon Connect API reference, StartOutboundVoiceContact): a queue or a source phone number
+    ("If you do not specify a queue, you must specify a source phone number"); attribute keys of letters,
+    digits, dash and underscore, "up to 32,768 UTF-8 bytes across all key-value pairs per contact"; the client
+    token "is valid for 7 days after creation. If a contact is already started, the contact ID is returned.
+    If the contact is disconnected, a new contact is started." A call over the instance's concurrent-call
+    limit (``concurrent_limit``, 10 by default: Amazon Connect service quotas) is no API error: the customer
+    hears a fast busy tone, recorded here in ``fast_busy``. ``disconnect(contact_id)`` ends a call and returns
+    the DISCONNECTED contact event (Amazon Connect Administrator Guide, "Amazon Connect contact events")."""
 
     service_id = "connect"
+    MAX_ATTRIBUTE_BYTES = 32_768
+    _ATTRIBUTE_KEY = re.compile(r"[A-Za-z0-9_-]+")
 
     def __init__(self):
         super().__init__()
         self.contacts: list[dict[str, Any]] = []
+        self.active: dict[str, dict[str, Any]] = {}  # contact id -> contact, until disconnected
+        self.fast_busy: list[dict[str, Any]] = []
+        self.concurrent_limit = 10
 
     def start_outbound_voice_contact(self, DestinationPhoneNumber, ContactFlowId, InstanceId, **kwargs):
+        if not kwargs.get("QueueId") and not kwargs.get("SourcePhoneNumber"):
+            raise FakeError("InvalidRequestException", "a queue or a source phone number is required")
+        attributes = kwargs.get("Attributes") or {}
+        if any(not self._ATTRIBUTE_KEY.fullmatch(key) for key in attributes):
+            raise FakeError("InvalidParameterException", "attribute keys take letters, digits, - and _ only")
+        if sum(len(k.encode()) + len(v.encode()) for k, v in attributes.items()) > self.MAX_ATTRIBUTE_BYTES:
+            raise FakeError("InvalidParameterException", "attributes pass 32,768 bytes")
         token = kwargs.get("ClientToken")
-        for contact in self.contacts:
-            if token and contact.get("ClientToken") == token:  # idempotent, as the real API is
+        for contact in self.active.values():
+            if token and contact.get("ClientToken") == token:  # the same call while it is up
                 return {"ContactId": contact["ContactId"]}
         contact_id = str(uuid.uuid4())
-        self.contacts.append({"ContactId": contact_id, "DestinationPhoneNumber": DestinationPhoneNumber,
-                              "ContactFlowId": ContactFlowId, "InstanceId": InstanceId, **kwargs})
+        contact = {"ContactId": contact_id, "DestinationPhoneNumber": DestinationPhoneNumber,
+                   "ContactFlowId": ContactFlowId, "InstanceId": InstanceId, **kwargs}
+        self.contacts.append(contact)
+        if sum(1 for c in self.active.values() if c["InstanceId"] == InstanceId) >= self.concurrent_limit:
+            self.fast_busy.append(contact)
+        else:
+            self.active[contact_id] = contact
         return {"ContactId": contact_id}
+
+    def disconnect(self, contact_id: str, region: str = "us-east-1", account: str = "123456789012") -> dict:
+        """Ends an active call; returns its contact event as EventBridge delivers it."""
+        contact = self.active.pop(contact_id)
+        instance_arn = f"arn:aws:connect:{region}:{account}:instance/{contact['InstanceId']}"
+        return {
+            "version": "0", "id": str(uuid.uuid4()), "detail-type": "Amazon Connect Contact Event",
+            "source": "aws.connect", "account": account, "time": _now().strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "region": region, "resources": [f"{instance_arn}/contact/{contact_id}", instance_arn],
+            "detail": {"eventType": "DISCONNECTED", "contactId": contact_id, "initialContactId": contact_id,
+                       "channel": "VOICE", "instanceArn": instance_arn, "initiationMethod": "API",
+                       "disconnectTimestamp": _now().strftime("%Y-%m-%dT%H:%M:%S.000Z")},
+        }
 
 
 class AthenaFake(FakeService):

@@ -602,6 +602,100 @@ def _advanced_segmentation_run(emulator: Emulator, stack: Stack) -> FlowResult:
     )
 
 
+# ------------------------------------------------- Connect as a Channel (#13)
+CONNECT_INSTANCE = "11111111-2222-3333-4444-555555555555"
+CONNECT_FLOW = "22222222-3333-4444-5555-666666666666"
+CONNECT_QUEUE = "33333333-4444-5555-6666-777777777777"
+CONNECT_OPTED_OUT = "+14255550105"  # row 5 of examples/connect_as_a_channel/sample.csv
+
+
+def _connect_prepare(emulator: Emulator) -> dict[str, str]:
+    emulator.client("pinpoint-sms-voice-v2").put_opted_out_number(OptOutListName="Default",
+                                                                  OptedOutNumber=CONNECT_OPTED_OUT)
+    # The whole day is the window, so the local run does not depend on the hour it runs at; the calls are
+    # paced faster than Connect's default quota so the sample takes no seconds.
+    return {"ConnectInstanceId": CONNECT_INSTANCE, "ContactFlowId": CONNECT_FLOW, "QueueId": CONNECT_QUEUE,
+            "CallingWindowStartHour": "0", "CallingWindowEndHour": "24", "CallsPerSecond": "50",
+            "DefaultTimeZone": "UTC"}
+
+
+def connect_outcomes(emulator: Emulator, stack: Stack) -> list[dict]:
+    """Every outcome line the stack wrote under results/."""
+    s3, bucket = emulator.client("s3"), stack.outputs["BucketName"]
+    keys = [o["Key"] for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix="results/")
+            for o in page.get("Contents", [])]
+    return [json.loads(line) for key in keys
+            for line in s3.get_object(Bucket=bucket, Key=key)["Body"].read().decode().splitlines()]
+
+
+def drop_for_calls(emulator: Emulator, stack: Stack, key: str, body: bytes) -> None:
+    emulator.client("s3").put_object(Bucket=stack.outputs["BucketName"], Key=key, Body=body)
+    emulator.pump(stack)
+
+
+def end_calls(emulator: Emulator, stack: Stack) -> int:
+    """Ends every call in progress as Connect would: its DISCONNECTED contact event onto the default bus."""
+    connect, events = emulator.fakes.connect, emulator.client("events")
+    ended = [connect.disconnect(contact_id, region=emulator.region) for contact_id in list(connect.active)]
+    for event in ended:
+        events.put_events(Entries=[{"Source": event["source"], "DetailType": event["detail-type"],
+                                    "Resources": event["resources"], "Detail": json.dumps(event["detail"])}])
+    emulator.pump(stack)
+    return len(ended)
+
+
+def _drop_calls_file(emulator: Emulator, stack: Stack, path: Path) -> str:
+    emulator.complete_wiring(stack)
+    drop_for_calls(emulator, stack, f"incoming/{path.name}", path.read_bytes())
+    return (f"s3://{stack.outputs['BucketName']}/incoming/{path.name} written; "
+            f"{len(connect_outcomes(emulator, stack))} outcome(s) under results/")
+
+
+def _connect_run(emulator: Emulator, stack: Stack) -> FlowResult:
+    from due.connect_channel.call_slots import CallSlots
+
+    problems: list[str] = []
+    emulator.complete_wiring(stack)
+    connect = emulator.fakes.connect
+    placed_before = len(connect.contacts)
+    sample = (EXAMPLES / "connect_as_a_channel" / "sample.csv").read_bytes()
+    drop_for_calls(emulator, stack, "incoming/sample.csv", sample)
+    placed = connect.contacts[placed_before:]
+    called = sorted(c["DestinationPhoneNumber"] for c in placed)
+    if called != ["+14255550101", "+14255550102"]:
+        problems.append(f"called {called}, not the two good rows")
+    for contact in placed:
+        if (contact["InstanceId"], contact["ContactFlowId"], contact.get("QueueId")) != (
+                CONNECT_INSTANCE, CONNECT_FLOW, CONNECT_QUEUE) or not contact["Attributes"].get("message"):
+            problems.append("a call without the stack's instance, flow, queue or message attribute")
+    outcomes = sorted((o["row"], o["outcome"]) for o in connect_outcomes(emulator, stack))
+    expected = [(1, "called"), (2, "called"), (3, "invalid number"), (4, "refused"), (5, "refused")]
+    if outcomes != expected:
+        problems.append(f"outcomes {outcomes}, expected {expected}")
+    s3, bucket = emulator.client("s3"), stack.outputs["BucketName"]
+    report = json.loads(s3.get_object(Bucket=bucket, Key="incoming/sample.csv.report.json")["Body"].read())
+    if [r["row"] for r in report["bad_rows"]] != [6] or report["enqueued"] != 5:
+        problems.append(f"report says {report['enqueued']} enqueued, bad rows {report['bad_rows']}")
+    slots = CallSlots(emulator.client("dynamodb"), stack.physical("PacingTable"),
+                      f"calls-in-progress:{CONNECT_INSTANCE}")
+    in_progress = slots.in_progress()
+    ended = end_calls(emulator, stack)
+    if (in_progress, ended, slots.in_progress()) != (2, 2, 0):
+        problems.append(f"calls in progress {in_progress}, ended {ended}, left {slots.in_progress()}: not 2, 2, 0")
+    for output in ("DropDeadLetterQueueUrl", "SendDeadLetterQueueUrl"):
+        if _queue_depth(emulator, stack.outputs[output]):
+            problems.append(f"messages in {output}")
+    return FlowResult(
+        "Connect_as_a_Channel",
+        went_in="examples/connect_as_a_channel/sample.csv (6 rows) dropped in incoming/, +14255550105 on the opt-out "
+                "list; then each call's DISCONNECTED contact event on the default event bus",
+        came_out="2 calls through the instance's flow and queue with the message attribute; outcomes: 2 called, "
+                 "1 invalid number, 2 refused (country, opt-out); report lists row 6 as bad; call slots 2 then 0; "
+                 "no dead letters",
+        problems=problems,
+    )
+
+
 # ------------------------------------------- External attributes (#11) and templates (#12)
 SEND_TIME_CONTACT_LIST, SEND_TIME_TOPIC, SEND_TIME_DOMAIN = "due-local-news", "offers", "due-local-send-time"
 
@@ -717,6 +811,15 @@ def _external_attributes_run(emulator: Emulator, stack: Stack) -> FlowResult:
     )
 
 
+def _drop_audience_with_offers(emulator: Emulator, stack: Stack, path: Path) -> str:
+    """An audience CSV under incoming/, with the sample offers in the table (your rows' ids find them or not)."""
+    for item in json.loads(example("external_attributes", "offers.json")):
+        emulator.client("dynamodb").put_item(TableName=stack.outputs["TableName"], Item=item)
+    key = f"incoming/{path.name}"
+    emulator.client("s3").put_object(Bucket=stack.outputs["AudienceBucketName"], Key=key, Body=path.read_bytes())
+    return f"s3://{stack.outputs['AudienceBucketName']}/{key} written (the sample offers are in the table)"
+
+
 def _external_templates_prepare(emulator: Emulator) -> dict[str, str]:
     return {**_send_time_account(emulator), "MissingDataPolicy": "Skip"}
 
@@ -770,6 +873,17 @@ def _external_templates_run(emulator: Emulator, stack: Stack) -> FlowResult:
     )
 
 
+def _drop_audience_for_spring(emulator: Emulator, stack: Stack, path: Path) -> str:
+    """An audience CSV under incoming/spring/, with the sample content (spring and default) in the content bucket."""
+    content = EXAMPLES / "external_templates" / "content"
+    for sample in sorted(content.rglob("*.json")):
+        emulator.client("s3").put_object(Bucket=stack.outputs["ContentBucketName"],
+                                         Key=f"content/{sample.relative_to(content)}", Body=sample.read_bytes())
+    key = f"incoming/spring/{path.name}"
+    emulator.client("s3").put_object(Bucket=stack.outputs["AudienceBucketName"], Key=key, Body=path.read_bytes())
+    return f"s3://{stack.outputs['AudienceBucketName']}/{key} written (campaign spring: the sample content)"
+
+
 FLOWS = {
     flow.template: flow
     for flow in (
@@ -782,6 +896,7 @@ FLOWS = {
         Flow("S3_triggered_import", _import_prepare, _import_run),
         Flow("Advanced_Segmentation_S3", _advanced_segmentation_prepare, _advanced_segmentation_run),
         Flow("Event_Based_Segmentation", _segmentation_prepare, _segmentation_run),
+        Flow("Connect_as_a_Channel", _connect_prepare, _connect_run),
         Flow("External_Attributes", _external_attributes_prepare, _external_attributes_run),
         Flow("External_Templates", _external_templates_prepare, _external_templates_run),
     )
@@ -905,4 +1020,10 @@ FEEDS = {
                                      "query reads (replacing the table's rows), then one refresh as the schedule "
                                      "starts it",
                                      _segment_own_events),
+    "Connect_as_a_Channel": Feed("a CSV with a phone column (the SMS S3 drop's format works), written to incoming/",
+                                 _drop_calls_file),
+    "External_Attributes": Feed("an audience CSV (an email column, an id column keying the offers), written to "
+                                "incoming/ with the sample offers in the table", _drop_audience_with_offers),
+    "External_Templates": Feed("an audience CSV (an email column, optionally locale), written to incoming/spring/ "
+                               "with the sample content in the content bucket", _drop_audience_for_spring),
 }

@@ -71,6 +71,8 @@ class FunctionSpec:
 # Operations whose IAM action has another name.
 _ACTION_OF_OPERATION = {"s3:HeadObject": "s3:GetObject", "sqs:SendMessageBatch": "sqs:SendMessage",
                         "sqs:DeleteMessageBatch": "sqs:DeleteMessage",
+                        # SNS API reference, PublishBatch: the batch is authorised as sns:Publish.
+                        "sns:PublishBatch": "sns:Publish",
                         # The Service Authorization Reference's table of Customer Profiles operations has no
                         # BatchPutProfileObject row and no such action: the batch is taken to need the action of
                         # the object it puts (an assumption a real deployment confirms; see the import's page).
@@ -122,6 +124,8 @@ class LambdaRuntime:
         self.invocations: list[tuple[str, Any]] = []  # (function name, event) in order
         # function name -> {"service:Operation"} its code called, in IAM's naming
         self.api_calls: dict[str, set[str]] = {}
+        # receipt handles whose visibility a function's code set itself (a message it holds back on purpose)
+        self.visibility_set: set[str] = set()
 
     def record_api_calls(self, session) -> None:
         """Record, per function, every AWS operation its code performs through ``session``'s clients."""
@@ -132,6 +136,8 @@ class LambdaRuntime:
         if current is not None:
             calls = self.api_calls.setdefault(current, set())
             calls.add(iam_action(model, params))
+            if model.name == "ChangeMessageVisibility":
+                self.visibility_set.add(params.get("ReceiptHandle", ""))
             if _passes_a_role(params):  # a call that hands a service a role needs iam:PassRole on it
                 calls.add("iam:PassRole")
 

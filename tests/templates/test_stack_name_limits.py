@@ -58,6 +58,11 @@ LIMITS: dict[tuple[str, str], NameLimit] = {
         128, r"[a-zA-Z0-9._-]{1,128}", "Athena API Reference, WorkGroup: pattern [a-zA-Z0-9._-]{1,128}"),
     ("AWS::Athena::NamedQuery", "WorkGroup"): NameLimit(
         128, r"[a-zA-Z0-9._-]{1,128}", "Athena API Reference, WorkGroup: pattern [a-zA-Z0-9._-]{1,128}"),
+    ("AWS::Connect::ContactFlow", "Name"): NameLimit(
+        127, r".+", "AWS::Connect::ContactFlow Name: 1 to 127 characters (CloudFormation resource schema)"),
+    ("AWS::ConnectCampaignsV2::Campaign", "Name"): NameLimit(
+        127, r".+", "AWS::ConnectCampaignsV2::Campaign Name (CampaignName): 1 to 127 characters (CloudFormation "
+                    "resource schema)"),
 }
 
 # Properties that carry the stack name without naming anything, and why their length does not matter here.

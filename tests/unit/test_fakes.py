@@ -65,7 +65,7 @@ def test_sms_opt_out_list_round_trip(fakes, aws):
 def test_connect_outbound_call_is_idempotent_by_client_token(fakes, aws):
     connect = aws.client("connect")
     kwargs = {"DestinationPhoneNumber": "+14255550123", "ContactFlowId": "flow", "InstanceId": "inst",
-              "ClientToken": "row-1"}
+              "ClientToken": "row-1", "QueueId": "queue"}
     first = connect.start_outbound_voice_contact(**kwargs)["ContactId"]
     assert connect.start_outbound_voice_contact(**kwargs)["ContactId"] == first
     assert len(fakes.connect.contacts) == 1

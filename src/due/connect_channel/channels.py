@@ -1,0 +1,58 @@
+"""The two ways a call is placed: Amazon Connect (a contact flow speaks the message) or End User Messaging voice.
+
+``ConnectCalls.call`` is StartOutboundVoiceContact (Amazon Connect API reference): InstanceId, ContactFlowId,
+DestinationPhoneNumber, and QueueId or SourcePhoneNumber ("If you do not specify a queue, you must specify a
+source phone number"); the message and the row's attributes travel as contact Attributes, which the flow
+reads as ``$.Attributes.message``. ClientToken is the call's deduplication id: "The token is valid for 7
+days after creation. If a contact is already started, the contact ID is returned. If the contact is
+disconnected, a new contact is started." So the token stops a second dial only while the first call is
+still up: the stored marker (due.send_markers) is what stops a redial after it ends. "There is a 60-second
+dialing timeout for this operation."
+
+``EndUserMessagingVoice.call`` is SendVoiceMessage (End User Messaging SMS and voice v2 API reference):
+DestinationPhoneNumber, OriginationIdentity (a phone number or pool that can place voice calls),
+MessageBody (1 to 6,000 characters, the service model), MessageBodyTextType TEXT, VoiceId (an enum of the
+model, e.g. JOANNA), Context (at most 5 entries). It takes no client token: the marker alone keeps it
+at most once. Connect's concurrent-call limit does not apply.
+
+Both return the service's id for the call (ContactId, MessageId).
+"""
+
+from __future__ import annotations
+
+from due.connect_channel.requests import MESSAGE_ATTRIBUTE, CallRequest
+
+MAX_VOICE_MESSAGE = 6000  # SendVoiceMessage MessageBody (service model)
+
+
+class ConnectCalls:
+    uses_slots = True
+
+    def __init__(self, connect, instance_id: str, contact_flow: str, queue_id: str = "", source_number: str = ""):
+        if not queue_id and not source_number:
+            raise ValueError("a Connect call needs a queue or a source phone number")
+        self._connect, self._instance = connect, instance_id
+        self._flow = contact_flow.rsplit("/", 1)[-1]  # an ARN (the stack's own flow) or an id
+        self._queue, self._source = queue_id, source_number
+
+    def call(self, request: CallRequest, message: str, token: str) -> str:
+        placement = {"QueueId": self._queue} if self._queue else {"SourcePhoneNumber": self._source}
+        response = self._connect.start_outbound_voice_contact(
+            DestinationPhoneNumber=request.number, ContactFlowId=self._flow, InstanceId=self._instance,
+            ClientToken=token, Attributes={**request.attributes, MESSAGE_ATTRIBUTE: message}, **placement)
+        return response["ContactId"]
+
+
+class EndUserMessagingVoice:
+    uses_slots = False
+
+    def __init__(self, sms_voice, origination_identity: str, voice_id: str = "JOANNA"):
+        self._sms_voice, self._origination, self._voice = sms_voice, origination_identity, voice_id
+
+    def call(self, request: CallRequest, message: str, token: str) -> str:
+        context = {"row": str(request.row), "external_id": request.external_id}
+        response = self._sms_voice.send_voice_message(
+            DestinationPhoneNumber=request.number, OriginationIdentity=self._origination,
+            MessageBody=message[:MAX_VOICE_MESSAGE], MessageBodyTextType="TEXT", VoiceId=self._voice,
+            Context={k: v[:800] for k, v in context.items() if v})
+        return response["MessageId"]

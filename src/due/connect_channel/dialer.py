@@ -1,0 +1,156 @@
+"""Place one queued call, at most once, within the rate, the concurrent-call limit and the calling window.
+
+``Dialer.call(request)`` returns a ``Decision``: an ``Outcome`` to report, ``hold`` seconds to keep the
+queue message invisible (outside the calling window, or every call slot taken), or neither (a redelivery of a
+call already placed: nothing to do or report). In order:
+
+1. the number's checks (due.connect_channel.rules): not E.164 or not an allowed country -> reported, not dialled;
+2. the calling window: outside it -> held until it opens (the row is never dropped);
+3. the do-not-call list: a number on the End User Messaging opt-out list (DescribeOptedOutNumbers with the
+   number: "If you specify opted out numbers, the output includes information for only the specified opted
+   out numbers", End User Messaging SMS and voice v2 API reference) -> refused and reported;
+4. a call slot (Connect only, due.connect_channel.call_slots): none free -> the sender looks again every
+   ``SLOT_POLL_SECONDS`` for up to ``slot_wait_seconds`` (calls end within a minute or two, and waiting here
+   keeps the message in flight, costing no receive), then holds it ``SLOT_HOLD_SECONDS``;
+5. the marker (due.send_markers): already called -> nothing; maybe called (an earlier attempt ended without
+   knowing) -> set aside in the send dead-letter queue and reported, never dialled again;
+6. the shared rate limiter (due.rate_limit), one key per instance (or voice origination): at most
+   ``calls_per_second`` calls a second across every sender (StartOutboundVoiceContact: 2 a second, burst 5,
+   by default, Amazon Connect service quotas);
+7. the call, with the deduplication id as client token. Throttling that outlasts the client's own retries
+   (due.aws: botocore's standard mode) is retried here with backoff, safely (the token makes a repeat the
+   same call while it is up); the outcome then says "throttled then called". A refusal about this call
+   (the service answered: invalid destination, not permitted) is reported as refused and marked failed;
+   anything else raises for Lambda to retry, the slot given back.
+"""
+
+from __future__ import annotations
+
+import datetime
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from botocore.exceptions import ClientError
+
+from due.aws import is_throttling
+from due.connect_channel.call_slots import CallSlots
+from due.connect_channel.outcomes import Outcome
+from due.connect_channel.requests import CallRequest
+from due.connect_channel.rules import CallRules
+from due.rate_limit import RateLimiter
+from due.row_queue import Chunk
+from due.send_markers import MaybeSent, SentMarkers, SetAside
+
+# Errors about this call that calling again cannot change. Connect (StartOutboundVoiceContact's errors):
+# InvalidParameterException, InvalidRequestException, DestinationNotAllowedException,
+# OutboundContactNotPermittedException, ResourceNotFoundException. End User Messaging (SendVoiceMessage):
+# ValidationException, ConflictException (e.g. an opted-out destination), ResourceNotFoundException.
+# LimitExceededException, ServiceQuotaExceeded, AccessDenied and server errors are about the account or
+# the moment: raised and retried.
+REFUSALS_FOR_GOOD = frozenset({
+    "InvalidParameterException", "InvalidRequestException", "DestinationNotAllowedException",
+    "OutboundContactNotPermittedException", "ResourceNotFoundException", "ValidationException",
+    "ConflictException"})
+THROTTLE_RETRIES = 4  # on top of the client's 5 attempts
+SLOT_POLL_SECONDS = 2
+SLOT_WAIT_SECONDS = 20  # in the sender, before holding the message: well inside its 300 s timeout
+SLOT_HOLD_SECONDS = 30  # then off the queue for about one short call
+MAX_HOLD_SECONDS = 43_200  # ChangeMessageVisibility's maximum, 12 hours (SQS API reference)
+
+
+@dataclass(frozen=True)
+class Decision:
+    outcome: Outcome | None = None
+    hold: int = 0
+
+
+class OptOutList:
+    """The End User Messaging opt-out list used as the do-not-call list."""
+
+    def __init__(self, sms_voice, name: str):
+        self._sms_voice, self._name = sms_voice, name
+
+    def holds(self, number: str) -> bool:
+        response = self._sms_voice.describe_opted_out_numbers(OptOutListName=self._name, OptedOutNumbers=[number])
+        return any(n["OptedOutNumber"] == number for n in response.get("OptedOutNumbers", []))
+
+
+def _code(error: ClientError) -> str:
+    return error.response.get("Error", {}).get("Code", "")
+
+
+class Dialer:
+    def __init__(self, channel, markers: SentMarkers, limiter: RateLimiter, rate_key: str, calls_per_second: float,
+                 set_aside: SetAside, rules: CallRules, opt_outs: OptOutList | None = None,
+                 slots: CallSlots | None = None, default_message: str = "",
+                 clock: Callable[[], float] = time.time, sleep: Callable[[float], None] = time.sleep,
+                 slot_wait_seconds: float = SLOT_WAIT_SECONDS, slot_hold_seconds: int = SLOT_HOLD_SECONDS):
+        self._channel, self._markers, self._limiter = channel, markers, limiter
+        self._rate_key, self._rate, self._set_aside = rate_key, calls_per_second, set_aside
+        self._rules, self._opt_outs, self._slots = rules, opt_outs, slots
+        self._default_message, self._clock, self._sleep = default_message, clock, sleep
+        self._slot_wait, self._slot_hold = slot_wait_seconds, slot_hold_seconds
+
+    def call(self, request: CallRequest) -> Decision:
+        if refusal := self._rules.refusal(request.number):
+            return Decision(Outcome.of(request, *refusal))
+        message = request.message if request.message.strip() else self._default_message
+        if not message.strip():
+            return Decision(Outcome.of(request, "refused", "no message: the row has none and the stack's "
+                                                           "Message parameter is empty"))
+        now = datetime.datetime.fromtimestamp(self._clock(), datetime.UTC)
+        if wait := self._rules.wait_seconds(request.time_zone, now):
+            return Decision(hold=min(wait, MAX_HOLD_SECONDS))
+        if self._opt_outs is not None and self._opt_outs.holds(request.number):
+            return Decision(Outcome.of(request, "refused", "on the do-not-call (opt-out) list"))
+        queued = Chunk((request,))
+        slot = queued.deduplication_id
+        if self._slots is not None and not self._take_slot(slot):
+            return Decision(hold=self._slot_hold)
+        try:
+            if not self._markers.begin(queued):
+                self._release(slot)
+                return Decision()
+        except MaybeSent as unknown:
+            self._release(slot)
+            self._set_aside.put(queued, str(unknown))
+            return Decision(Outcome.of(request, "set aside", str(unknown)))
+        return Decision(self._place(request, queued, message, slot))
+
+    def _place(self, request: CallRequest, queued: Chunk, message: str, slot: str) -> Outcome:
+        throttled = False
+        for attempt in range(THROTTLE_RETRIES + 1):
+            self._limiter.wait(self._rate_key, self._rate)
+            try:
+                call_id = self._channel.call(request, message, queued.deduplication_id)
+                break
+            except ClientError as error:
+                if is_throttling(error) and attempt < THROTTLE_RETRIES:
+                    throttled = True
+                    self._sleep(2 ** attempt)
+                    continue
+                self._markers.finish(queued, "failed")  # the service answered: no call was placed
+                self._release(slot)
+                if _code(error) in REFUSALS_FOR_GOOD:
+                    detail = error.response.get("Error", {}).get("Message", "")
+                    return Outcome.of(request, "refused", f"{_code(error)}: {detail}"[:1000])
+                raise
+        # Any other error (a timeout, a crash) leaves "sending" and the slot's lease: whether the call went is
+        # unknown, so it is never placed again, and the lease expires on its own.
+        self._markers.finish(queued, "sent", call_id)
+        if self._slots is not None:
+            self._slots.started(slot, call_id)
+        return Outcome.of(request, "throttled then called" if throttled else "called", call_id=call_id)
+
+    def _take_slot(self, slot: str) -> bool:
+        give_up = self._clock() + self._slot_wait
+        while not self._slots.acquire(slot):
+            if self._clock() + SLOT_POLL_SECONDS > give_up:
+                return False
+            self._sleep(SLOT_POLL_SECONDS)
+        return True
+
+    def _release(self, slot: str) -> None:
+        if self._slots is not None:
+            self._slots.release(slot)

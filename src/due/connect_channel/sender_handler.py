@@ -1,0 +1,86 @@
+"""FIFO send queue -> one call per message (Connect or End User Messaging voice), outcomes to S3 and SNS.
+
+A message that must wait (outside the calling window, or no call slot free) is made invisible for the wait
+with ChangeMessageVisibility (at most 12 hours, SQS API reference) and reported as a batch item failure, so
+Lambda leaves it on the queue: it comes back when the wait is over. Each such wait counts one receive
+towards the queue's maxReceiveCount (the template sets it with that in mind).
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from typing import Any
+
+from due import aws, batch
+from due.connect_channel.call_slots import CallSlots
+from due.connect_channel.channels import ConnectCalls, EndUserMessagingVoice
+from due.connect_channel.dialer import SLOT_HOLD_SECONDS, SLOT_WAIT_SECONDS, Dialer, OptOutList
+from due.connect_channel.outcomes import OutcomeReport
+from due.connect_channel.requests import CallRequest
+from due.connect_channel.rules import CallRules
+from due.logs import get_logger
+from due.rate_limit import RateLimiter
+from due.send_markers import SentMarkers, SetAside
+
+logger = get_logger("connect_channel_sender")
+
+
+class Held(Exception):
+    """The call waits (calling window, busy instance); its message comes back when the wait is over."""
+
+
+@functools.lru_cache(maxsize=1)
+def _dialer() -> Dialer:
+    dynamodb = aws.client("dynamodb")
+    pacing = os.environ["PACING_TABLE_NAME"]
+    instance = os.environ["CONNECT_INSTANCE_ID"]
+    if os.environ["CHANNEL"] == "EndUserMessagingVoice":
+        origination = os.environ["VOICE_ORIGINATION_IDENTITY"]
+        channel, rate_key, slots = (EndUserMessagingVoice(aws.client("pinpoint-sms-voice-v2"), origination,
+                                                          os.environ["VOICE_ID"]), f"voice:{origination}", None)
+    else:
+        channel = ConnectCalls(aws.client("connect"), instance, os.environ["CONTACT_FLOW"],
+                               os.environ["QUEUE_ID"], os.environ["SOURCE_PHONE_NUMBER"])
+        rate_key = f"connect:{instance}"
+        slots = CallSlots(dynamodb, pacing, f"calls-in-progress:{instance}", int(os.environ["MAX_CONCURRENT_CALLS"]),
+                          int(os.environ["CALL_LEASE_SECONDS"]))
+    opt_out_list = os.environ["OPT_OUT_LIST_NAME"]
+    rules = CallRules(frozenset(os.environ["ALLOWED_COUNTRIES"].split(",")), int(os.environ["CALLING_WINDOW_START"]),
+                      int(os.environ["CALLING_WINDOW_END"]), os.environ["DEFAULT_TIME_ZONE"])
+    return Dialer(channel, SentMarkers(dynamodb, os.environ["SENT_TABLE_NAME"]), RateLimiter(dynamodb, pacing),
+                  rate_key, float(os.environ["CALLS_PER_SECOND"]),
+                  SetAside(aws.client("sqs"), os.environ["SEND_DEAD_LETTER_QUEUE_URL"]), rules,
+                  OptOutList(aws.client("pinpoint-sms-voice-v2"), opt_out_list) if opt_out_list else None,
+                  slots, os.environ["MESSAGE"], slot_wait_seconds=SLOT_WAIT_SECONDS,
+                  slot_hold_seconds=SLOT_HOLD_SECONDS)
+
+
+@functools.lru_cache(maxsize=1)
+def _report() -> OutcomeReport:
+    return OutcomeReport(aws.client("s3"), os.environ["BUCKET_NAME"], aws.client("sns"),
+                         os.environ["OUTCOME_TOPIC_ARN"])
+
+
+def _process(record: batch.Record) -> None:
+    request = CallRequest.from_json(record["body"])
+    decision = _dialer().call(request)
+    details = {"source": request.file, "row": request.row}
+    if decision.hold:
+        aws.client("sqs").change_message_visibility(QueueUrl=os.environ["SEND_QUEUE_URL"],
+                                                    ReceiptHandle=record["receiptHandle"],
+                                                    VisibilityTimeout=decision.hold)
+        raise Held(f"waits {decision.hold} s (calling window or no free call slot)")
+    if decision.outcome is None:
+        logger.info("called before: not called again", extra=details)
+        return
+    _report().add(decision.outcome)
+    logger.info(decision.outcome.outcome, extra={**details, "reason": decision.outcome.reason})
+
+
+@logger.inject_lambda_context
+def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    try:
+        return batch.process_sqs(event, _process)
+    finally:
+        _report().flush()

@@ -1,0 +1,185 @@
+"""Placing calls: once only, within the rate and the call slots, refusals reported, throttling retried."""
+
+from __future__ import annotations
+
+import datetime
+import json
+
+import pytest
+
+from due import aws as due_aws
+from due.connect_channel.call_slots import CallSlots
+from due.connect_channel.channels import ConnectCalls, EndUserMessagingVoice
+from due.connect_channel.contact_events_handler import ended_contact
+from due.connect_channel.dialer import Dialer, OptOutList
+from due.connect_channel.requests import ROW_FORMAT
+from due.connect_channel.rules import CallRules
+from due.events import BadEvent
+from due.rate_limit import RateLimiter
+from due.send_markers import SentMarkers, SetAside
+from due_local.tables import create_table
+from tests.unit.connect_channel.test_requests_and_rules import EXAMPLES
+
+INSTANCE = "11111111-2222-3333-4444-555555555555"
+NOON_UTC = datetime.datetime(2026, 11, 28, 17, 0, tzinfo=datetime.UTC).timestamp()  # 12:00 in New York
+
+
+class FakeClock:
+    def __init__(self, now: float = NOON_UTC):
+        self.now, self.sleeps = now, []
+
+    def __call__(self):
+        return self.now
+
+    def sleep(self, seconds):
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+@pytest.fixture
+def tables(aws):
+    create_table(aws.client("dynamodb"), "sent", "deduplication_id")
+    create_table(aws.client("dynamodb"), "pacing", "key")
+    return aws.client("sqs").create_queue(QueueName="dlq.fifo", Attributes={"FifoQueue": "true"})["QueueUrl"]
+
+
+def request(row=1, number="+14255550101", time_zone=""):
+    return ROW_FORMAT.parser(["phone", "message", "timezone"])("b/incoming/f.csv@v1", row,
+                                                               [number, "Hello", time_zone])
+
+
+def dialer(tables, clock=None, channel=None, limit=10, opt_outs="Default", **kwargs):
+    clock = clock or FakeClock()
+    dynamodb = due_aws.client("dynamodb")
+    slots = CallSlots(dynamodb, "pacing", f"calls-in-progress:{INSTANCE}", limit, 1800, clock=clock)
+    channel = channel or ConnectCalls(due_aws.client("connect"), INSTANCE, "arn:aws:connect:us-east-1:123456789012:"
+                                      f"instance/{INSTANCE}/contact-flow/flow-1", queue_id="queue-1")
+    return Dialer(channel, SentMarkers(dynamodb, "sent"),
+                  RateLimiter(dynamodb, "pacing", clock=clock, sleep=clock.sleep), f"connect:{INSTANCE}", 2,
+                  SetAside(due_aws.client("sqs"), tables),
+                  CallRules(frozenset({"US", "CA"}), 9, 20, "America/New_York"),
+                  OptOutList(due_aws.client("pinpoint-sms-voice-v2"), opt_outs) if opt_outs else None,
+                  slots if channel.uses_slots else None, "", clock=clock, sleep=clock.sleep, **kwargs)
+
+
+def test_a_call_goes_through_the_instance_flow_and_queue_with_the_message(fakes, tables):
+    decision = dialer(tables).call(request())
+    (contact,) = fakes.connect.contacts
+    assert (contact["InstanceId"], contact["ContactFlowId"], contact["QueueId"]) == (INSTANCE, "flow-1", "queue-1")
+    assert contact["Attributes"] == {"message": "Hello"}
+    assert contact["ClientToken"] == request().deduplication_id
+    assert (decision.outcome.outcome, decision.outcome.call_id) == ("called", contact["ContactId"])
+
+
+def test_a_redelivered_call_is_not_placed_again_even_after_the_first_call_ended(fakes, tables):
+    first = dialer(tables).call(request())
+    fakes.connect.disconnect(first.outcome.call_id)  # Connect's token would now start a new contact
+    again = dialer(tables).call(request())
+    assert (again.outcome, again.hold) == (None, 0)
+    assert len(fakes.connect.contacts) == 1
+
+
+def test_calls_are_paced_at_the_rate_across_senders(fakes, tables):
+    clock = FakeClock()
+    for row in (1, 2, 3):
+        dialer(tables, clock).call(request(row, f"+1425555010{row}"))
+    assert clock.sleeps == [0.5, 0.5]  # 2 a second: one permit every 500 ms
+
+
+def test_no_more_calls_than_the_slots_and_a_released_slot_is_taken_again(fakes, tables):
+    clock = FakeClock()
+    dial = dialer(tables, clock, limit=2, slot_wait_seconds=6)
+    placed = [dial.call(request(row, f"+1425555010{row}")) for row in (1, 2)]
+    held = dial.call(request(3, "+14255550103"))
+    assert (held.outcome, held.hold) == (None, 30)
+    assert clock.sleeps.count(2) == 3  # looked again every 2 s for the 6 s it may wait in the sender
+    fakes.connect.disconnect(placed[0].outcome.call_id)
+    CallSlots(due_aws.client("dynamodb"), "pacing", f"calls-in-progress:{INSTANCE}").release(
+        placed[0].outcome.call_id)
+    assert dial.call(request(3, "+14255550103")).outcome.outcome == "called"
+    assert fakes.connect.fast_busy == []
+
+
+def test_a_slot_whose_contact_event_never_came_expires(fakes, tables):
+    clock = FakeClock()
+    dial = dialer(tables, clock, limit=1, slot_wait_seconds=0)
+    dial.call(request(1))
+    assert dial.call(request(2, "+14255550102")).hold == 30
+    clock.now += 1801  # the lease's time-out
+    assert dial.call(request(2, "+14255550102")).outcome.outcome == "called"
+
+
+def test_outside_the_window_the_call_is_held_until_it_opens(fakes, tables):
+    clock = FakeClock(datetime.datetime(2026, 11, 28, 12, 0, tzinfo=datetime.UTC).timestamp())  # 07:00 New York
+    decision = dialer(tables, clock).call(request())
+    assert (decision.outcome, decision.hold) == (None, 2 * 3600)
+    assert dialer(tables, clock).call(request(time_zone="Europe/Paris")).outcome.outcome == "called"  # 13:00 there
+    assert len(fakes.connect.contacts) == 1
+
+
+def test_a_number_on_the_opt_out_list_is_refused_and_never_dialled(fakes, tables):
+    due_aws.client("pinpoint-sms-voice-v2").put_opted_out_number(OptOutListName="Default",
+                                                                 OptedOutNumber="+14255550101")
+    decision = dialer(tables).call(request())
+    assert (decision.outcome.outcome, decision.outcome.reason) == ("refused", "on the do-not-call (opt-out) list")
+    assert dialer(tables).call(request(2, "+14255550102")).outcome.outcome == "called"
+    assert [c["DestinationPhoneNumber"] for c in fakes.connect.contacts] == ["+14255550102"]
+
+
+def test_bad_numbers_and_other_countries_are_refused_before_dialling(fakes, tables):
+    outcomes = [dialer(tables).call(request(i, n)).outcome for i, n in enumerate(["+1425", "+33142685300"])]
+    assert [o.outcome for o in outcomes] == ["invalid number", "refused"]
+    assert fakes.connect.calls_of("StartOutboundVoiceContact") == []
+
+
+def test_throttling_past_the_clients_retries_is_retried_with_the_same_token(fakes, tables, no_backoff):
+    clock = FakeClock()
+    # Two calls whose 5 attempts each are all throttled (botocore's standard retries), a third that goes.
+    fakes.connect.fail_next("StartOutboundVoiceContact", "ThrottlingException", times=10)
+    decision = dialer(tables, clock).call(request())
+    assert decision.outcome.outcome == "throttled then called"
+    tokens = {c.params["ClientToken"] for c in fakes.connect.calls_of("StartOutboundVoiceContact")}
+    assert tokens == {request().deduplication_id} and len(fakes.connect.contacts) == 1
+    assert [s for s in clock.sleeps if s >= 1] == [1, 2]
+
+
+def test_a_refusal_is_reported_the_slot_given_back_and_other_numbers_go_on(fakes, tables):
+    fakes.connect.fail_next("StartOutboundVoiceContact", "DestinationNotAllowedException", message="not allowed")
+    dial = dialer(tables, limit=1, slot_wait_seconds=0)
+    refused = dial.call(request())
+    assert (refused.outcome.outcome, refused.outcome.reason) == (
+        "refused", "DestinationNotAllowedException: not allowed")
+    assert dial.call(request(2, "+14255550102")).outcome.outcome == "called"
+
+
+def test_an_unknown_outcome_is_set_aside_not_dialled_again(fakes, tables, aws):
+    class Crashing:
+        uses_slots = True
+
+        def call(self, *_args):
+            raise TimeoutError("read timed out")
+
+    with pytest.raises(TimeoutError):
+        dialer(tables, channel=Crashing()).call(request())
+    decision = dialer(tables).call(request())
+    assert decision.outcome.outcome == "set aside"
+    (message,) = aws.client("sqs").receive_message(QueueUrl=tables, MessageAttributeNames=["All"])["Messages"]
+    assert json.loads(message["Body"])["row"] == 1
+    assert fakes.connect.contacts == []
+
+
+def test_end_user_messaging_voice_speaks_without_call_slots(fakes, tables):
+    voice = EndUserMessagingVoice(due_aws.client("pinpoint-sms-voice-v2"), "pool-1", "MATTHEW")
+    decision = dialer(tables, channel=voice).call(request())
+    (sent,) = fakes.sms.voice_messages
+    assert (sent["OriginationIdentity"], sent["MessageBody"], sent["VoiceId"]) == ("pool-1", "Hello", "MATTHEW")
+    assert decision.outcome.call_id == sent["MessageId"]
+
+
+def test_only_a_disconnected_contact_event_releases_a_slot():
+    event = json.loads((EXAMPLES / "contact_event_disconnected.json").read_text())
+    assert ended_contact(json.dumps(event)) == "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee"
+    event["detail"]["eventType"] = "CONNECTED_TO_SYSTEM"
+    assert ended_contact(json.dumps(event)) is None
+    with pytest.raises(BadEvent):
+        ended_contact(json.dumps({"detail-type": "Something Else", "detail": {}}))
