@@ -867,8 +867,8 @@ def _external_templates_run(emulator: Emulator, stack: Stack) -> FlowResult:
         went_in="examples/external_templates/audience.csv (6 rows) dropped in incoming/spring/ and incoming/autumn/, "
                 "the content folder in the content bucket; one SendBulkEmail call gets no answer",
         came_out="spring: 4 emails, each in its locale's content (es_MX as its own, es_ES as es, none as en_US), "
-                 "names HTML-escaped in the HTML part only; the fr_FR row set aside, not resent; row 6 bad. autumn (no content): refused "
-                 "whole, nothing sent; both files announced",
+                 "names HTML-escaped in the HTML part only; the fr_FR row set aside, not resent; row 6 bad. "
+                 "autumn (no content): refused whole, nothing sent; both files announced",
         problems=problems,
     )
 
