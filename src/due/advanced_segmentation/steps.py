@@ -60,7 +60,7 @@ class ConcurrentRun(Exception):
 @dataclass
 class Settings:
     mode: str  # CustomerProfiles | Pinpoint
-    token: str
+    segment_token: str
     bucket: str
     database: str
     table: str
@@ -80,7 +80,7 @@ class Settings:
 
     @property
     def audience_key(self) -> str:
-        return f"audience/{self.token}.csv"
+        return f"audience/{self.segment_token}.csv"
 
 
 class Clients:
@@ -146,9 +146,9 @@ class Steps:
     def _target(self) -> ProfilesTarget | PinpointTarget:
         s = self.settings
         if s.mode == "Pinpoint":
-            return PinpointTarget(self.clients("pinpoint"), s.pinpoint_application_id, s.token,
+            return PinpointTarget(self.clients("pinpoint"), s.pinpoint_application_id, s.segment_token,
                                   self.clients.pace("pinpoint-endpoints"))
-        return ProfilesTarget(self.clients("customer-profiles"), s.domain_name, s.token, s.person_key,
+        return ProfilesTarget(self.clients("customer-profiles"), s.domain_name, s.segment_token, s.person_key,
                               self.clients.pace("customer-profiles"))
 
     def apply(self, state: dict[str, Any]) -> dict[str, Any]:
@@ -234,9 +234,10 @@ class Steps:
                 raise RuntimeError(f"S3 kept {len(answer['Errors'])} membership parts: {answer['Errors'][0]}")
 
     def _announce(self, outcome: str, state: dict[str, Any], **details: Any) -> None:
-        message = {"outcome": outcome, "segment": self.settings.token, "run": state["run"]["id"], **details}
+        message = {"outcome": outcome, "segment": self.settings.segment_token, "run": state["run"]["id"], **details}
         self.clients("sns").publish(
-            TopicArn=self.settings.notifications_topic_arn, Subject=f"Segment {self.settings.token}: {outcome}",
+            TopicArn=self.settings.notifications_topic_arn,
+            Subject=f"Segment {self.settings.segment_token}: {outcome}",
             Message=json.dumps(message),
             MessageAttributes={"outcome": {"DataType": "String", "StringValue": outcome}})
         logger.info("segment refresh %s", outcome, extra={"run": state["run"]["id"],

@@ -24,7 +24,7 @@ class TransientError(Exception):
 
 def settings_from_environment() -> Settings:
     return Settings(
-        mode=os.environ["MODE"], token=os.environ["SEGMENT_TOKEN"], bucket=os.environ["BUCKET_NAME"],
+        mode=os.environ["MODE"], segment_token=os.environ["SEGMENT_TOKEN"], bucket=os.environ["BUCKET_NAME"],
         database=os.environ["DATABASE"], table=os.environ["TABLE"], workgroup=os.environ["WORKGROUP"],
         query_name=os.environ["QUERY_NAME"], query_values=os.environ["QUERY_VALUES"],
         person_key=os.environ["PERSON_KEY"], domain_name=os.environ["DOMAIN_NAME"],

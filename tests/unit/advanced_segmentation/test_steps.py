@@ -45,7 +45,7 @@ def heard(aws, topic):
 
 
 def make_steps(aws, topic, mode="CustomerProfiles", stop=lambda: False, **overrides) -> Steps:
-    settings = Settings(mode=mode, token="openers", bucket=BUCKET, database="due_events", table="events",
+    settings = Settings(mode=mode, segment_token="openers", bucket=BUCKET, database="due_events", table="events",
                         workgroup="wg", query_name="email_openers", query_values="minimum_opens=2,days=30",
                         domain_name=DOMAIN, pinpoint_application_id=APP, notifications_topic_arn=topic,
                         **overrides)
