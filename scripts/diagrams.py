@@ -61,6 +61,8 @@ EXTERNAL_BY_ACTION = {
     "athena:StartQueryExecution": ("athena_views", "Athena views (CREATE OR REPLACE VIEW)"),
     "sms-voice:CarrierLookup": ("carrier_lookup", "End User Messaging carrier lookup"),
     "profile:PutProfileObject": ("customer_profiles", "Customer Profiles domain"),
+    "profile:UpdateProfile": ("customer_profiles", "Customer Profiles domain"),
+    "mobiletargeting:UpdateEndpointsBatch": ("pinpoint_endpoints", "Pinpoint endpoints"),
 }
 # Services that publish to a topic its policy lets them publish to.
 PUBLISHERS = {
@@ -68,7 +70,7 @@ PUBLISHERS = {
     "sms-voice.amazonaws.com": ("two_way_sms", "Two-way SMS (End User Messaging)", "inbound SMS"),
 }
 VERB_BY_TARGET = {"AWS::SNS::Topic": "publishes", "AWS::SQS::Queue": "sends", "AWS::DynamoDB::Table": "updates",
-                  "AWS::StepFunctions::StateMachine": "starts executions"}
+                  "AWS::StepFunctions::StateMachine": "starts executions", "AWS::Kinesis::Stream": "puts records"}
 BLOCK = re.compile(r"(<!-- diagram:(?P<name>[\w-]+) -->\n)(?P<body>.*?)(<!-- /diagram -->)", re.S)
 
 
@@ -84,6 +86,18 @@ def _targets(resources: dict[str, Any], value: Any) -> list[str]:
     return references(value) + [name for name in named if name in resources]
 
 
+def _configuration_set_topics(resource: dict[str, Any]) -> list[tuple[str, str]]:
+    """(publishing service, topic) for each topic a configuration-set event destination names."""
+    properties = resource.get("Properties", {})
+    if resource["Type"] == "AWS::SES::ConfigurationSetEventDestination":
+        return [("ses.amazonaws.com", topic) for topic in references(properties["EventDestination"].get(
+            "SnsDestination"))]
+    if resource["Type"] == "AWS::SMSVOICE::ConfigurationSet":
+        return [("sms-voice.amazonaws.com", topic) for d in properties.get("EventDestinations", [])
+                for topic in references(d.get("SnsDestination", {}).get("TopicArn"))]
+    return []
+
+
 def mermaid(template: dict[str, Any]) -> str:
     """The template's flow, drawn for its default parameters (optional parts marked)."""
     required = {name: "x" for name, spec in template.get("Parameters", {}).items() if "Default" not in spec}
@@ -93,6 +107,12 @@ def mermaid(template: dict[str, Any]) -> str:
                  for logical_id, resource in template["Resources"].items()}
     nodes: dict[str, str] = {}
     edges: list[str] = []
+    # A service's topic that a configuration set of the template feeds: the set's edge says what comes, not the
+    # topic policy's (SES's policy also serves identity notifications where a function sets those up).
+    fed_by_sets = {(service, topic) for resource in resources.values()
+                   for service, topic in _configuration_set_topics(resource)}
+    if "ses:SetIdentityNotificationTopic" in repr(template["Resources"]):
+        fed_by_sets = {(service, topic) for service, topic in fed_by_sets if service != "ses.amazonaws.com"}
 
     def node(logical_id: str) -> str:
         resource = resources[logical_id]
@@ -120,6 +140,8 @@ def mermaid(template: dict[str, Any]) -> str:
                     if service in PUBLISHERS:
                         key, label, what = PUBLISHERS[service]
                         for topic in references(properties["Topics"]):
+                            if (service, topic) in fed_by_sets:
+                                continue
                             edges.append(f"{external(key, label)} -->|{what}| {node(topic)}")
         elif kind == "AWS::Lambda::EventSourceMapping":
             (source,), (function,) = references(properties["EventSourceArn"]), references(properties["FunctionName"])
@@ -171,7 +193,9 @@ def mermaid(template: dict[str, Any]) -> str:
         elif kind == "AWS::SES::ConfigurationSetEventDestination":
             destination = properties["EventDestination"]
             if "SnsDestination" in destination:
-                target, what = references(destination["SnsDestination"])[0], "bounce, complaint events"
+                types = destination.get("MatchingEventTypes", [])
+                target = references(destination["SnsDestination"])[0]
+                what = "every email event" if len(types) > 3 else f"{', '.join(types)} events"
             else:
                 target = _targets(resources, destination["KinesisFirehoseDestination"]["DeliveryStreamARN"])[0]
                 what = "every email event"
@@ -183,6 +207,9 @@ def mermaid(template: dict[str, Any]) -> str:
                         "DeliveryStreamArn", {})):
                     edges.append(f"{external('sms_configuration_set', 'SMS configuration set (optional)')} "
                                  f"-->|text message events| {node(stream)}")
+                for topic in references(destination.get("SnsDestination", {}).get("TopicArn")):
+                    edges.append(f"{external('sms_configuration_set', 'SMS configuration set (optional)')} "
+                                 f"-->|text message events| {node(topic)}")
         elif kind == "AWS::KinesisFirehose::DeliveryStream":
             destination = properties["ExtendedS3DestinationConfiguration"]
             for processor in destination.get("ProcessingConfiguration", {}).get("Processors", []):

@@ -161,7 +161,8 @@ def test_each_role_allows_exactly_what_its_code_calls(emulator, artifacts, cloud
                                       "ResponderFunction", "ResponderFunction", "ActivationFunction",
                                       "ProcessorFunction", "PhoneNumberSetupFunction",
                                       "ReaderFunction", "SenderFunction", "TransformFunction", "ViewsFunction",
-                                      "PinpointEventStreamFunction", "StarterFunction", "StepsFunction"])
+                                      "PinpointEventStreamFunction", "StarterFunction", "StepsFunction",
+                                      "ForwarderFunction", "ApplierFunction", "RulesCheckFunction"])
 
 
 def _send_delete(emulator, stack, properties: dict) -> dict:
