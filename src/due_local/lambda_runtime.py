@@ -76,7 +76,11 @@ _ACTION_OF_OPERATION = {"s3:HeadObject": "s3:GetObject", "sqs:SendMessageBatch":
                         # The Service Authorization Reference's table of Customer Profiles operations has no
                         # BatchPutProfileObject row and no such action: the batch is taken to need the action of
                         # the object it puts (an assumption a real deployment confirms; see the import's page).
-                        "profile:BatchPutProfileObject": "profile:PutProfileObject"}
+                        "profile:BatchPutProfileObject": "profile:PutProfileObject",
+                        # S3 User Guide, "Multipart upload and permissions": creating an upload, its parts and
+                        # completing it need s3:PutObject; DeleteObjects (API reference) s3:DeleteObject per key.
+                        "s3:CreateMultipartUpload": "s3:PutObject", "s3:UploadPart": "s3:PutObject",
+                        "s3:CompleteMultipartUpload": "s3:PutObject", "s3:DeleteObjects": "s3:DeleteObject"}
 
 
 def iam_action(model, params: dict) -> str:

@@ -8,7 +8,7 @@ import pytest
 
 from due_local import iam
 from due_local.cfn_response import ResponseCatcher
-from due_local.flows import EXAMPLES, FLOWS, example
+from due_local.flows import EXAMPLES, FLOWS, SEGMENT_ATTRIBUTE, SEGMENT_DOMAIN, example
 from scripts.deploy import deploy_local
 
 pytestmark = pytest.mark.integration
@@ -145,6 +145,13 @@ def test_each_role_allows_exactly_what_its_code_calls(emulator, artifacts, cloud
         mail["headers"] = [h for h in mail["headers"] if h["name"].lower() != "from"] + [
             {"name": "From", "value": "Someone Else <someone.else@example.net>"}]
         emulator.async_invoker(stack, "ResponderFunction").invoke(emulator.runtime, unverified)
+    segment_stack = stacks["Advanced_Segmentation_S3"]  # the segment definition custom resource's Delete
+    catcher = ResponseCatcher()
+    try:
+        event = catcher.event("Delete", {}, physical_id=f"{SEGMENT_DOMAIN}/{SEGMENT_ATTRIBUTE}")
+        emulator.runtime.invoke(emulator.function_spec(segment_stack, "SegmentDefinitionFunction"), event)
+    finally:
+        catcher.close()
 
     checked = []
     for stack in stacks.values():
@@ -162,7 +169,8 @@ def test_each_role_allows_exactly_what_its_code_calls(emulator, artifacts, cloud
                                       "ProcessorFunction", "PhoneNumberSetupFunction",
                                       "ReaderFunction", "SenderFunction", "TransformFunction", "ViewsFunction",
                                       "PinpointEventStreamFunction", "StarterFunction", "StepsFunction",
-                                      "ForwarderFunction", "ApplierFunction", "RulesCheckFunction"])
+                                      "ForwarderFunction", "ApplierFunction", "RulesCheckFunction",
+                                      "StepsFunction", "SegmentDefinitionFunction"])
 
 
 def _send_delete(emulator, stack, properties: dict) -> dict:

@@ -32,6 +32,9 @@ def opens(now_ms: int) -> list[dict]:
         # élise: two Pinpoint opens -> in with 2
         ev.pinpoint_email("_email.open", now_ms - 4 * DAY, "pp-8", "élise@example.com"),
         ev.pinpoint_email("_email.open", now_ms - 6 * DAY, "pp-9", "élise@example.com"),
+        # endpoint-9: two Pinpoint opens, the address changed in between -> one row, the latest address
+        ev.pinpoint_email("_email.open", now_ms - 4 * DAY, "pp-12", "old@example.com", endpoint="endpoint-9"),
+        ev.pinpoint_email("_email.open", now_ms - 2 * DAY, "pp-13", "new@example.com", endpoint="endpoint-9"),
         # fay: two deliveries, no open -> out
         ev.ses("Delivery", now_ms - 1 * DAY, "m-10", ["fay@example.com"]),
         ev.ses("Delivery", now_ms - 1 * DAY, "m-11", ["fay@example.com"]),
@@ -51,7 +54,7 @@ def athena(request, tmp_path_factory) -> LocalAthena:
 
 def test_every_shipped_segment_query_is_a_single_select_over_the_table_placeholder():
     files = sorted((ATHENA_DIR / "segments").glob("*.sql"))
-    assert [f.stem for f in files] == ["email_openers"]
+    assert [f.stem for f in files] == ["email_openers", "endpoint_openers"]
     for path in files:
         assert "${table}" in path.read_text()
 
@@ -70,6 +73,15 @@ def test_the_window_and_the_threshold_are_the_values_given(athena):
     assert {"bo@example.com": 2}.items() <= {r["email"]: r["opens"] for r in one_in_60}.items()
     three = athena.query(segment_query.load("email_openers", "events", {"minimum_opens": "3", "days": "30"}))
     assert "élise@example.com" not in {r["email"] for r in three}
+
+
+def test_endpoint_openers_returns_each_endpoint_once_in_key_order_for_pinpoint_mode(athena):
+    found = athena.query(segment_query.load("endpoint_openers", "events", {"minimum_opens": "2", "days": "30"}))
+    by_endpoint = {r["endpoint_id"]: r for r in found}
+    assert len(by_endpoint) == len(found)
+    assert [r["endpoint_id"] for r in found] == sorted(by_endpoint)
+    assert (by_endpoint["endpoint-9"]["email"], by_endpoint["endpoint-9"]["opens"]) == ("new@example.com", 2)
+    assert list(found[0]) == ["endpoint_id", "email", "opens", "last_opened_on"]
 
 
 def test_values_are_checked_before_they_reach_sql():
