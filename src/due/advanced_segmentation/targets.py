@@ -12,8 +12,8 @@ attribute per segment token): the token is the profile attribute
 attributes a request leaves out and removes one set to an empty string: API
 reference, UpdateProfile). One attribute per segment, so two segments never
 race on one value. People are found by the key the query returns
-(``ProfileStore.find``: SearchProfiles on ``_email``, ``_phone`` or the import's
-``customer_id``; or the key is the profile id itself). An address shared by two
+(``ProfileStore.find``: SearchProfiles on ``_email``, ``_phone``, the import's
+``customer_id`` or the predefined ``_profileId``). An address shared by two
 profiles tags both. A profile already holding ``"true"`` is not written again.
 
 Pinpoint mode (the seed): the endpoint attribute ``AdvancedSegmentTarget``, an
@@ -56,16 +56,13 @@ class ProfilesTarget:
         if key_kind not in PROFILE_KEYS:
             raise ValueError(f"the person key must be one of {', '.join(PROFILE_KEYS)}, not {key_kind!r}")
         self._store = ProfileStore(client, domain, object_type="", pace=pace)
-        self._client, self._domain, self._pace = client, domain, pace
+        self._client, self._pace = client, pace
         self.attribute, self._key_kind = profile_attribute(token), key_kind
         self.counts: Counter[str] = Counter()
 
     def _profiles(self, key: str) -> list[dict]:
         self.counts["lookups"] += 1
-        self._pace()
-        if self._key_kind == "profile_id":  # a predefined search key (SearchProfiles, API reference)
-            found = self._client.search_profiles(DomainName=self._domain, KeyName="_profileId", Values=[key])
-            return found.get("Items", [])
+        self._pace()  # ProfileStore paces its writes; its searches are the caller's to pace
         return self._store.find(**{"key" if self._key_kind == "customer_id" else self._key_kind: key})
 
     def enter(self, key: str) -> Member:
