@@ -1,31 +1,84 @@
-"""Advanced segmentation (#10), measured: writes per refresh and the applier's memory over 1,000,000 members.
+"""Advanced segmentation (#10), measured: writes per refresh and the applier's memory, up to 1,000,000 members.
 
-The real steps (``due.advanced_segmentation.steps.Steps.apply``: the streamed
-merge, the checkpoints, the membership parts) run against S3 in moto
-(in-process), with a target that counts what it would write instead of
-calling Customer Profiles. Three refreshes: the first over 1,000,000 members
-(all enter), the second over the same result (target: 0 writes), the third with
-1% of the members changed (5,000 left, 5,000 new: target 10,000 writes).
-Peak memory is tracemalloc's peak of the Python heap during each refresh,
-moto's copies of the objects it is sent included. Figures, not tests.
+The real steps (``due.advanced_segmentation.steps.Steps``: the streamed merge of
+the query's result with the kept membership, the chunks and their checkpoints,
+the membership parts, the finish) run against a stand-in for S3 that keeps
+objects on disk and serves ranged GETs from there (in AWS the objects are not
+in the function's memory either), with a target that counts what it would
+write instead of calling Customer Profiles (one profile per key). For each
+size, three refreshes: the first (everyone enters), the same result again
+(target: 0 writes), then 1% of the members changed (half left, as many new:
+target that 1% in writes). Each refresh runs in a forked process, so its peak
+resident growth (Linux VmHWM minus VmRSS at the start) is its own. Figures,
+not tests.
 """
 
 from __future__ import annotations
 
-import os
+import io
+import multiprocessing
+import re
+import shutil
+import tempfile
 import time
-import tracemalloc
+import traceback
+import types
 from collections import Counter
+from pathlib import Path
 
-MEMBERS = 1_000_000
+SIZES = (100_000, 1_000_000)
 CHANGED_SHARE = 0.01
 BUCKET = "segment-benchmark"
 SEGMENT = "bench"
 
 
+class DiskS3:
+    """S3 for one bucket, objects as files: HeadObject, GetObject (whole or one byte range), PutObject,
+    DeleteObjects."""
+
+    class NoSuchKey(Exception):
+        pass
+
+    def __init__(self, root: Path):
+        self.root = root
+        self.exceptions = types.SimpleNamespace(NoSuchKey=self.NoSuchKey)
+        self.calls: Counter[str] = Counter()
+
+    def _path(self, bucket: str, key: str) -> Path:
+        assert bucket == BUCKET, bucket
+        return self.root / key
+
+    def head_object(self, Bucket, Key):
+        self.calls["HeadObject"] += 1
+        return {"ContentLength": self._path(Bucket, Key).stat().st_size}
+
+    def get_object(self, Bucket, Key, Range=None):
+        self.calls["GetObject"] += 1
+        path = self._path(Bucket, Key)
+        if not path.exists():
+            raise self.NoSuchKey(Key)
+        if Range is None:
+            return {"Body": io.BytesIO(path.read_bytes())}
+        start, end = map(int, re.fullmatch(r"bytes=(\d+)-(\d+)", Range).groups())
+        with path.open("rb") as file:
+            file.seek(start)
+            return {"Body": io.BytesIO(file.read(end - start + 1))}
+
+    def put_object(self, Bucket, Key, Body, **_kwargs):
+        self.calls["PutObject"] += 1
+        path = self._path(Bucket, Key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(Body)
+
+    def delete_objects(self, Bucket, Delete):
+        self.calls["DeleteObjects"] += 1
+        for item in Delete["Objects"]:
+            self._path(Bucket, item["Key"]).unlink()
+        return {}
+
+
 class CountingTarget:
-    """Writes nothing; counts a write for each person who enters or leaves, as ProfilesTarget would with one
-    profile per key."""
+    """Writes nothing; a write per person who enters or leaves, as ProfilesTarget with one profile per key."""
 
     pending = 0
 
@@ -36,7 +89,7 @@ class CountingTarget:
         from due.advanced_segmentation.membership import Member
 
         self.counts["writes"] += 1
-        return Member(key, [f"p-{key}"])
+        return Member(key, [f"p{key[6:13]}"])
 
     def stay(self, member):
         return member
@@ -48,61 +101,91 @@ class CountingTarget:
         pass
 
 
-def _result(s3, key: str, numbers) -> str:
-    """A result file as Athena writes it, keys in order, written in one PUT (built in memory: ~30 MB)."""
-    body = ['"email","opens"\n'] + [f'"person{n:07d}@example.com","3"\n' for n in numbers]
-    s3.put_object(Bucket=BUCKET, Key=key, Body="".join(body).encode())
+def write_result(root: Path, key: str, numbers) -> str:
+    """A result file as Athena writes it (a header, every value quoted), keys in order, written as it goes."""
+    with (root / key).open("w", encoding="utf-8") as file:
+        file.write('"email","opens"\n')
+        for number in numbers:
+            file.write(f'"person{number:07d}@example.com","3"\n')
     return key
 
 
-def _refresh(steps, s3, run: str, result_key: str) -> tuple[int, float, float, int]:
-    """(writes, seconds, peak MiB, chunks) of one refresh's apply and finish."""
+def resident_kb(name: str) -> int:
+    """VmRSS (now) or VmHWM (the most since the process began; a forked child starts at its parent's size)."""
+    return int(re.search(rf"^{name}:\s+(\d+) kB", Path("/proc/self/status").read_text(), re.MULTILINE).group(1))
+
+
+def refresh(root: Path, run: str, result_key: str) -> dict:
+    """One refresh's apply chunks and finish, as the state machine runs them; its writes, chunks, time, memory."""
+    from due.advanced_segmentation.steps import Clients, Settings, Steps
+
+    s3 = DiskS3(root)
+    settings = Settings(mode="CustomerProfiles", segment_token=SEGMENT, bucket=BUCKET, database="d", table="t",
+                        workgroup="w", query_name="email_openers")
+    steps = Steps(settings, Clients({"s3": s3}.__getitem__, settings))
+    steps._target = CountingTarget  # type: ignore[method-assign]
+    steps._announce = lambda *args, **kwargs: None  # type: ignore[method-assign]
+    before = resident_kb("VmRSS")
+    started = time.perf_counter()
     state = {"run": {"id": run}, "config": {}, "kept": steps._kept_membership(),
              "query": {"id": run, "result_bucket": BUCKET, "result_key": result_key}}
-    tracemalloc.start()
-    started, chunks = time.perf_counter(), 0
+    chunks = 0
     while True:
         state = steps.run("apply", state)
         chunks += 1
         if state["step"]["done"]:
             break
-    elapsed = time.perf_counter() - started
-    peak = tracemalloc.get_traced_memory()[1] / 2**20
-    tracemalloc.stop()
-    state["audience"] = {}
-    steps._announce = lambda *args, **kwargs: None  # no topic here
     steps.run("finish", state)
-    return state["apply"]["counts"].get("writes", 0), elapsed, peak, chunks
+    return {"writes": state["apply"]["counts"].get("writes", 0), "chunks": chunks,
+            "seconds": time.perf_counter() - started, "growth_mib": (resident_kb("VmHWM") - before) / 1024,
+            "gets": s3.calls["GetObject"]}
+
+
+def in_child(function, *args):
+    """``function(*args)`` in a forked process, so that its peak resident memory is its own."""
+    context = multiprocessing.get_context("fork")
+    receiving, sending = context.Pipe(duplex=False)
+
+    def run() -> None:
+        try:
+            sending.send(("done", function(*args)))
+        except BaseException:  # handed to the parent, which raises it
+            sending.send(("failed", traceback.format_exc()))
+
+    child = context.Process(target=run)
+    child.start()
+    outcome, result = receiving.recv()
+    child.join()
+    if outcome == "failed":
+        raise RuntimeError(f"the refresh failed in its process:\n{result}")
+    return result
+
+
+def measure(members: int, root: Path) -> list[tuple[str, int, dict]]:
+    changed = int(members * CHANGED_SHARE) // 2
+    # 1% changed: the first `changed` members leave, as many new people (numbers past the end) enter.
+    shifted = [*range(changed, members), *range(members, members + changed)]
+    runs = [("first", members, write_result(root, "r1.csv", range(members))),
+            ("unchanged", 0, write_result(root, "r2.csv", range(members))),
+            ("1% changed", 2 * changed, write_result(root, "r3.csv", shifted))]
+    return [(name, target, in_child(refresh, root, f"run{number}", key))
+            for number, (name, target, key) in enumerate(runs, 1)]
 
 
 def main() -> None:
-    import boto3
-    from moto import mock_aws
+    from due.advanced_segmentation import membership
 
-    from due.advanced_segmentation.steps import Clients, Settings, Steps
-
-    os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
-    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
-        os.environ.setdefault(name, "testing")
-    with mock_aws():
-        s3 = boto3.client("s3", region_name="us-east-1")
-        s3.create_bucket(Bucket=BUCKET)
-        settings = Settings(mode="CustomerProfiles", segment_token=SEGMENT, bucket=BUCKET, database="d",
-                            table="t", workgroup="w", query_name="email_openers")
-        steps = Steps(settings, Clients(lambda service: s3 if service == "s3" else None, settings))
-        steps._target = CountingTarget  # type: ignore[method-assign]
-        everyone = range(MEMBERS)
-        changed = int(MEMBERS * CHANGED_SHARE) // 2
-        # 1% changed: the first `changed` members leave, as many new people (numbers past the end) enter.
-        shifted = list(range(changed, MEMBERS)) + list(range(MEMBERS, MEMBERS + changed))
-        runs = [("first", _result(s3, "r1.csv", everyone)), ("unchanged", _result(s3, "r2.csv", everyone)),
-                ("1% changed", _result(s3, "r3.csv", shifted))]
-        print(f"advanced segmentation: {MEMBERS:,} members, the real merge and parts on moto S3, a counting target")
-        for number, (name, key) in enumerate(runs, 1):
-            writes, seconds, peak, chunks = _refresh(steps, s3, f"run{number}", key)
-            target = {"first": MEMBERS, "unchanged": 0, "1% changed": 2 * changed}[name]
-            print(f"  refresh {number} ({name}): {writes:,} writes (target {target:,}), {chunks} chunk(s), "
-                  f"{seconds:.1f} s, peak Python heap {peak:.1f} MiB")
+    print("advanced segmentation: the real merge, chunks and membership parts over S3 kept on disk, a target that "
+          f"counts writes; membership parts of {membership.PART_BYTES // 2**20} MiB; each refresh in its own process")
+    for members in SIZES:
+        root = Path(tempfile.mkdtemp(prefix="due-segment-bench-"))
+        try:
+            for name, target, figures in measure(members, root):
+                print(f"  {members:>9,} members, refresh {name:<10}: {figures['writes']:>9,} writes "
+                      f"(target {target:,}), {figures['chunks']} chunk(s), {figures['seconds']:6.1f} s, "
+                      f"{figures['gets']:,} ranged GETs, peak resident growth {figures['growth_mib']:.1f} MiB")
+        finally:
+            shutil.rmtree(root, ignore_errors=True)
 
 
 if __name__ == "__main__":
