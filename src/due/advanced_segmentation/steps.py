@@ -194,7 +194,8 @@ class Steps:
     # ------------------------------------------------------------- the end
     def finish(self, state: dict[str, Any]) -> dict[str, Any]:
         s3, bucket = self.clients("s3"), self.settings.bucket
-        if self._kept_membership()["run"] != state["kept"]["run"]:
+        # The kept membership must still be the one this run diffed against, or this run's own (a retried Finish).
+        if self._kept_membership()["run"] not in (state["kept"]["run"], state["run"]["id"]):
             raise ConcurrentRun("another run replaced the kept membership while this one ran; the next run diffs "
                                 "against that one")
         s3.put_object(Bucket=bucket, Key=CURRENT_MEMBERSHIP, ContentType="application/json", Body=json.dumps(

@@ -9,7 +9,14 @@ import json
 import pytest
 
 from due.advanced_segmentation import membership, segment_query
-from due.advanced_segmentation.steps import CURRENT_MEMBERSHIP, Clients, Settings, Steps
+from due.advanced_segmentation.steps import (
+    CURRENT_MEMBERSHIP,
+    Clients,
+    ConcurrentRun,
+    QueryTimedOut,
+    Settings,
+    Steps,
+)
 from tests.unit.advanced_segmentation.conftest import BUCKET, result_file
 
 DOMAIN = "people"
@@ -266,3 +273,29 @@ def test_a_failure_is_announced_and_what_the_run_wrote_is_removed(aws, fakes, s3
 def test_an_unknown_step_is_refused(aws, topic):
     with pytest.raises(ValueError, match="unknown step"):
         make_steps(aws, topic).run("_delete", {})
+
+
+def test_a_retried_finish_completes_and_a_run_overtaken_by_another_is_not_kept(aws, fakes, s3, topic, heard, people):
+    steps = make_steps(aws, topic)
+    state = refresh(steps, s3, [["ana@example.com", "3"]], "r1")
+    steps.run("finish", state)  # Step Functions ran Finish again (its answer was lost): nothing changes
+    assert json.loads(s3.get_object(Bucket=BUCKET, Key=CURRENT_MEMBERSHIP)["Body"].read())["run"] == "r1"
+    key = result_file(s3, "athena-results/slow.csv", [["cy@example.com", "1"]])
+    slow = {"run": {"id": "slow"}, "config": {}, "kept": steps._kept_membership(),
+            "query": {"id": "q", "result_bucket": BUCKET, "result_key": key}}
+    slow = json.loads(json.dumps(steps.run("apply", slow)))
+    refresh(steps, s3, [["dee@example.com", "1"]], "r2")  # another run finished meanwhile
+    with pytest.raises(ConcurrentRun):
+        steps.run("finish", slow)
+    assert json.loads(s3.get_object(Bucket=BUCKET, Key=CURRENT_MEMBERSHIP)["Body"].read())["run"] == "r2"
+
+
+def test_a_query_still_running_is_looked_at_again_then_given_up_after_the_maximum(aws, fakes, s3, topic):
+    steps = make_steps(aws, topic)
+    state = steps.run("start_query", {"run": {"id": "r1"}, "config": {"poll_seconds": "1", "maximum_polls": "2"}})
+    assert state["config"] == {"poll_seconds": 1, "maximum_polls": 2}  # numbers, for the Wait state
+    fakes.athena.executions[state["query"]["id"]]["Status"] = {"State": "RUNNING"}
+    state = json.loads(json.dumps(steps.run("check_query", state)))
+    assert state["step"]["done"] is False and state["query"]["polls"] == 1
+    with pytest.raises(QueryTimedOut, match="still RUNNING after 2 looks"):
+        steps.run("check_query", state)
