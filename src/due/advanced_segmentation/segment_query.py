@@ -18,8 +18,9 @@ else.
 Athena facts used here (Athena API reference, StartQueryExecution and
 QueryExecutionStatus): a query is QUEUED, RUNNING, then SUCCEEDED, FAILED or
 CANCELLED; a workgroup's ``BytesScannedCutoffPerQuery`` cancels a query that
-would scan more ("Athena cancels the query" when the limit is reached: Athena
-User Guide, "Configuring per-query data usage controls"); GetQueryExecution's
+would scan more ("If any query that runs in the workgroup exceeds the limit,
+it is canceled": Athena User Guide, "Configure per-query and per-workgroup
+data usage controls"); GetQueryExecution's
 ``ResultConfiguration.OutputLocation`` names the query's result file, a CSV
 with a header row (Athena User Guide, "Working with query results ... output
 files": ``<QueryExecutionId>.csv``). With the workgroup's
