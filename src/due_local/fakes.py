@@ -970,8 +970,10 @@ class AthenaFake(FakeService):
 
     @staticmethod
     def _write_result(location: str, execution_id: str, result) -> str:
-        """A query's rows as Athena writes them: ``<OutputLocation><QueryExecutionId>.csv``, a header, every value
-        in double quotes, NULL as an empty field (Athena User Guide, "Query results ... output files")."""
+        """A query's rows as Athena writes them: a query run through the API writes straight to its result
+        location as ``<QueryExecutionId>.csv`` (Athena User Guide, "Find query output files in Amazon S3"): a
+        header, then the rows; values in double quotes and NULL as an empty field, as Athena's files show them
+        (readers here parse CSV, so neither is relied on)."""
         import csv
         import io
 

@@ -22,8 +22,9 @@ would scan more ("If any query that runs in the workgroup exceeds the limit,
 it is canceled": Athena User Guide, "Configure per-query and per-workgroup
 data usage controls"); GetQueryExecution's
 ``ResultConfiguration.OutputLocation`` names the query's result file, a CSV
-with a header row (Athena User Guide, "Working with query results ... output
-files": ``<QueryExecutionId>.csv``). With the workgroup's
+with a header row (Athena User Guide, "Find query output files in Amazon S3":
+a query run through the API writes ``<QueryExecutionId>.csv`` straight to the
+result location). With the workgroup's
 ``EnforceWorkGroupConfiguration``, the workgroup's result location and
 encryption apply whatever the caller passes.
 """
