@@ -12,6 +12,7 @@ tasks and CloudFormation custom resources.
 
 from __future__ import annotations
 
+import contextvars
 import importlib
 import json
 import os
@@ -120,6 +121,11 @@ def _clear_module_caches() -> None:
                     value.cache_clear()
 
 
+# The function running in this context; threads started with a copy of the context (as due.send_time.lookup's
+# within_budget does) see it too.
+CURRENT_FUNCTION: contextvars.ContextVar[str | None] = contextvars.ContextVar("due_local_function", default=None)
+
+
 class LambdaRuntime:
     def __init__(self, log_level: str | None = None):
         self._log_level = {"POWERTOOLS_LOG_LEVEL": log_level} if log_level else {}
@@ -136,7 +142,9 @@ class LambdaRuntime:
         session.events.register("before-parameter-build", self._record_call, unique_id="lambda-runtime-recorder")
 
     def _record_call(self, model, params, **_kwargs):
-        current = getattr(self._local, "function", None)
+        # A thread the function's code started (a lookup with a time budget) carries the function in its
+        # copied context (contextvars.copy_context), not in this thread-local.
+        current = getattr(self._local, "function", None) or CURRENT_FUNCTION.get()
         if current is not None:
             calls = self.api_calls.setdefault(current, set())
             calls.add(iam_action(model, params))
@@ -153,10 +161,12 @@ class LambdaRuntime:
         with mock.patch.dict(os.environ, {**spec.environment, **self._log_level,
                                           "AWS_LAMBDA_FUNCTION_NAME": spec.name}):
             self._local.function = spec.name
+            token = CURRENT_FUNCTION.set(spec.name)
             try:
                 yield
             finally:
                 self._local.function = None
+                CURRENT_FUNCTION.reset(token)
 
     def invoke(self, spec: FunctionSpec, event: Any) -> Any:
         """Call the function; exceptions propagate, as a synchronous Invoke's FunctionError would."""

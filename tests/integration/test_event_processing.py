@@ -170,7 +170,8 @@ def test_each_role_allows_exactly_what_its_code_calls(emulator, artifacts, cloud
                                       "ReaderFunction", "SenderFunction", "TransformFunction", "ViewsFunction",
                                       "PinpointEventStreamFunction", "StarterFunction", "StepsFunction",
                                       "ForwarderFunction", "ApplierFunction", "RulesCheckFunction",
-                                      "StepsFunction", "SegmentDefinitionFunction"])
+                                      "StepsFunction", "SegmentDefinitionFunction",
+                                      "ReaderFunction", "SenderFunction", "ReaderFunction", "SenderFunction"])
 
 
 def _send_delete(emulator, stack, properties: dict) -> dict:

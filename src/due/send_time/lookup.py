@@ -17,6 +17,7 @@ never waits on a store longer than the person running it chose.
 
 from __future__ import annotations
 
+import contextvars
 import queue
 import threading
 import time
@@ -105,7 +106,10 @@ def within_budget(work: Callable[[], T], budget_seconds: float) -> T:
         except BaseException as error:  # handed to the caller, who raises it: nothing is swallowed
             answers.put((False, error))
 
-    threading.Thread(target=run, daemon=True, name="send-time-lookup").start()
+    # The thread runs in a copy of the caller's context, so what the caller's context carries (tracing, the local
+    # emulator's record of which function makes a call) carries over.
+    context = contextvars.copy_context()
+    threading.Thread(target=context.run, args=(run,), daemon=True, name="send-time-lookup").start()
     try:
         ok, value = answers.get(timeout=max(budget_seconds, 0.001))
     except queue.Empty:
