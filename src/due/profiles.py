@@ -357,9 +357,10 @@ class ProfileStore:
 
     # --- reading and other writers ------------------------------------------
     def find(self, *, email: str | None = None, phone: str | None = None, key: str | None = None,
-             profile_id: str | None = None) -> list[dict]:
+             profile_id: str | None = None, limit: int | None = None) -> list[dict]:
         """The profiles with this email address, phone number, import id (``key``) or Customer Profiles profile
-        id (exactly one of them), as SearchProfiles returns them."""
+        id (exactly one of them), as SearchProfiles returns them; at most about ``limit`` (no more pages are read
+        once it is reached)."""
         criteria = [(name, value) for name, value in ((EMAIL_KEY, email), (PHONE_KEY, phone), (ID_KEY, key),
                                                        (PROFILE_ID_KEY, profile_id)) if value is not None]
         if len(criteria) != 1:
@@ -368,10 +369,10 @@ class ProfileStore:
         profiles, token = [], None
         while True:
             page = self._client.search_profiles(DomainName=self._domain, KeyName=key_name, Values=[value],
-                                                MaxResults=100, **({"NextToken": token} if token else {}))
+                                                MaxResults=min(limit or 100, 100), **({"NextToken": token} if token else {}))
             profiles += page.get("Items", [])
             token = page.get("NextToken")
-            if not token:
+            if not token or (limit is not None and len(profiles) >= limit):
                 return profiles
 
     def set_attributes(self, profile_id: str, attributes: dict[str, str]) -> None:

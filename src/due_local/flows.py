@@ -478,7 +478,7 @@ def _segmentation_run(emulator: Emulator, stack: Stack) -> FlowResult:
         problems.append(f"segments hold {len(opened)} (email opened) and {len(webinar5)} (webinar5) people")
     rejected = emulator.client("sqs").receive_message(QueueUrl=stack.outputs["RejectedEventsQueueUrl"],
                                                       MaxNumberOfMessages=10).get("Messages", [])
-    reasons = [json.loads(m["Body"])["reason"] for m in rejected]
+    reasons = [reason for m in rejected for reason in json.loads(m["Body"])["reasons"]]
     if len(reasons) != 1 or "attributes.webinar_id" not in reasons[0]:
         problems.append(f"set aside: {reasons}")
     for output in ("FailedBatchesQueueUrl", "EngagementDeadLetterQueueUrl"):

@@ -16,9 +16,12 @@ Pinpoint mode (``EndpointsTarget``): ``GetEndpoint`` per endpoint (a missing one
 ``UpdateEndpointsBatch``, 100 endpoints a call. That call creates an endpoint that does not exist, so an endpoint
 that was not found is only written when a rule says ``create_profile``.
 
-A person whose lookup or write fails (throttling beyond botocore's retries, a service error) is reported in
-``failed`` with the positions of their events, so the handler has exactly those records retried; the others are
-done. Each step of the outcome is counted for the logs.
+A person whose lookup or write fails for a passing reason (throttling beyond botocore's retries, a 5xx, the
+network) is reported in ``failed`` with the positions of their events, so the handler has exactly those records
+retried; the others are done. A person the service refuses for a reason retrying cannot change (another 4xx: a
+malformed id, a profile merged away between lookup and write, an attribute Pinpoint will not take) is reported
+in ``rejected`` instead, and their events are set aside with the error code: retrying them would hold up the
+shard for every retry and then skip the rest of the batch. Each step of the outcome is counted for the logs.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from typing import Any, Protocol
 
 from botocore.exceptions import ClientError
 
+from due import aws
 from due.event_segmentation.events import EngagementEvent, Person
 from due.event_segmentation.rules import (
     BatchChanges,
@@ -75,46 +79,68 @@ class Outcome:
     ambiguous: int = 0  # an address or number several profiles hold: nothing written
     write_calls: int = 0
     failed: dict[str, tuple[list[int], str]] = field(default_factory=dict)  # person key -> (positions, error)
+    rejected: dict[str, tuple[list[int], str]] = field(default_factory=dict)  # refused for good: (positions, why)
+    unaddressed: list[int] = field(default_factory=list)  # positions of matched events naming nobody writable
+
+    def settle(self, key: str, change: Change, error: ClientError) -> None:
+        """A person whose call failed: retried when the reason may pass, set aside when it cannot."""
+        where = self.failed if retryable(error) else self.rejected
+        where[key] = (change.events, _describe(error))
 
     def counts(self) -> dict[str, int]:
         return {"events": self.events, "unmatched": self.unmatched, "without_person": self.without_person,
                 "refused": len(self.refused), "people": self.people, "written": self.written,
                 "profiles_created": self.created, "no_profile": self.no_profile, "ambiguous": self.ambiguous,
-                "write_calls": self.write_calls, "failed_people": len(self.failed)}
+                "write_calls": self.write_calls, "failed_people": len(self.failed),
+                "rejected_people": len(self.rejected)}
+
+
+def retryable(error: Exception) -> bool:
+    """Throttling left after the client's retries, the network, or the service's own fault (5xx)."""
+    status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) if isinstance(
+        error, ClientError) else 0
+    return aws.is_passing(error) or status >= 500
 
 
 def apply_batch(events: Sequence[EngagementEvent], rules: RuleSet, target: Target) -> Outcome:
     outcome = Outcome(events=len(events))
     found: dict[str, Found] = {}
-    failed_lookups: dict[str, str] = {}
-    for event in events:
-        key = person_key(event.person, rules.mode)
-        if key is None or key in found or key in failed_lookups or not _matched(event, rules):
+    lookup_errors: dict[str, ClientError] = {}
+    for position, event in enumerate(events):
+        if not _matched(event, rules):
             continue
-        try:
-            found[key] = target.look_up(key, event.person)
-        except ClientError as error:
-            failed_lookups[key] = _describe(error)
+        key = person_key(event.person, rules.mode)
+        if key is None:
+            outcome.unaddressed.append(position)
+        elif key not in found and key not in lookup_errors:
+            try:
+                found[key] = target.look_up(key, event.person)
+            except ClientError as error:
+                lookup_errors[key] = error
     changes: BatchChanges = changes_for(events, rules, {key: f.attributes for key, f in found.items()}
-                                        | {key: {} for key in failed_lookups})
+                                        | {key: {} for key in lookup_errors})
     outcome.unmatched, outcome.without_person, outcome.refused = (changes.unmatched, changes.without_person,
                                                                   changes.refused)
     outcome.people = len(changes.by_person)
     to_write: list[tuple[str, Change, Found]] = []
     for key, change in changes.by_person.items():
-        if key in failed_lookups:
-            outcome.failed[key] = (change.events, failed_lookups[key])
+        if key in lookup_errors:
+            outcome.settle(key, change, lookup_errors[key])
         elif found[key].ambiguous:
             outcome.ambiguous += 1
         elif found[key].ref is None and not change.create_profile:
             outcome.no_profile += 1
+        elif found[key].ref is None and not (change.person.email or change.person.phone):
+            # A profile made for an id alone would get a new id of its own: the next event naming that id would
+            # not find it and make another.
+            outcome.rejected[key] = (change.events, "a profile is created only for an email address or number")
         elif change.attributes:
             to_write.append((key, change, found[key]))
     errors = target.write([(change, person) for _, change, person in to_write]) if to_write else {}
     outcome.write_calls = getattr(target, "calls", 0)
     for index, (key, change, person) in enumerate(to_write):
         if index in errors:
-            outcome.failed[key] = (change.events, _describe(errors[index]))
+            outcome.settle(key, change, errors[index])
         elif person.ref is None:
             outcome.created += 1
         else:
@@ -142,7 +168,7 @@ class ProfilesTarget:
 
     def look_up(self, key: str, person: Person) -> Found:
         kind, _, value = key.partition(":")
-        profiles = self._store.find(**{kind: value})
+        profiles = self._store.find(**{kind: value}, limit=2)  # two already make the person ambiguous
         if len(profiles) > 1:
             return Found(None, ambiguous=True)
         if not profiles:
@@ -184,16 +210,25 @@ class EndpointsTarget:
         errors: dict[int, Exception] = {}
         start = 0
         for items in endpoint_batches(change for change, _ in changes):
-            self.calls += 1
-            try:
-                # UpdateEndpointsBatch takes up to 100 endpoints and answers 202 for the whole batch: it names no
-                # endpoint that failed, so a failed call fails every endpoint in it (Pinpoint API reference).
-                self._pinpoint.update_endpoints_batch(ApplicationId=self._application,
-                                                      EndpointBatchRequest={"Item": items})
-            except ClientError as error:
+            error = self._update(items)
+            if error is not None and not retryable(error) and len(items) > 1:
+                # UpdateEndpointsBatch takes up to 100 endpoints and answers for the whole batch: a 400 names no
+                # endpoint (Pinpoint API reference). One at a time, only the endpoint it was about is refused.
+                for offset, item in enumerate(items):
+                    if (single := self._update([item])) is not None:
+                        errors[start + offset] = single
+            elif error is not None:
                 errors.update({start + offset: error for offset in range(len(items))})
             start += len(items)
         return errors
+
+    def _update(self, items: list[dict[str, Any]]) -> ClientError | None:
+        self.calls += 1
+        try:
+            self._pinpoint.update_endpoints_batch(ApplicationId=self._application, EndpointBatchRequest={"Item": items})
+        except ClientError as error:
+            return error
+        return None
 
 
 def positions_failed(outcome: Outcome) -> Iterable[int]:

@@ -55,6 +55,7 @@ from due.events import BadEvent, load_json_object, unwrap_sns
 from due.ses_events import normalise_address
 
 E164 = re.compile(r"^\+[1-9]\d{1,14}$")  # ITU-T E.164: at most 15 digits after the +
+PROFILE_ID = re.compile(r"^[a-f0-9]{32}$")  # ProfileId's pattern (Customer Profiles API reference, UpdateProfile)
 MAX_EVENT_TYPE_LENGTH = 50  # Pinpoint's limit on a custom event's type; ours too, so both modes take one name
 # Text columns of the data lake's row that say something about the message a rule may test.
 _DETAIL_COLUMNS = ("message_id", "campaign_id", "journey_id", "link", "bounce_type", "bounce_subtype",
@@ -115,9 +116,10 @@ def from_forwarded(document: Any) -> EngagementEvent:
 
 
 def partition_key(person: Person) -> str:
-    """The stream's partition key for a person: a SHA-256 of how the current mode names them (``email:<address>``,
-    ``phone:<E.164>`` or ``profile_id:<id>``, the first the event has), so one person's events share a shard and
-    are applied in order, and no address is written where the stream's metadata shows it."""
+    """The stream's partition key for a person: a SHA-256 of how the event names them (``profile_id:<id>``,
+    ``email:<address>``, ``phone:<E.164>`` or ``endpoint_id:<id>``, the first the event has), so events naming
+    one identifier share a shard and are applied in order, and no address is written where the stream's metadata
+    shows it."""
     for kind in ("profile_id", "email", "phone", "endpoint_id"):
         if getattr(person, kind):
             return hashlib.sha256(f"{kind}:{getattr(person, kind)}".encode()).hexdigest()
@@ -192,6 +194,8 @@ def from_application(record: dict[str, Any], now_ms: int | None = None) -> Engag
         raise BadEvent(f"{event_type} event's person.email is not an email address")
     if phone is not None and not E164.match(phone.strip()):
         raise BadEvent(f"{event_type} event's person.phone is not an E.164 number (+ and country code)")
+    if profile_id is not None and not PROFILE_ID.match(profile_id.strip()):
+        raise BadEvent(f"{event_type} event's person.profile_id is not a Customer Profiles profile id (32 hex digits)")
     if not (email or phone or profile_id or endpoint_id):
         raise BadEvent(f"{event_type} event names no person: give person.email, person.phone or person.profile_id "
                        "(Pinpoint mode: person.endpoint_id)")

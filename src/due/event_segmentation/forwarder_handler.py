@@ -1,13 +1,16 @@
 """The forwarder: SES and End User Messaging events (SNS -> SQS, raw delivery) -> the stream.
 
-One record per person, with the person's ``partition_key``, so every source's events for one person are applied
-in order by one shard's invocations, never by two functions at once (a count or a Pinpoint list read and written
-by two invocations at once would lose an update).
+One record per person, with the person's ``partition_key``, so the events naming one address or number share a
+shard and are applied in order, one batch at a time, with the application's events naming it the same way (a
+count or a Pinpoint list read and written by two invocations at once could lose an update). Order is per
+identifier: the page says what that leaves out.
 """
 
 from __future__ import annotations
 
 import os
+import random
+import time
 from typing import Any
 
 from due import aws
@@ -19,10 +22,11 @@ logger = get_logger("event_segmentation_forwarder")
 
 PUT_RECORDS_MAX = 500  # PutRecords: "Each PutRecords request can support up to 500 records" (Kinesis API reference)
 PUT_ATTEMPTS = 3
+BACKOFF_SECONDS = 0.1
 
 
 # --- the forwarder -------------------------------------------------------------------------------------------
-def forward(bodies: dict[str, str], kinesis, stream_name: str) -> set[str]:
+def forward(bodies: dict[str, str], kinesis, stream_name: str, sleep=time.sleep) -> set[str]:
     """Puts each message's events on the stream; returns the message ids that failed (bad or not taken)."""
     failed: set[str] = set()
     entries: list[tuple[str, dict[str, Any]]] = []
@@ -42,7 +46,9 @@ def forward(bodies: dict[str, str], kinesis, stream_name: str) -> set[str]:
             entries.append((message_id, {"Data": forwarded(event), "PartitionKey": partition_key(event.person)}))
     for start in range(0, len(entries), PUT_RECORDS_MAX):
         pending = entries[start:start + PUT_RECORDS_MAX]
-        for _ in range(PUT_ATTEMPTS):
+        for attempt in range(PUT_ATTEMPTS):
+            if attempt:
+                sleep(random.uniform(0, BACKOFF_SECONDS * 2 ** attempt))  # noqa: S311 (jitter, not a secret)
             response = kinesis.put_records(StreamName=stream_name, Records=[entry for _, entry in pending])
             # A record Kinesis did not take carries an ErrorCode (ProvisionedThroughputExceededException or
             # InternalFailure) in its place in the response; the others were written (PutRecords API reference).

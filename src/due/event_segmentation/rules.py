@@ -35,8 +35,9 @@ A rule has:
   - ``add``: the value joins the attribute's list (earlier values kept, never twice);
   - ``remove``: the value leaves the attribute's list;
   - ``count``: the attribute, a whole number, goes up by one per event (``{"attribute": "email_clicks"}``).
-* ``create_profile`` (optional, default false): an event for a person who has no profile yet creates one
-  with this change. Otherwise it creates nothing, and the handler counts it.
+* ``create_profile`` (optional, default false; current mode only): an event for a person who has no profile
+  yet creates one with this change, when the event names an email address or number. Otherwise it creates
+  nothing, and the handler counts it.
 
 How attributes are written: in the current mode (Amazon Connect Customer Profiles, the default) a list is one
 attribute per value, ``webinar_registration_webinar5 = "true"``, removed by writing "" (the profile contract,
@@ -218,6 +219,9 @@ def _rule(raw: Any, number: int, mode: Mode) -> Rule:
     create_profile = raw.get("create_profile", False)
     if not isinstance(create_profile, bool):
         raise refuse("create_profile must be true or false")
+    if create_profile and mode is Mode.PINPOINT:
+        # An endpoint made from an event would have no channel or address to send to.
+        raise refuse("create_profile is for the current mode: Pinpoint mode does not create endpoints")
     return Rule(label, event_type.strip(), action, attribute, value, source,
                 _conditions(raw.get("when", []), refuse), create_profile)
 

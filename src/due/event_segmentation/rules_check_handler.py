@@ -12,7 +12,7 @@ from due.event_segmentation.rule_source import read_rules
 # --- the deploy-time check -----------------------------------------------------------------------------------
 def _check(properties: dict[str, Any], _old: dict[str, Any], physical_id: str) -> tuple[str, dict[str, Any]]:
     rules = read_rules(aws.client("s3"), properties.get("Rules", ""), properties.get("RulesBucket", ""),
-                       properties.get("RulesKey", ""), properties["Mode"])
+                       properties.get("RulesKey", ""), properties.get("RulesVersion", ""), properties["Mode"])
     return physical_id, {"RuleCount": len(rules.rules)}
 
 

@@ -8,8 +8,9 @@ import json
 import pytest
 
 from due import aws as due_aws
+from due.event_segmentation.applier_handler import MAX_SET_ASIDE_BYTES, apply_records, set_aside_body
+from due.event_segmentation.applier_handler import set_aside as set_aside_messages
 from due.event_segmentation.apply import EndpointsTarget, ProfilesTarget, apply_batch
-from due.event_segmentation.applier_handler import apply_records
 from due.event_segmentation.events import EngagementEvent, Person, forwarded, partition_key
 from due.event_segmentation.forwarder_handler import forward
 from due.event_segmentation.rule_source import CachedRules, read_rules
@@ -99,7 +100,7 @@ def test_one_persons_failed_write_fails_only_their_events(fakes, profiles, targe
     create(profiles, EmailAddress="ana@example.com")
     bo = create(profiles, EmailAddress="bo@example.com")
     fakes.profiles.fail_next("UpdateProfile", "InternalServerException", times=5, status=500)  # botocore's 5 tries
-    events = [event("_email.open", Person(email="ana@example.com")), event("_email.open", Person(email="bo@example.com"))]
+    events = [event("_email.open", Person(email=who)) for who in ("ana@example.com", "bo@example.com")]
     outcome = apply_batch(events, default_rules(), target)
     assert list(outcome.failed) == ["email:ana@example.com"]
     assert outcome.failed["email:ana@example.com"] == ([0], "InternalServerException")
@@ -165,10 +166,10 @@ def test_a_malformed_record_and_a_refused_event_are_set_aside_with_the_reason_an
                     "attributes": {"webinar_id": "webinar5"}}).encode())
     response = apply_records(records, default_rules(), target, aws.client("sqs"), url)
     assert response == {"batchItemFailures": []}
-    reasons = {item["sequence_number"]: item["reason"] for item in set_aside(aws, url)}
+    reasons = {item["sequence_number"]: item["reasons"] for item in set_aside(aws, url)}
     assert set(reasons) == {"100", "101"}
-    assert "not JSON" in reasons["100"] or "JSON" in reasons["100"]
-    assert "webinar registration" in reasons["101"] and "attributes.webinar_id" in reasons["101"]
+    assert "JSON" in reasons["100"][0]
+    assert "webinar registration" in reasons["101"][0] and "attributes.webinar_id" in reasons["101"][0]
     assert attributes(fakes, ana) == {"webinar_registration_webinar5": "true"}
 
 
@@ -212,7 +213,7 @@ def stream_records(aws) -> list[dict]:
 def test_the_forwarder_puts_each_person_partitioned_by_person_and_fails_only_bad_messages(aws):
     name = stream(aws)
     failed = forward({"a": ses_open("Ana@Example.com"), "b": "{}", "c": ses_open("x@example.com", "y@example.com")},
-                     aws.client("kinesis"), name)
+                     aws.client("kinesis"), name, sleep=lambda _: None)
     assert failed == {"b"}
     [record] = stream_records(aws)  # the open of a message to two people names nobody: not forwarded
     assert record["PartitionKey"] == partition_key(Person(email="ana@example.com"))
@@ -227,7 +228,7 @@ def test_rules_come_from_s3_when_a_key_is_given_and_are_reread_after_the_cache_t
     s3.put_object(Bucket="rules", Key="r.json", Body=json.dumps({"rules": [
         {"event_type": "a", "set": {"attribute": "x", "value": "1"}}]}))
     now = [0.0]
-    cached = CachedRules(s3, "", "rules", "r.json", "profiles", clock=lambda: now[0])
+    cached = CachedRules(s3, "", "rules", "r.json", "", "profiles", clock=lambda: now[0])
     assert [r.event_type for r in cached.get().rules] == ["a"]
     s3.put_object(Bucket="rules", Key="r.json", Body=json.dumps({"rules": [
         {"event_type": "b", "set": {"attribute": "x", "value": "1"}}]}))
@@ -240,17 +241,95 @@ def test_rules_come_from_s3_when_a_key_is_given_and_are_reread_after_the_cache_t
 def test_a_missing_rules_object_and_an_invalid_rule_set_are_refused_naming_the_problem(aws):
     s3 = aws.client("s3")
     s3.create_bucket(Bucket="rules")
-    with pytest.raises(RuleSetError, match="no rule set at s3://rules/missing.json"):
-        read_rules(s3, "", "rules", "missing.json", "profiles")
+    with pytest.raises(RuleSetError, match=r"the rule set at s3://rules/missing\.json cannot be read"):
+        read_rules(s3, "", "rules", "missing.json", "", "profiles")
     with pytest.raises(RuleSetError, match=r"rule 1 \('bad'\): attribute 'sms_opt_out' belongs to another writer"):
         read_rules(s3, json.dumps({"rules": [{"name": "bad", "event_type": "_SMS.OPTOUT",
                                               "set": {"attribute": "sms_opt_out", "value": "true"}}]}),
-                   "", "", "profiles")
-    assert len(read_rules(s3, "", "", "", "pinpoint").rules) == 2  # empty: the seed rules
+                   "", "", "", "profiles")
+    assert len(read_rules(s3, "", "", "", "", "pinpoint").rules) == 2  # empty: the seed rules
 
 
-def test_a_client_error_other_than_not_found_in_pinpoint_lookups_is_the_persons_failure(fakes, pinpoint, no_backoff):
+def test_a_refusal_retrying_cannot_change_sets_the_person_aside_and_a_5xx_is_retried(fakes, pinpoint, no_backoff):
     fakes.pinpoint.fail_next("GetEndpoint", "ForbiddenException", status=403)
-    outcome = apply_batch([event("_email.open", Person(endpoint_id="ep-1"))], default_rules(Mode.PINPOINT),
+    fakes.pinpoint.fail_next("GetEndpoint", "InternalServerErrorException", status=500, times=5)
+    outcome = apply_batch([event("_email.open", Person(endpoint_id="ep-1")),
+                           event("_email.open", Person(endpoint_id="ep-2"))], default_rules(Mode.PINPOINT),
                           EndpointsTarget(pinpoint, "app"))
-    assert outcome.failed == {"endpoint_id:ep-1": ([0], "ForbiddenException")}
+    assert outcome.rejected == {"endpoint_id:ep-1": ([0], "ForbiddenException")}
+    assert outcome.failed == {"endpoint_id:ep-2": ([1], "InternalServerErrorException")}
+
+
+def test_a_profile_merged_away_between_lookup_and_write_is_set_aside_not_retried(fakes, aws, profiles, target):
+    create(profiles, EmailAddress="ana@example.com")
+    fakes.profiles.fail_next("UpdateProfile", "ResourceNotFoundException", status=404)
+    url = queue(aws)
+    records = kinesis_records(json.dumps({"event_type": "_email.open",
+                                          "person": {"email": "ana@example.com"}}).encode())
+    assert apply_records(records, default_rules(), target, aws.client("sqs"), url) == {"batchItemFailures": []}
+    [item] = set_aside(aws, url)
+    assert item["reasons"] == ["the service refused the person's change: ResourceNotFoundException"]
+
+
+def test_pinpoint_mode_finds_the_one_endpoint_a_batch_was_refused_for(fakes, pinpoint):
+    for n in range(3):
+        pinpoint.update_endpoint(ApplicationId="app", EndpointId=f"ep-{n}", EndpointRequest={"ChannelType": "EMAIL"})
+    fakes.pinpoint.fail_next("UpdateEndpointsBatch", "BadRequestException", status=400)  # the call of all three
+    fakes.pinpoint.fail_next("UpdateEndpointsBatch", "BadRequestException", status=400)  # then ep-0 alone
+    events = [event("_email.open", Person(endpoint_id=f"ep-{n}")) for n in range(3)]
+    outcome = apply_batch(events, default_rules(Mode.PINPOINT), EndpointsTarget(pinpoint, "app"))
+    assert outcome.rejected == {"endpoint_id:ep-0": ([0], "BadRequestException")}
+    assert (outcome.written, outcome.write_calls) == (2, 4)
+
+
+def test_a_profile_is_created_only_for_an_address_or_number(fakes, profiles, target):
+    rules = load_rules(json.dumps({"rules": [{"event_type": "signup", "create_profile": True,
+                                              "set": {"attribute": "signed_up", "value": "true"}}]}))
+    outcome = apply_batch([event("signup", Person(profile_id="a" * 32))], rules, target)
+    assert outcome.rejected == {f"profile_id:{'a' * 32}": ([0], "a profile is created only for an email address "
+                                                                "or number")}
+    assert fakes.profiles.profiles == {}
+
+
+def test_an_event_naming_nobody_the_mode_writes_to_is_set_aside(fakes, aws, profiles, target):
+    url = queue(aws)
+    records = kinesis_records(json.dumps({"event_type": "_email.open", "person": {"endpoint_id": "ep-1"}}).encode())
+    apply_records(records, default_rules(), target, aws.client("sqs"), url)
+    [item] = set_aside(aws, url)
+    assert "names nobody the profiles mode can write to" in item["reasons"][0]
+
+
+def test_set_aside_messages_fit_sqs_however_long_the_record(fakes, aws):
+    url = queue(aws)
+    bodies = [set_aside_body(str(n), ["bad"], ("é\u0001" * 200_000).encode()) for n in range(12)]
+    assert all(len(body.encode()) <= MAX_SET_ASIDE_BYTES for body in bodies)
+    assert json.loads(bodies[0])["data_truncated"] is True
+    set_aside_messages(aws.client("sqs"), url, bodies)  # more than one batch's 256 KiB and 10 entries
+    attributes = aws.client("sqs").get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"])
+    assert attributes["Attributes"]["ApproximateNumberOfMessages"] == "12"
+
+
+def test_a_failed_reread_keeps_the_rules_in_use_and_a_pinned_version_is_read_once(aws):
+    s3 = aws.client("s3")
+    s3.create_bucket(Bucket="rules")
+    s3.put_bucket_versioning(Bucket="rules", VersioningConfiguration={"Status": "Enabled"})
+    first = s3.put_object(Bucket="rules", Key="r.json", Body=json.dumps({"rules": [
+        {"event_type": "a", "set": {"attribute": "x", "value": "1"}}]}))["VersionId"]
+    now = [0.0]
+    unpinned = CachedRules(s3, "", "rules", "r.json", "", "profiles", clock=lambda: now[0])
+    pinned = CachedRules(s3, "", "rules", "r.json", first, "profiles", clock=lambda: now[0])
+    assert unpinned.get().rules[0].event_type == pinned.get().rules[0].event_type == "a"
+    s3.put_object(Bucket="rules", Key="r.json", Body=b"{not a rule set")
+    now[0] = 301.0
+    assert unpinned.get().rules[0].event_type == "a"  # the bad upload is logged, the stream goes on
+    s3.put_object(Bucket="rules", Key="r.json", Body=json.dumps({"rules": [
+        {"event_type": "b", "set": {"attribute": "x", "value": "1"}}]}))
+    now[0] = 700.0
+    assert unpinned.get().rules[0].event_type == "b"
+    assert pinned.get().rules[0].event_type == "a"
+
+
+def test_pinpoint_mode_refuses_a_rule_that_would_create_endpoints():
+    with pytest.raises(RuleSetError, match="Pinpoint mode does not create endpoints"):
+        load_rules(json.dumps({"rules": [{"event_type": "signup", "create_profile": True,
+                                          "set": {"attribute": "x", "value": "1"}}]}), Mode.PINPOINT)

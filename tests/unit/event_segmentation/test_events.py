@@ -151,3 +151,10 @@ def test_ses_event_without_a_timestamp_is_refused():
     del record["open"]["timestamp"], record["mail"]["timestamp"]
     with pytest.raises(BadEvent, match="no timestamp"):
         events.normalise(record)
+
+
+def test_an_application_events_profile_id_must_be_a_customer_profiles_id():
+    with pytest.raises(BadEvent, match="not a Customer Profiles profile id"):
+        events.from_application({"event_type": "signup", "person": {"profile_id": "customer-17"}})
+    event = events.from_application({"event_type": "signup", "person": {"profile_id": "0123456789abcdef" * 2}})
+    assert event.person.profile_id == "0123456789abcdef" * 2
