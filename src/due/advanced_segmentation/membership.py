@@ -57,19 +57,27 @@ class ResultRow:
 
 @dataclass
 class Position:
-    """Where the walk continues: byte offsets in the result and in the kept membership's current part."""
+    """Where the walk continues: byte offsets in the result and in the kept membership's current part.
+
+    The order check needs the last key read from each stream; a key may be an address, so the saved position
+    holds where that key's row starts instead, and the key is read again from there when the walk resumes."""
 
     result_offset: int = 0  # 0 = the header is still to be read
     result_rows: int = 0
-    last_result_key: str | None = None
+    last_result_start: int | None = None  # where the last keyed row read starts
     part: int = 0
     part_offset: int = 0
     kept_rows: int = 0
-    last_kept_key: str | None = None
+    last_kept_part: int | None = None  # where the last member read starts: its part and offset
+    last_kept_start: int | None = None
     header: list[str] | None = None
+    last_result_key: str | None = field(default=None, repr=False)  # in memory only
+    last_kept_key: str | None = field(default=None, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        saved = asdict(self)
+        del saved["last_result_key"], saved["last_kept_key"]
+        return saved
 
     @classmethod
     def from_dict(cls, data: dict[str, Any] | None) -> Position:
@@ -79,22 +87,25 @@ class Position:
 ENTERED, LEFT, STAYED, BLANK = "entered", "left", "stayed", "blank"
 
 
-def _result_rows(s3, result: S3Object, position: Position) -> Iterator[tuple[ResultRow, int]]:
-    """(row, offset after it) from the position; the header is read into the position first."""
+def _result_rows(s3, result: S3Object, position: Position) -> Iterator[tuple[ResultRow, int, int]]:
+    """(row, offset where it starts, offset after it) from the position; the header is read into the position
+    first."""
     found = rows(s3, result, start=position.result_offset)
     if position.result_offset == 0:
         header, after = next(found, (None, 0))
         if header is None:
             raise ValueError("the query's result file is empty (Athena writes a header even for no rows)")
         position.header, position.result_offset = header, after
-    number = position.result_rows
+    number, start = position.result_rows, position.result_offset
     for fields, after in found:
         number += 1
-        yield ResultRow(number, fields[0].strip() if fields else "", fields), after
+        yield ResultRow(number, fields[0].strip() if fields else "", fields), start, after
+        start = after
 
 
-def _kept_members(s3, bucket: str, parts: list[str], position: Position) -> Iterator[tuple[Member, int, int]]:
-    """(member, part index, offset after it) from the position, across the parts in order."""
+def _kept_members(s3, bucket: str, parts: list[str], position: Position,
+                  ) -> Iterator[tuple[Member, int, int, int]]:
+    """(member, part index, offset where it starts, offset after it) from the position, across the parts."""
     number = position.kept_rows
     for index in range(position.part, len(parts)):
         start = position.part_offset if index == position.part else 0
@@ -103,7 +114,19 @@ def _kept_members(s3, bucket: str, parts: list[str], position: Position) -> Iter
             if not (isinstance(value, dict) and isinstance(value.get("k"), str) and isinstance(value.get("t"), list)):
                 raise CorruptMembership(f"kept membership line {number} (s3://{bucket}/{parts[index]}) is not a "
                                         "member line")
-            yield Member(value["k"], [str(t) for t in value["t"]]), index, after
+            yield Member(value["k"], [str(t) for t in value["t"]]), index, start, after
+            start = after
+
+
+def _restore_last_keys(s3, result: S3Object, kept_bucket: str, kept_parts: list[str], position: Position) -> None:
+    """The keys the order check compares with, read again where a saved position says they start."""
+    if position.last_result_start is not None and position.last_result_key is None:
+        row = next(rows(s3, result, start=position.last_result_start), None)
+        position.last_result_key = row[0][0].strip() if row and row[0] else None
+    if position.last_kept_start is not None and position.last_kept_key is None:
+        line = next(json_lines(s3, S3Object(kept_bucket, kept_parts[position.last_kept_part]),
+                               start=position.last_kept_start), None)
+        position.last_kept_key = line[0].get("k") if line and isinstance(line[0], dict) else None
 
 
 def walk(s3, result: S3Object, kept_bucket: str, kept_parts: list[str],
@@ -111,10 +134,11 @@ def walk(s3, result: S3Object, kept_bucket: str, kept_parts: list[str],
     """(ENTERED, row, None) | (LEFT, None, member) | (STAYED, row, member) | (BLANK, row, None), in key order.
 
     ``position`` moves past each item as it is yielded, so it can be saved after any of them."""
+    _restore_last_keys(s3, result, kept_bucket, kept_parts, position)
     new_rows = _result_rows(s3, result, position)
     old_members = _kept_members(s3, kept_bucket, kept_parts, position)
 
-    def next_row() -> tuple[ResultRow, int] | None:
+    def next_row() -> tuple[ResultRow, int, int] | None:
         item = next(new_rows, None)
         if item is not None and item[0].key and position.last_result_key is not None \
                 and item[0].key <= position.last_result_key:
@@ -122,22 +146,22 @@ def walk(s3, result: S3Object, kept_bucket: str, kept_parts: list[str],
                              "ORDER BY its first column and return each key once")
         return item
 
-    def consume_row(item: tuple[ResultRow, int]) -> None:
-        row, after = item
+    def consume_row(item: tuple[ResultRow, int, int]) -> None:
+        row, start, after = item
         position.result_offset, position.result_rows = after, row.number
         if row.key:
-            position.last_result_key = row.key
+            position.last_result_key, position.last_result_start = row.key, start
 
-    def next_member() -> tuple[Member, int, int] | None:
+    def next_member() -> tuple[Member, int, int, int] | None:
         item = next(old_members, None)
         if item is not None and position.last_kept_key is not None and item[0].key <= position.last_kept_key:
             raise OutOfOrder(f"kept membership line {position.kept_rows + 1} does not come after the line before it")
         return item
 
-    def consume_member(item: tuple[Member, int, int]) -> None:
-        member, index, after = item
+    def consume_member(item: tuple[Member, int, int, int]) -> None:
+        member, index, start, after = item
         position.part, position.part_offset, position.kept_rows = index, after, position.kept_rows + 1
-        position.last_kept_key = member.key
+        position.last_kept_key, position.last_kept_part, position.last_kept_start = member.key, index, start
 
     new, old = next_row(), next_member()
     while new is not None or old is not None:

@@ -98,3 +98,27 @@ def test_part_writer_keeps_order_while_members_wait_for_their_targets():
     writer.add(Member("b", []))
     writer.settle()
     assert writer.body() == b'{"k":"a","t":["e-a"]}\n{"k":"b","t":[]}\n'
+
+
+def test_a_saved_position_holds_no_key_and_a_resumed_walk_still_checks_the_order_across_the_break(s3):
+    import json
+
+    result_file(s3, "r.csv", [["b@example.com", "1"], ["c@example.com", "1"], ["a@example.com", "1"]])
+    parts = [kept(s3, "p", [Member("b@example.com", ["1"]), Member("z@example.com", ["2"])])]
+    position = Position()
+    walked = walk(s3, S3Object(BUCKET, "r.csv"), BUCKET, parts, position)
+    assert [next(walked)[0], next(walked)[0]] == ["stayed", "entered"]  # b, then c
+    saved = position.to_dict()
+    assert "@" not in json.dumps(saved)  # addresses stay out of the state machine's history
+    with pytest.raises(membership.OutOfOrder, match="result row 3"):
+        changes(s3, "r.csv", parts, Position.from_dict(saved))  # a@ after c@, across the break
+
+
+def test_a_resumed_walk_checks_the_kept_membership_across_the_break_too(s3):
+    result_file(s3, "r.csv", [])
+    parts = [kept(s3, "p1", [Member("m")]), kept(s3, "p2", [Member("c")])]
+    position = Position()
+    walked = walk(s3, S3Object(BUCKET, "r.csv"), BUCKET, parts, position)
+    assert next(walked) == ("left", None, Member("m"))
+    with pytest.raises(membership.OutOfOrder, match="kept membership line 2"):
+        changes(s3, "r.csv", parts, Position.from_dict(position.to_dict()))
