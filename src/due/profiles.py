@@ -369,7 +369,8 @@ class ProfileStore:
         profiles, token = [], None
         while True:
             page = self._client.search_profiles(DomainName=self._domain, KeyName=key_name, Values=[value],
-                                                MaxResults=min(limit or 100, 100), **({"NextToken": token} if token else {}))
+                                                MaxResults=min(limit or 100, 100),
+                                                **({"NextToken": token} if token else {}))
             profiles += page.get("Items", [])
             token = page.get("NextToken")
             if not token or (limit is not None and len(profiles) >= limit):

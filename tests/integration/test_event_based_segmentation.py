@@ -84,7 +84,8 @@ BAD_RULES = json.dumps({"rules": [{"name": "consent", "event_type": "_SMS.OPTOUT
 
 @pytest.mark.parametrize(("properties", "message"), [
     ({"Rules": BAD_RULES}, "rule 1 ('consent'): attribute 'sms_opt_out' belongs to another writer"),
-    ({"RulesBucket": "segmentation-rules", "RulesKey": "missing.json"}, "the rule set at s3://segmentation-rules/missing.json cannot be read"),
+    ({"RulesBucket": "segmentation-rules", "RulesKey": "missing.json"},
+     "the rule set at s3://segmentation-rules/missing.json cannot be read"),
 ])
 def test_the_rule_check_tells_cloudformation_which_rule_is_wrong(emulator, artifacts, properties, message):
     """What CloudFormation shows as the stack's failure. moto never ends a stack whose custom resource answered
