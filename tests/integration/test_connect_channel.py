@@ -75,6 +75,24 @@ def test_no_more_calls_at_once_than_the_limit_and_contact_events_free_the_slots(
     assert "Messages" not in dead
 
 
+def test_the_rule_takes_this_instances_ended_calls_off_the_default_bus(emulator, stack):
+    drop_for_calls(emulator, stack, "incoming/f.csv", csv_of(["+14255550001", "+14255550002"]))
+    slots = CallSlots(emulator.client("dynamodb"), stack.physical("PacingTable"),
+                      f"calls-in-progress:{CONNECT_INSTANCE}")
+    assert slots.in_progress() == 2
+    documented = json.loads(example("connect_as_a_channel", "contact_event_disconnected.json"))
+    one_of_ours = next(iter(emulator.fakes.connect.active))
+    for instance, event_type in (("another-instance", "DISCONNECTED"), (CONNECT_INSTANCE, "CONNECTED_TO_SYSTEM")):
+        detail = {**documented["detail"], "contactId": one_of_ours, "eventType": event_type,
+                  "instanceArn": f"arn:aws:connect:us-east-1:123456789012:instance/{instance}"}
+        emulator.client("events").put_events(Entries=[{"Source": "aws.connect", "DetailType": documented[
+            "detail-type"], "Resources": [], "Detail": json.dumps(detail)}])
+    emulator.pump(stack)
+    assert slots.in_progress() == 2  # another instance's call, or a call that is not over: not ours to free
+    assert end_calls(emulator, stack, through_event_bridge=True) == 2
+    assert slots.in_progress() == 0
+
+
 def test_outcomes_are_published_on_the_topic(emulator, stack):
     sqs, sns = emulator.client("sqs"), emulator.client("sns")
     listener = sqs.create_queue(QueueName="outcomes")["QueueUrl"]

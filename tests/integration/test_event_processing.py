@@ -171,7 +171,8 @@ def test_each_role_allows_exactly_what_its_code_calls(emulator, artifacts, cloud
                                       "PinpointEventStreamFunction", "StarterFunction", "StepsFunction",
                                       "ForwarderFunction", "ApplierFunction", "RulesCheckFunction",
                                       "StepsFunction", "SegmentDefinitionFunction",
-                                      "ReaderFunction", "SenderFunction", "ReaderFunction", "SenderFunction"])
+                                      "ReaderFunction", "SenderFunction", "ReaderFunction", "SenderFunction",
+                                      "ReaderFunction", "SenderFunction", "ContactEventsFunction"])
 
 
 def _send_delete(emulator, stack, properties: dict) -> dict:

@@ -8,7 +8,8 @@ holds ``leases``, a map of lease name -> expiry (epoch seconds):
 * ``acquire(name)`` adds a lease named after the call (its deduplication id) with one UpdateItem whose
   condition is ``size(leases) < :limit`` (DynamoDB Developer Guide, "Condition expressions": size of a
   map is its number of elements); when full, it removes the expired leases (each with a condition that it is
-  still the same lease) and tries once more. False when the instance is busy: the caller waits;
+  still the same lease; the full item comes back with the refusal, ReturnValuesOnConditionCheckFailure, UpdateItem
+  API reference) and tries once more. False when the instance is busy: the caller waits;
 * ``started(name, contact_id)`` renames the lease after the contact Connect started, so the contact's
   DISCONNECTED event can release it;
 * ``release(name)`` removes a lease: a contact event's contact id, or a call that did not start.
@@ -40,10 +41,12 @@ class CallSlots:
                     ConditionExpression="size(leases) < :limit",
                     ExpressionAttributeNames={"#name": name},
                     ExpressionAttributeValues={":expires": {"N": str(int(self._clock()) + self._lease)},
-                                               ":limit": {"N": str(self.limit)}})
+                                               ":limit": {"N": str(self.limit)}},
+                    ReturnValuesOnConditionCheckFailure="ALL_OLD")
                 return True
-            except self._dynamodb.exceptions.ConditionalCheckFailedException:
-                if attempt == 0 and not self._remove_expired():
+            except self._dynamodb.exceptions.ConditionalCheckFailedException as full:
+                leases = full.response.get("Item", {}).get("leases", {}).get("M", {})
+                if attempt == 0 and not self._remove_expired(leases):
                     return False
         return False
 
@@ -68,10 +71,10 @@ class CallSlots:
                                     ConditionExpression="attribute_not_exists(#key)",
                                     ExpressionAttributeNames={"#key": "key"})
 
-    def _remove_expired(self) -> int:
-        item = self._dynamodb.get_item(TableName=self._table, Key=self._key, ConsistentRead=True).get("Item", {})
+    def _remove_expired(self, leases: dict) -> int:
+        """Removes the expired ones of ``leases`` (the item as the failed condition saw it)."""
         now, removed = int(self._clock()), 0
-        for name, expires in item.get("leases", {}).get("M", {}).items():
+        for name, expires in leases.items():
             if int(expires["N"]) > now:
                 continue
             try:
