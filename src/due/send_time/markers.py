@@ -1,5 +1,11 @@
 """At most one send per file, row and address, for calls that take no client token.
 
+``due.send_markers`` marks a queued item as one send (sending, sent, failed). A chunk of bulk email is several
+calls (one per content, halves after a size refusal, again for throttled destinations), and a chunk that
+comes back after some of them must send only the rest: so this marks rows, in the same kind of table
+(partition key ``deduplication_id``, time to live ``expires_at``), and sets aside through
+``due.send_markers.SetAside``.
+
 ``SendBulkEmail`` has no idempotency token (SES v2 API reference: its request has no ClientToken), so a call
 that times out may or may not have sent. One DynamoDB item per chunk (keyed by a digest of the file, the rows
 and their addresses) records where the chunk's sending stands:
