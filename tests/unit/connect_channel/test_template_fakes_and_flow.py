@@ -1,0 +1,87 @@
+"""The contact flow the template creates is the example's; the fakes answer as Connect and End User Messaging do."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+from botocore.exceptions import ClientError
+
+from due.connect_channel.requests import MESSAGE_ATTRIBUTE
+from scripts.cfn import load_template
+
+REPO = Path(__file__).resolve().parents[3]
+FLOW = json.loads((REPO / "examples" / "connect_as_a_channel" / "contact_flow.json").read_text())
+CALL = {"DestinationPhoneNumber": "+14255550123", "ContactFlowId": "flow", "InstanceId": "inst", "QueueId": "q"}
+
+
+def test_the_template_creates_the_example_contact_flow():
+    content = load_template("Connect_as_a_Channel")["Resources"]["ContactFlow"]["Properties"]["Content"]
+    assert json.loads(content) == FLOW
+
+
+def test_the_flow_speaks_the_attribute_the_dialler_sets_then_hangs_up():
+    actions = {a["Identifier"]: a for a in FLOW["Actions"]}
+    action, spoken = actions[FLOW["StartAction"]], []
+    while action["Type"] != "DisconnectParticipant":
+        if action["Type"] == "MessageParticipant":
+            spoken.append(action["Parameters"]["Text"])
+        action = actions[action["Transitions"]["NextAction"]]
+    assert spoken == [f"$.Attributes.{MESSAGE_ATTRIBUTE}"]
+
+
+def test_taskcat_deploys_it_only_where_connect_and_its_campaigns_exist():
+    import cfnlint
+
+    providers = Path(cfnlint.__file__).parent / "data" / "schemas" / "providers"
+    (test,) = [t for t in yaml.safe_load((REPO / ".taskcat.yml").read_text())["tests"].values()
+               if t["template"] == "templates/Connect_as_a_Channel.yaml"]
+    for region in test["regions"]:
+        types = json.loads((providers / f"{region}.json").read_text())
+        assert {"AWS::Connect::ContactFlow", "AWS::ConnectCampaignsV2::Campaign"} <= set(types), region
+
+
+def test_a_token_returns_the_call_while_it_is_up_and_starts_another_once_it_ended(fakes, aws):
+    connect = aws.client("connect")
+    first = connect.start_outbound_voice_contact(ClientToken="t", **CALL)["ContactId"]
+    assert connect.start_outbound_voice_contact(ClientToken="t", **CALL)["ContactId"] == first
+    event = fakes.connect.disconnect(first)
+    assert (event["detail"]["eventType"], event["detail"]["contactId"]) == ("DISCONNECTED", first)
+    assert connect.start_outbound_voice_contact(ClientToken="t", **CALL)["ContactId"] != first
+
+
+@pytest.mark.parametrize(("change", "code"), [
+    ({"QueueId": None}, "InvalidRequestException"),
+    ({"Attributes": {"not a key": "x"}}, "InvalidParameterException"),
+    ({"Attributes": {"a": "x" * 20_000, "b": "x" * 20_000}}, "InvalidParameterException")])
+def test_the_connect_fake_refuses_what_connect_refuses(fakes, aws, change, code):
+    call = {k: v for k, v in {**CALL, **change}.items() if v is not None}
+    with pytest.raises(ClientError) as refused:
+        aws.client("connect").start_outbound_voice_contact(**call)
+    assert refused.value.response["Error"]["Code"] == code
+
+
+def test_a_call_over_the_instances_limit_is_a_fast_busy_not_an_error(fakes, aws):
+    fakes.connect.concurrent_limit = 1
+    connect = aws.client("connect")
+    connect.start_outbound_voice_contact(**CALL)
+    connect.start_outbound_voice_contact(**{**CALL, "DestinationPhoneNumber": "+14255550124"})
+    assert [c["DestinationPhoneNumber"] for c in fakes.connect.fast_busy] == ["+14255550124"]
+
+
+def test_voice_messages_and_the_opt_out_filter(fakes, aws):
+    sms = aws.client("pinpoint-sms-voice-v2")
+    sms.put_opted_out_number(OptOutListName="Default", OptedOutNumber="+14255550123")
+    assert sms.describe_opted_out_numbers(OptOutListName="Default", OptedOutNumbers=["+14255550999"])[
+        "OptedOutNumbers"] == []
+    with pytest.raises(ClientError) as refused:
+        sms.send_voice_message(DestinationPhoneNumber="+14255550123", OriginationIdentity="pool-1",
+                               MessageBody="hi")
+    assert refused.value.response["Error"]["Code"] == "ConflictException"
+    with pytest.raises(ClientError):  # E.164 only, as the API reference says (the model allows no "+")
+        sms.send_voice_message(DestinationPhoneNumber="14255550124", OriginationIdentity="pool-1", MessageBody="hi")
+    sms.send_voice_message(DestinationPhoneNumber="+14255550124", OriginationIdentity="pool-1", MessageBody="hi",
+                           VoiceId="JOANNA")
+    assert [m["DestinationPhoneNumber"] for m in fakes.sms.voice_messages] == ["+14255550124"]
