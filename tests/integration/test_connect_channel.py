@@ -132,3 +132,15 @@ def test_end_user_messaging_voice_speaks_with_send_voice_message(emulator, artif
     assert sorted(m["DestinationPhoneNumber"] for m in sent) == ["+14255550001", "+14255550002"]
     assert {m["OriginationIdentity"] for m in sent} == {"pool-voice"}
     assert emulator.fakes.connect.contacts == []
+
+
+def test_outside_the_calling_window_rows_wait_on_the_queue_and_are_not_dropped(emulator, artifacts):
+    hour = time.gmtime().tm_hour
+    start = 13 if hour < 12 else 1  # a window that is closed now, whatever the hour the test runs at
+    stack = deploy(emulator, artifacts, CallingWindowStartHour=str(start), CallingWindowEndHour=str(start + 1))
+    drop_for_calls(emulator, stack, "incoming/f.csv", csv_of(["+14255550001", "+14255550002"]))
+    assert emulator.fakes.connect.contacts == [] and connect_outcomes(emulator, stack) == []
+    attributes = emulator.client("sqs").get_queue_attributes(
+        QueueUrl=stack.outputs["SendQueueUrl"], AttributeNames=["ApproximateNumberOfMessagesNotVisible"])
+    assert attributes["Attributes"]["ApproximateNumberOfMessagesNotVisible"] == "2"  # held until the window opens
+    assert "Messages" not in emulator.client("sqs").receive_message(QueueUrl=stack.outputs["SendDeadLetterQueueUrl"])

@@ -6,14 +6,15 @@ call already placed: nothing to do or report). In order:
 
 1. the number's checks (due.connect_channel.rules): not E.164 or not an allowed country -> reported, not dialled;
 2. the calling window: outside it -> held until it opens (the row is never dropped);
-3. the do-not-call list: a number on the End User Messaging opt-out list (DescribeOptedOutNumbers with the
-   number: "If you specify opted out numbers, the output includes information for only the specified opted
-   out numbers", End User Messaging SMS and voice v2 API reference) -> refused and reported;
-4. a call slot (Connect only, due.connect_channel.call_slots): none free -> the sender looks again every
+3. a call slot (Connect only, due.connect_channel.call_slots): none free -> the sender looks again every
    ``SLOT_POLL_SECONDS`` for up to ``slot_wait_seconds`` (calls end within a minute or two, and waiting here
    keeps the message in flight, costing no receive), then holds it ``SLOT_HOLD_SECONDS``;
-5. the marker (due.send_markers): already called -> nothing; maybe called (an earlier attempt ended without
+4. the marker (due.send_markers): already called -> nothing; maybe called (an earlier attempt ended without
    knowing) -> set aside in the send dead-letter queue and reported, never dialled again;
+5. the do-not-call list: a number on the End User Messaging opt-out list (DescribeOptedOutNumbers with the
+   number: "If you specify opted out numbers, the output includes information for only the specified opted
+   out numbers", End User Messaging SMS and voice v2 API reference) -> refused, reported and marked failed
+   (the same row, redriven after the number opted back in, may be called);
 6. the shared rate limiter (due.rate_limit), one key per instance (or voice origination): at most
    ``calls_per_second`` calls a second across every sender (StartOutboundVoiceContact: 2 a second, burst 5,
    by default, Amazon Connect service quotas);
@@ -102,8 +103,6 @@ class Dialer:
         now = datetime.datetime.fromtimestamp(self._clock(), datetime.UTC)
         if wait := self._rules.wait_seconds(request.time_zone, now):
             return Decision(hold=min(wait, MAX_HOLD_SECONDS))
-        if self._opt_outs is not None and self._opt_outs.holds(request.number):
-            return Decision(Outcome.of(request, "refused", "on the do-not-call (opt-out) list"))
         queued = Chunk((request,))
         slot = queued.deduplication_id
         if self._slots is not None and not self._take_slot(slot):
@@ -116,6 +115,12 @@ class Dialer:
             self._release(slot)
             self._set_aside.put(queued, str(unknown))
             return Decision(Outcome.of(request, "set aside", str(unknown)))
+        # After the marker: a redelivery of a call placed before is not refused afterwards because its number
+        # opted out since (one outcome per call).
+        if self._opt_outs is not None and self._opt_outs.holds(request.number):
+            self._markers.finish(queued, "failed")
+            self._release(slot)
+            return Decision(Outcome.of(request, "refused", "on the do-not-call (opt-out) list"))
         return Decision(self._place(request, queued, message, slot))
 
     def _place(self, request: CallRequest, queued: Chunk, message: str, slot: str) -> Outcome:

@@ -126,6 +126,13 @@ def test_a_number_on_the_opt_out_list_is_refused_and_never_dialled(fakes, tables
     assert [c["DestinationPhoneNumber"] for c in fakes.connect.contacts] == ["+14255550102"]
 
 
+def test_a_call_placed_before_its_number_opted_out_is_not_reported_again_as_refused(fakes, tables):
+    assert dialer(tables).call(request()).outcome.outcome == "called"
+    due_aws.client("pinpoint-sms-voice-v2").put_opted_out_number(OptOutListName="Default",
+                                                                 OptedOutNumber="+14255550101")
+    assert dialer(tables).call(request()).outcome is None  # the redelivery: one outcome per call
+
+
 def test_bad_numbers_and_other_countries_are_refused_before_dialling(fakes, tables):
     outcomes = [dialer(tables).call(request(i, n)).outcome for i, n in enumerate(["+1425", "+33142685300"])]
     assert [o.outcome for o in outcomes] == ["invalid number", "refused"]
