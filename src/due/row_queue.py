@@ -29,6 +29,9 @@ What the pipeline does with them (``Enqueuer``):
   returns a ``Checkpoint``; ``continuation(checkpoint)`` is the message that carries it to the next
   invocation (``due.row_queue_reader`` does that), so a file of any size is fully enqueued.
 
+Requests that do not come from a file (a Pinpoint hook's endpoints, say) go on the same queue with
+``queue_chunks(sqs, queue_url, chunks)``.
+
 The queue message (what the send side receives): a chunk of one request is that request's ``to_json()``;
 a chunk of more is a JSON array of them. ``requests_in(body, from_dict)`` reads either. The message's
 group id is the chunk's group, its deduplication id the request's own (one) or a digest of its requests'
@@ -36,9 +39,9 @@ ids (more).
 
 Sources: SQS API reference, SendMessageBatch (at most 10 entries; "the maximum allowed individual message
 size and the maximum total payload size (the sum of the individual lengths of all of the batched messages)"
-are a queue's maximum message size, 256 KiB for queues made before 2025 and up to 1 MiB since: the smaller
-is used so any queue takes them) and SendMessage (MessageGroupId and MessageDeduplicationId: up to 128
-characters).
+are 256 KiB in older editions of the reference and 1 MiB in newer ones, and a queue's MaximumMessageSize may be
+set lower: 256 KiB is used so any queue takes them) and SendMessage (MessageGroupId and
+MessageDeduplicationId: up to 128 characters).
 """
 
 from __future__ import annotations
