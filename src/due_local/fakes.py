@@ -1301,6 +1301,10 @@ class CustomerProfilesFake(FakeService):
         del self.segment_definitions[(DomainName, SegmentDefinitionName)]
         return {"Message": f"segment definition {SegmentDefinitionName} deleted"}
 
+    def domain_of_profile(self, profile_id: str) -> str | None:
+        """The domain a profile belongs to (a test's view)."""
+        return self._domain_of.get(profile_id)
+
     def segment_members(self, domain: str, name: str) -> set[str]:
         """The profile ids the segment definition selects now (a test's view; AWS computes it asynchronously)."""
         groups = self.get_segment_definition(domain, name).get("SegmentGroups") or {}
