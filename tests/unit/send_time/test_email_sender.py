@@ -276,3 +276,17 @@ def test_a_call_throttled_past_the_attempts_fails_the_chunk_and_sends_all_when_i
     with pytest.raises(ChunkFailed, match="TooManyRequestsException"):
         offers_sender.send(chunk)
     assert offers_sender.send(chunk).sent == ["1"]
+
+
+def test_a_suppression_list_the_sandbox_will_not_list_does_not_stop_the_send(ses, offers_sender):
+    ses.fail_next("ListSuppressedDestinations", "AccessDeniedException", status=403)
+    assert offers_sender.send(Chunk(FILE, "spring", [person(1, "c-1")])).sent == ["1"]
+
+
+def test_throttling_on_the_suppression_list_fails_the_chunk_for_a_later_try(ses, offers_sender, no_backoff):
+    chunk = Chunk(FILE, "spring", [person(1, "c-1")])
+    ses.fail_next("ListSuppressedDestinations", "TooManyRequestsException", times=5, status=429)
+    with pytest.raises(ClientError, match="TooManyRequests"):
+        offers_sender.send(chunk)
+    assert ses.sent_bulk == []
+    assert offers_sender.send(chunk).sent == ["1"]  # nothing was in flight: all of it goes when it comes back
