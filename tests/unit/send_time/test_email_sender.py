@@ -290,3 +290,17 @@ def test_throttling_on_the_suppression_list_fails_the_chunk_for_a_later_try(ses,
         offers_sender.send(chunk)
     assert ses.sent_bulk == []
     assert offers_sender.send(chunk).sent == ["1"]  # nothing was in flight: all of it goes when it comes back
+
+
+def test_inline_content_cannot_send_without_content_so_send_without_skips_and_says_why(fakes, markers):
+    from due.send_time.lookup import Found
+
+    class NoContent:
+        def look_up(self, campaign, recipients):
+            return Found(late={r.ref for r in recipients})
+
+    sender = build(markers, NoContent(), InlineContent(), policy=MissingDataPolicy.SEND_WITHOUT)
+    outcome = sender.send(Chunk(FILE, "spring", [person(1, locale="en_US")]))
+    assert outcome.sent == [] and outcome.skipped == [
+        ("1", "no content to send (policy SendWithout cannot send an empty message)")]
+    assert fakes.sesv2.calls_of("SendBulkEmail") == []
