@@ -662,11 +662,11 @@ def _drop_calls_file(emulator: Emulator, stack: Stack, path: Path) -> str:
 def _connect_crash_after_dialling(emulator: Emulator, stack: Stack, outcomes: list[dict]) -> str:
     """Row 1 again, its marker "sending" as a sender that crashed mid-call would leave it: the start of the
     reason it is set aside with (never its number), or what went wrong."""
+    from due.connect_channel.requests import CallRequest
+
     row = next(o for o in outcomes if o["row"] == 1)
     dynamodb, sqs = emulator.client("dynamodb"), emulator.client("sqs")
     request = {"file": row["source"], "row": 1, "number": row["number"], "message": "again", "recipient": "1"}
-    from due.connect_channel.requests import CallRequest
-
     deduplication_id = CallRequest.from_dict(request).deduplication_id
     dynamodb.update_item(TableName=stack.physical("SentTable"), Key={"deduplication_id": {"S": deduplication_id}},
                          UpdateExpression="SET #status = :sending", ExpressionAttributeNames={"#status": "status"},
