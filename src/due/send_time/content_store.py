@@ -33,7 +33,10 @@ from due.send_time.lookup import MONOTONIC, Found, Recipient, TooLate, within_bu
 REVALIDATE_SECONDS = 60.0
 MAX_CONTENT_BYTES = 1024 * 1024  # inline template content, subject, text and HTML together
 MAX_SUBJECT_CHARACTERS = 998
-_NOT_FOUND = {"NoSuchKey", "404", "NotFound"}
+# The roles grant s3:GetObject and not s3:ListBucket, and "If you don't have the s3:ListBucket permission,
+# Amazon S3 returns an HTTP status code 403" for a key that does not exist (S3 API reference, GetObject:
+# Permissions). So on AWS a missing object is answered AccessDenied; moto answers NoSuchKey. Both are "missing".
+_NOT_FOUND = {"NoSuchKey", "404", "NotFound", "AccessDenied", "403"}
 
 
 class CampaignContentMissing(Exception):
@@ -165,7 +168,7 @@ class ContentStore:
                 with self._lock:
                     self._cache[key] = _Cached(cached.content, now)
                 return cached.content
-            if code in _NOT_FOUND:
+            if code in _NOT_FOUND or status in (403, 404):
                 with self._lock:
                     self._cache[key] = _Cached(None, now)
                 return None

@@ -94,3 +94,29 @@ def test_a_slow_content_store_makes_recipients_late(content_bucket):
         "spring", [Recipient("1", "", locale="en_US")])
     release.set()
     assert found.late == {"1"}
+
+
+class _DeniedWhenMissing:
+    """S3 as the roles see it on AWS: GetObject without s3:ListBucket answers a missing key 403 AccessDenied."""
+
+    def __init__(self, s3):
+        self._s3 = s3
+
+    def get_object(self, **request):
+        from botocore.exceptions import ClientError
+        try:
+            return self._s3.get_object(**request)
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "NoSuchKey":
+                raise
+            raise ClientError({"Error": {"Code": "AccessDenied", "Message": "Access Denied"},
+                               "ResponseMetadata": {"HTTPStatusCode": 403}}, "GetObject") from None
+
+
+def test_a_missing_object_answered_403_as_on_aws_without_list_bucket_is_missing(content_bucket, clock):
+    store = ContentStore(_DeniedWhenMissing(due_aws.client("s3")), content_bucket, "content/", "en-us", 2, clock=clock)
+    found = store.look_up("spring", [Recipient("1", "", locale="es_AR"), Recipient("2", "", locale="de_DE")])
+    assert found.data["1"]["subject"] == "Primavera {{first_name}}"  # es_AR (403) -> es
+    assert found.data["2"]["subject"] == "Spring {{first_name}}"  # de_DE, de (403) -> en_US
+    with pytest.raises(CampaignContentMissing):
+        store.require("autumn")
