@@ -9,8 +9,9 @@ reason found keeps it out of the call:
    destination_files.opted_out``: true, yes or 1);
 2. the account-level suppression list (SES itself would accept and drop such an address, Developer Guide,
    "Using the account-level suppression list"; checking first lets the report say so);
-3. the contact list: a contact with ``UnsubscribeAll``, or ``OPT_OUT`` for the topic, or no choice for the
-   topic while the topic's default is ``OPT_OUT`` (Developer Guide, "Using list management");
+3. the contact list: a contact with ``UnsubscribeAll``, or ``OPT_OUT`` for the topic; and when the topic's
+   default is ``OPT_OUT``, anyone who did not choose ``OPT_IN``, including people not on the list at all
+   (Developer Guide, "Using list management"; API reference, Topic.DefaultSubscriptionStatus);
 4. the stack's own unsubscribe record (``Unsubscribes``: one DynamoDB item per address that used the stack's
    unsubscribe link), read for a whole chunk with one BatchGetItem;
 5. the person's Customer Profiles profiles (``due.profiles``): any profile with this address whose
@@ -53,6 +54,8 @@ class Consent:
         self._clock, self._unsubscribes = clock, unsubscribes
         self._suppressed: set[str] = set()
         self._unsubscribed: set[str] = set()
+        self._opted_in: set[str] = set()  # contacts who chose OPT_IN for the topic (and did not unsubscribe all)
+        self._topic_default_out = False  # the topic's DefaultSubscriptionStatus is OPT_OUT
         self._read_at: float | None = None
         self.ses_api_calls = 0
 
@@ -72,6 +75,11 @@ class Consent:
             return "on the account-level suppression list"
         if lowered in self._unsubscribed:
             return f"unsubscribed from the contact list {self._list}" + (f" topic {self._topic}" if self._topic else "")
+        if self._topic_default_out and lowered not in self._opted_in:
+            # Topic.DefaultSubscriptionStatus is "the default subscription status to be applied to a contact if
+            # the contact has not noted their preference" (SES v2 API reference, Topic): with OPT_OUT, only
+            # someone who chose OPT_IN may be sent the topic; someone not on the list has chosen nothing.
+            return f"not opted in to the topic {self._topic} of the contact list {self._list} (its default is OPT_OUT)"
         if self._profiles is not None:
             self._pace_profiles()
             if any(profiles.says_opted_out((p.get("Attributes") or {}).get(profiles.EMAIL_OPT_OUT))
@@ -97,9 +105,16 @@ class Consent:
             self._suppressed = set()
         if self._list:
             defaults = {t["TopicName"]: t.get("DefaultSubscriptionStatus", "OPT_IN") for t in self._topics()}
-            self._unsubscribed = {c["EmailAddress"].lower() for c in self._pages(
-                self._ses.list_contacts, {"ContactListName": self._list}, "Contacts")
-                if self._contact_unsubscribed(c, defaults)}
+            unsubscribed, opted_in = set(), set()
+            for contact in self._pages(self._ses.list_contacts, {"ContactListName": self._list}, "Contacts"):
+                address = contact["EmailAddress"].lower()
+                if self._contact_unsubscribed(contact, defaults):
+                    unsubscribed.add(address)
+                elif self._topic and any(p["TopicName"] == self._topic and p["SubscriptionStatus"] == "OPT_IN"
+                                         for p in contact.get("TopicPreferences", [])):
+                    opted_in.add(address)
+            self._unsubscribed, self._opted_in = unsubscribed, opted_in
+            self._topic_default_out = bool(self._topic) and defaults.get(self._topic) == "OPT_OUT"
         self._read_at = now
 
     def _topics(self) -> list[dict]:

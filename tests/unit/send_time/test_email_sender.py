@@ -304,3 +304,21 @@ def test_inline_content_cannot_send_without_content_so_send_without_skips_and_sa
     assert outcome.sent == [] and outcome.skipped == [
         ("1", "no content to send (policy SendWithout cannot send an empty message)")]
     assert fakes.sesv2.calls_of("SendBulkEmail") == []
+
+
+def test_a_topic_whose_default_is_opt_out_reaches_only_the_contacts_who_opted_in(fakes, markers, offers):
+    sesv2 = due_aws.client("sesv2")
+    fakes.sesv2.create_email_template(TemplateName="offer", TemplateContent={"Subject": "s", "Text": "{{Offer}}"})
+    sesv2.create_contact_list(ContactListName="news", Topics=[
+        {"TopicName": "offers", "DisplayName": "Offers", "DefaultSubscriptionStatus": "OPT_OUT"}])
+    sesv2.create_contact(ContactListName="news", EmailAddress="person1@example.com",
+                         TopicPreferences=[{"TopicName": "offers", "SubscriptionStatus": "OPT_IN"}])
+    sesv2.create_contact(ContactListName="news", EmailAddress="person2@example.com")  # no choice: the default
+    sender = build(markers, AttributeStore(due_aws.client("dynamodb"), offers, "id", 2), StoredTemplate(sesv2, "offer"),
+                   consent=Consent(sesv2, contact_list="news", topic="offers"),
+                   policy=MissingDataPolicy.SEND_WITHOUT)
+    outcome = sender.send(Chunk(FILE, "spring", [person(1), person(2), person(3)]))  # 3 is not on the list
+    assert outcome.sent == ["1"]
+    assert dict(outcome.skipped) == {
+        "2": "unsubscribed from the contact list news topic offers",
+        "3": "not opted in to the topic offers of the contact list news (its default is OPT_OUT)"}
