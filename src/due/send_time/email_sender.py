@@ -33,8 +33,9 @@ What happens to each destination's result:
 * any other status (MESSAGE_REJECTED, INVALID_PARAMETER, FAILED): rejected, reported with the status.
 
 A call SES refuses whole (BadRequestException, MessageRejected, ValidationException: the request as a whole, e.g.
-its size, or one bad entry) is split in halves, and the halves are sent; when both halves go through, later calls
-of the chunk stay at the smaller size. A single destination refused that way is rejected with the error's code.
+its size, or one bad entry) is split in halves, and the halves are sent; later calls of that chunk stay at the
+smaller size, and the next chunk starts again at the full size (one bad address must not shrink every later
+call of a warm sender). A single destination refused that way is rejected with the error's code.
 """
 
 from __future__ import annotations
@@ -177,12 +178,14 @@ class EmailSender:
         self._configuration_set, self._pace, self._sleep = configuration_set, pace, sleep
         # Never more recipients in one call than the rate allows in a second, and never more than SES takes.
         self.call_size = max(1, min(MAX_DESTINATIONS_PER_CALL, int(emails_per_second)))
+        self._chunk_call_size = self.call_size  # this chunk's, smaller after a size refusal; reset per chunk
 
     # ----------------------------------------------------------------------------------------------------
     def send(self, chunk: Chunk, set_aside: Callable[[list[Recipient], str], None] | None = None) -> Outcome:
         """Sends the chunk's unsettled rows. ``set_aside(recipients, reason)`` puts rows that must not be sent
         again (an earlier attempt may have sent them) where a person sees them."""
         outcome = Outcome()
+        self._chunk_call_size = self.call_size
         chunk_key = chunk.id
         by_ref = {r.ref: r for r in chunk.recipients}
         resume = self._markers.begin(chunk_key, list(by_ref))
@@ -232,7 +235,7 @@ class EmailSender:
                 again: list[tuple[Recipient, dict[str, str]]] = []
                 start = 0
                 while start < len(pending):  # the call size may shrink on the way (a size refusal)
-                    call = pending[start:start + self.call_size]
+                    call = pending[start:start + self._chunk_call_size]
                     start += len(call)
                     remaining, retry = self._call(chunk_key, remaining, call, outcome)
                     again += retry
@@ -268,7 +271,7 @@ class EmailSender:
             half = len(call) // 2
             remaining, first = self._call(chunk_key, remaining, call[:half], outcome)
             remaining, second = self._call(chunk_key, remaining, call[half:], outcome)
-            self.call_size = min(self.call_size, max(half, 1))
+            self._chunk_call_size = min(self._chunk_call_size, max(half, 1))
             return remaining, first + second
         settled, retry, stop = [], [], None
         for (recipient, d), result in zip(call, response["BulkEmailEntryResults"], strict=True):

@@ -166,7 +166,23 @@ def test_a_call_refused_for_its_size_is_halved_and_later_calls_stay_halved(ses, 
     outcome = sender.send(Chunk(FILE, "spring", [person(i, "c-1") for i in range(1, 9)]))
     assert sorted(outcome.sent, key=int) == [str(i) for i in range(1, 9)]
     assert [len(c.params["BulkEmailEntries"]) for c in ses.calls_of("SendBulkEmail")] == [4, 2, 2, 2, 2]
-    assert sender.call_size == 2
+
+
+def test_one_bad_address_shrinks_only_its_own_chunks_calls_not_the_next_chunks(ses, markers, offers):
+    original = ses.send_bulk_email
+
+    def refuse_the_bad_address(DefaultContent, BulkEmailEntries, **kwargs):
+        if any(e["Destination"]["ToAddresses"] == ["person3@example.com"] for e in BulkEmailEntries):
+            raise FakeError("BadRequestException", "one entry is invalid")
+        return original(DefaultContent, BulkEmailEntries, **kwargs)
+
+    ses.send_bulk_email = refuse_the_bad_address
+    sender = build(markers, AttributeStore(due_aws.client("dynamodb"), offers, "id", 2),
+                   StoredTemplate(due_aws.client("sesv2"), "offer"))
+    first = sender.send(Chunk(FILE, "spring", [person(i, "c-1") for i in range(1, 9)]))
+    assert first.rejected == [("3", "BadRequestException")] and len(first.sent) == 7
+    clean = sender.send(Chunk(FILE, "spring", [person(i, "c-1") for i in range(10, 60)]))
+    assert len(clean.sent) == 50 and clean.calls == 1
 
 
 def test_a_call_that_never_answered_is_set_aside_on_redelivery_and_the_rest_are_sent(ses, markers, offers):
