@@ -45,8 +45,17 @@ def recipients(event: dict[str, Any], key_source: str = "EndpointId") -> list[Re
     return found
 
 
-def has_html_body(event: dict[str, Any]) -> bool:
-    return bool(((event.get("MessageConfiguration") or {}).get("EmailMessage") or {}).get("HtmlBody"))
+def email_may_be_html(event: dict[str, Any]) -> bool:
+    """Whether the campaign's email may render values in HTML. The hook event's ``MessageConfiguration`` has "the
+    same structure as the DirectMessageConfiguration" (Developer Guide, "Customizing segments with AWS Lambda"),
+    whose EmailMessage carries HTML in ``SimpleEmail.HtmlPart`` (a campaign's own message calls it ``HtmlBody``),
+    and a campaign that sends a template carries no body at all. So only an email shown to be text alone (a text
+    body and no HTML part) gets values as written; HTML, a template, or no body shown: escaped."""
+    email = (event.get("MessageConfiguration") or {}).get("EmailMessage") or {}
+    simple = email.get("SimpleEmail") or {}
+    html_part = email.get("HtmlBody") or (simple.get("HtmlPart") or {}).get("Data")
+    text_part = email.get("Body") or (simple.get("TextPart") or {}).get("Data")
+    return bool(html_part) or not text_part
 
 
 def filter_endpoints(event: dict[str, Any], lookup: Lookup, policy: MissingDataPolicy,
@@ -54,16 +63,18 @@ def filter_endpoints(event: dict[str, Any], lookup: Lookup, policy: MissingDataP
                      escape_for_html: bool = True) -> dict[str, Any]:
     """The event's endpoints with the looked-up data in their attributes; the hook's answer to Pinpoint.
 
-    ``escape_for_html``: values are escaped when the campaign's email has an HTML body (data such as an offer);
-    content that is HTML itself (#12's ``html``) is passed as stored."""
+    ``escape_for_html``: values given to an EMAIL endpoint are escaped unless the email is shown to be text only
+    (``email_may_be_html``): data such as an offer; content that is HTML itself (#12's ``html``) is passed as
+    stored. Other channels' endpoints (SMS, push) get values as written."""
     campaign = str(event.get("CampaignId") or "")
     wanted = recipients(event, key_source)
     decided = apply_policy(wanted, lookup.look_up(campaign, wanted), policy, default)
-    escape = escape_for_html and has_html_body(event)
+    may_be_html = escape_for_html and email_may_be_html(event)
     answer: dict[str, Any] = {}
     for recipient, data in decided.send:
         endpoint = copy.deepcopy(event["Endpoints"][recipient.ref])
         attributes = endpoint.get("Attributes") if isinstance(endpoint.get("Attributes"), dict) else {}
+        escape = may_be_html and endpoint.get("ChannelType") == "EMAIL"
         for name, value in data.items():
             attributes[name] = [html.escape(value, quote=True) if escape else value]
         if attributes:

@@ -26,11 +26,13 @@ def endpoint(user_id="", locale="en_US", attributes=None):
     return definition
 
 
-def event(endpoints, html=True):
-    email = {"FromAddress": "news@example.com", "Title": "{{Attributes.subject}}"}
+def event(endpoints, html=True, email=True):
+    """MessageConfiguration has the DirectMessageConfiguration's structure: EmailMessage.SimpleEmail's parts."""
+    simple = {"Subject": {"Data": "{{Attributes.subject}}"}, "TextPart": {"Data": "{{Attributes.Offer}}"}}
     if html:
-        email["HtmlBody"] = "<p>{{Attributes.Offer}}</p>"
-    return {"MessageConfiguration": {"EmailMessage": email}, "ApplicationId": "app1", "CampaignId": "spring",
+        simple["HtmlPart"] = {"Data": "<p>{{Attributes.Offer}}</p>"}
+    configuration = {"EmailMessage": {"FromAddress": "news@example.com", "SimpleEmail": simple}} if email else {}
+    return {"MessageConfiguration": configuration, "ApplicationId": "app1", "CampaignId": "spring",
             "TreatmentId": "0", "ActivityId": "activity1", "ScheduledTime": "2026-11-28T09:00:00.000Z",
             "Endpoints": endpoints}
 
@@ -93,3 +95,11 @@ def test_templates_hook_puts_the_locales_html_as_stored_and_the_subject(content_
 def test_an_event_that_is_not_a_hook_event_is_refused(offers_store):
     with pytest.raises(BadEvent):
         filter_endpoints({"Records": []}, offers_store, MissingDataPolicy.SKIP)
+
+
+def test_a_template_campaign_shows_no_body_so_email_endpoints_get_escaped_values_and_sms_as_written(offers_store):
+    sms = {**endpoint(), "ChannelType": "SMS", "Address": "+14255550100"}
+    answer = filter_endpoints(event({"c-2": endpoint(), "c-1": sms}, email=False), offers_store,
+                              MissingDataPolicy.SKIP)
+    assert answer["c-2"]["Attributes"]["Offer"] == ["Free &lt;b&gt;socks&lt;/b&gt; &amp; laces"]
+    assert answer["c-1"]["Attributes"]["Offer"] == ["20% off boots"]
