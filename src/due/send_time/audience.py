@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
@@ -34,6 +35,10 @@ from due.send_time.content_store import normalised_locale
 from due.send_time.lookup import Recipient
 
 GROUP_ROWS = 500
+# SQS MessageGroupId: "up to 128 characters. Valid values: alphanumeric characters and punctuation
+# (!"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~)" (SQS API reference, SendMessageBatchRequestEntry). A locale cell is
+# whatever the file holds ('pt BR', 'français'); one that is not a plain tag goes into the group as a digest.
+_PLAIN_LOCALE = re.compile(r"[A-Za-z0-9_]{1,35}")
 DEFAULT_CAMPAIGN = "default"
 
 
@@ -102,6 +107,12 @@ class _Columns:
         self.locale = _column(self.header, locale_column) if locale_column else None
 
 
+def _group_locale(locale: str) -> str:
+    if not locale:
+        return "-"
+    return locale if _PLAIN_LOCALE.fullmatch(locale) else "h" + hashlib.sha256(locale.encode()).hexdigest()[:24]
+
+
 def row_format(*, chunk_size: int, key_column: str = "", locale_column: str = "",
                check_file: Callable[[str], None] = lambda file: None, s3=None) -> RowFormat:
     """The pipeline's row format. ``check_file(file)`` runs once per file before its first row is queued and
@@ -135,7 +146,7 @@ def row_format(*, chunk_size: int, key_column: str = "", locale_column: str = ""
         key = fields[columns.key].strip() if columns.key is not None else ""
         locale = normalised_locale(fields[columns.locale]) if columns.locale is not None else ""
         digest = hashlib.sha256(file.encode()).hexdigest()[:40]
-        group = f"{digest}/{locale or '-'}/{(row_number - 1) // GROUP_ROWS}"
+        group = f"{digest}/{_group_locale(locale)}/{(row_number - 1) // GROUP_ROWS}"
         return EmailRequest(file, row_number, address, key, locale, values, group[:128])
 
     return RowFormat(check_header=check_header, parse=parse, chunk_size=chunk_size)

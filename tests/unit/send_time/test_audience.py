@@ -47,6 +47,23 @@ def test_rows_of_one_locale_share_a_group_and_groups_change_every_500_rows():
     assert group(1, "es") != group(1, "en") and len(group(1, "en")) <= 128
 
 
+def test_an_unusual_locale_cell_still_gives_a_group_id_sqs_accepts():
+    import re
+    import string
+
+    fmt = row_format(chunk_size=50, locale_column="locale")
+    fmt.check_header(["email", "locale"])
+    allowed = re.compile("[A-Za-z0-9" + re.escape(string.punctuation) + "]{1,128}")  # SQS's MessageGroupId
+
+    def group(locale):
+        return fmt.parse("b/incoming/f.csv@v1", 1, ["a@example.com", locale]).message_group_id
+
+    for locale in ("pt BR", "français", "zh\u5b57", "en_US", ""):
+        assert allowed.fullmatch(group(locale)), locale
+    assert group("pt BR") != group("français") and group("pt BR") == group(" pt BR ")
+    assert fmt.parse("b/incoming/f.csv@v1", 1, ["a@example.com", "pt BR"]).locale == "pt BR"
+
+
 def test_the_same_file_row_and_address_always_give_the_same_deduplication_id():
     fmt = row_format(chunk_size=50)
     fmt.check_header(["email"])
