@@ -57,7 +57,13 @@ THROTTLE_RETRIES = 4  # on top of the client's 5 attempts
 SLOT_POLL_SECONDS = 2
 SLOT_WAIT_SECONDS = 20  # in the sender, before holding the message: well inside its 300 s timeout
 SLOT_HOLD_SECONDS = 30  # then off the queue for about one short call
-MAX_HOLD_SECONDS = 43_200  # ChangeMessageVisibility's maximum, 12 hours (SQS API reference)
+SENDER_TIMEOUT_SECONDS = 300  # the template's SenderFunction Timeout (a unit test keeps the two equal)
+HOLD_MARGIN_SECONDS = 60
+# ChangeMessageVisibility: 12 hours is the most a message may stay invisible counted from when it was
+# received, and "If you attempt to set the VisibilityTimeout to an amount more than the maximum time left,
+# Amazon SQS returns an error" (SQS API reference, ChangeMessageVisibility). The sender changes it at most its
+# timeout after the receive, so a hold leaves that time and a margin off the 12 hours.
+MAX_HOLD_SECONDS = 43_200 - SENDER_TIMEOUT_SECONDS - HOLD_MARGIN_SECONDS
 
 
 @dataclass(frozen=True)

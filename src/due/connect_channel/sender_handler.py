@@ -1,9 +1,9 @@
 """FIFO send queue -> one call per message (Connect or End User Messaging voice), outcomes to S3 and SNS.
 
 A message that must wait (outside the calling window, or no call slot free) is made invisible for the wait
-with ChangeMessageVisibility (at most 12 hours, SQS API reference) and reported as a batch item failure, so
-Lambda leaves it on the queue: it comes back when the wait is over. Each such wait counts one receive
-towards the queue's maxReceiveCount (the template sets it with that in mind).
+with ChangeMessageVisibility (12 hours at most, counted from the receive: dialer.MAX_HOLD_SECONDS) and reported
+as a batch item failure, so Lambda leaves it on the queue: it comes back when the wait is over. Each such wait
+counts one receive towards the queue's maxReceiveCount (the template sets it with that in mind).
 """
 
 from __future__ import annotations

@@ -190,3 +190,16 @@ def test_only_a_disconnected_contact_event_releases_a_slot():
     assert ended_contact(json.dumps(event)) is None
     with pytest.raises(BadEvent):
         ended_contact(json.dumps({"detail-type": "Something Else", "detail": {}}))
+
+
+def test_a_long_wait_is_held_no_longer_than_sqs_allows_counted_from_the_receive(fakes, tables):
+    from due.connect_channel.dialer import MAX_HOLD_SECONDS, SENDER_TIMEOUT_SECONDS
+    from scripts.cfn import load_template
+
+    # 20:30 in New York: the window (09:00-20:00) opens in 12.5 hours, more than a message may stay invisible.
+    clock = FakeClock(datetime.datetime(2026, 11, 29, 1, 30, tzinfo=datetime.UTC).timestamp())
+    decision = dialer(tables, clock).call(request())
+    timeout = load_template("Connect_as_a_Channel")["Resources"]["SenderFunction"]["Properties"]["Timeout"]
+    assert timeout == SENDER_TIMEOUT_SECONDS
+    # ChangeMessageVisibility counts 12 hours from the receive, which was up to the sender's timeout ago.
+    assert decision.outcome is None and 0 < decision.hold == MAX_HOLD_SECONDS <= 43_200 - timeout - 60
