@@ -203,6 +203,12 @@ class EmailSender:
         recipients = [by_ref[ref] for ref in remaining]
         found = self._lookup.look_up(chunk.campaign, recipients)
         outcome.store_calls = found.store_calls
+        inline = isinstance(self._content, InlineContent)
+        if found.late and inline and self._policy is not MissingDataPolicy.USE_DEFAULT:
+            # #12: the content is the campaign's, and it exists (the file was checked for it): a slow S3 answer
+            # is no reason to settle these rows unsent. Nothing is settled; SQS delivers the chunk again.
+            raise ChunkFailed(f"the content store did not answer within the time budget for {len(found.late)} "
+                              "row(s); the chunk is tried again later", outcome)
         decided = apply_policy(recipients, found, self._policy, self._default)
         skipped = [(r.ref, reason) for r, reason in decided.skipped]
         entries: dict[tuple, list[tuple[Recipient, dict[str, str]]]] = {}

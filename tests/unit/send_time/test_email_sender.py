@@ -313,13 +313,34 @@ def test_inline_content_cannot_send_without_content_so_send_without_skips_and_sa
 
     class NoContent:
         def look_up(self, campaign, recipients):
-            return Found(late={r.ref for r in recipients})
+            return Found(missing={r.ref for r in recipients})
 
     sender = build(markers, NoContent(), InlineContent(), policy=MissingDataPolicy.SEND_WITHOUT)
     outcome = sender.send(Chunk(FILE, "spring", [person(1, locale="en_US")]))
     assert outcome.sent == [] and outcome.skipped == [
         ("1", "no content to send (policy SendWithout cannot send an empty message)")]
     assert fakes.sesv2.calls_of("SendBulkEmail") == []
+
+
+@pytest.mark.parametrize("policy", [MissingDataPolicy.SKIP, MissingDataPolicy.SEND_WITHOUT])
+def test_content_late_from_s3_fails_the_chunk_unsettled_and_it_is_sent_when_it_comes_back(fakes, markers, policy):
+    from due.send_time.lookup import Found
+
+    class SlowOnce:
+        late = True
+
+        def look_up(self, campaign, recipients):
+            if self.late:
+                self.late = False
+                return Found(late={r.ref for r in recipients})
+            return Found(data={r.ref: {"subject": "s", "text": "t"} for r in recipients})
+
+    sender = build(markers, SlowOnce(), InlineContent(), policy=policy)
+    chunk = Chunk(FILE, "spring", [person(1, locale="en_US"), person(2, locale="en_US")])
+    with pytest.raises(ChunkFailed, match="time budget"):
+        sender.send(chunk)
+    assert fakes.sesv2.calls_of("SendBulkEmail") == []
+    assert sender.send(chunk).sent == ["1", "2"]
 
 
 def test_a_topic_whose_default_is_opt_out_reaches_only_the_contacts_who_opted_in(fakes, markers, offers):
