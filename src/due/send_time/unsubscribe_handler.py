@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import functools
+import hashlib
 import hmac
 import os
 from typing import Any
@@ -37,15 +38,19 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         address = links.decode_address(query.get("a", ""))
     except ValueError:
         address = ""
+    # compare_digest takes str of ASCII only (a TypeError otherwise): bytes, so any token is a plain refusal.
     if not address or not query.get("t") or not hmac.compare_digest(
-            links.sign(_secret(), address), query["t"]):
+            links.sign(_secret(), address).encode(), str(query["t"]).encode()):
         return _page(400, "This unsubscribe link is not valid.")
     method = ((event.get("requestContext") or {}).get("http") or {}).get("method", "GET")
     if method != "POST":
         return _page(200, '<form method="post"><button type="submit">Unsubscribe</button></form>')
     Unsubscribes(aws.client("dynamodb"), os.environ["UNSUBSCRIBES_TABLE_NAME"]).record(
         address, datetime.datetime.now(datetime.UTC).isoformat())
-    logger.info("unsubscribed", extra={"address": address})
+    # No personal data in logs: a keyed digest tells repeated clicks of one address apart, and cannot be
+    # turned back into the address without the stack's KMS key.
+    logger.info("unsubscribed", extra={"address_digest": hmac.new(
+        _secret(), b"log\n" + address.lower().encode(), hashlib.sha256).hexdigest()[:16]})
     return _page(200, "You are unsubscribed.")
 
 

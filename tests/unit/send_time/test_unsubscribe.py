@@ -67,3 +67,25 @@ def test_a_link_signed_for_another_address_or_tampered_with_is_refused(aws, stac
     forged = link.replace(unsubscribe.encode_address("ana@example.com"), unsubscribe.encode_address("bo@example.com"))
     assert click(forged, "POST")["statusCode"] == 400
     assert click("https://u.example/?a=%%%&t=1", "POST")["statusCode"] == 400
+
+
+def test_the_log_line_of_an_unsubscribe_holds_no_part_of_the_address(aws, stack_link):
+    import io
+
+    from due.send_time import unsubscribe_handler
+
+    link = stack_link.headers("ana.silva@example.org")[0]["Value"]
+    stream = io.StringIO()
+    previous = unsubscribe_handler.logger.registered_handler.setStream(stream)  # the function's own log output
+    try:
+        assert click(link, "POST")["statusCode"] == 200
+    finally:
+        unsubscribe_handler.logger.registered_handler.setStream(previous)
+    logged = stream.getvalue()
+    assert "unsubscribed" in logged and "example.org" not in logged and "@" not in logged
+
+
+def test_a_token_that_is_not_ascii_is_refused_not_an_error(aws, stack_link):
+    link = stack_link.headers("ana@example.com")[0]["Value"]
+    a = link.split("a=")[1].split("&")[0]
+    assert click(f"https://u.example/?a={a}&t=%C3%A9t%C3%A9", "POST")["statusCode"] == 400
