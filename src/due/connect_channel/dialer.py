@@ -121,18 +121,27 @@ class Dialer:
             self._release(slot)
             self._set_aside.put(queued, str(unknown))
             return Decision(Outcome.of(request, "set aside", str(unknown)))
-        # After the marker: a redelivery of a call placed before is not refused afterwards because its number
-        # opted out since (one outcome per call).
-        if self._opt_outs is not None and self._opt_outs.holds(request.number):
-            self._markers.finish(queued, "failed")
-            self._release(slot)
-            return Decision(Outcome.of(request, "refused", "on the do-not-call (opt-out) list"))
+        # From here to the dial nothing has been placed: an error (the opt-out list throttled, denied or missing,
+        # the rate limiter's table) gives the marker back as "failed" and the slot back, so the redelivery calls.
+        try:
+            # After the marker: a redelivery of a call placed before is not refused afterwards because its
+            # number opted out since (one outcome per call).
+            if self._opt_outs is not None and self._opt_outs.holds(request.number):
+                self._not_placed(queued, slot)
+                return Decision(Outcome.of(request, "refused", "on the do-not-call (opt-out) list"))
+        except Exception:
+            self._not_placed(queued, slot)
+            raise
         return Decision(self._place(request, queued, message, slot))
 
     def _place(self, request: CallRequest, queued: Chunk, message: str, slot: str) -> Outcome:
         throttled = False
         for attempt in range(THROTTLE_RETRIES + 1):
-            self._limiter.wait(self._rate_key, self._rate)
+            try:
+                self._limiter.wait(self._rate_key, self._rate)
+            except Exception:
+                self._not_placed(queued, slot)
+                raise
             try:
                 call_id = self._channel.call(request, message, queued.deduplication_id)
                 break
@@ -141,8 +150,7 @@ class Dialer:
                     throttled = True
                     self._sleep(2 ** attempt)
                     continue
-                self._markers.finish(queued, "failed")  # the service answered: no call was placed
-                self._release(slot)
+                self._not_placed(queued, slot)  # the service answered: no call was placed
                 if _code(error) in REFUSALS_FOR_GOOD:
                     detail = error.response.get("Error", {}).get("Message", "")
                     return Outcome.of(request, "refused", f"{_code(error)}: {detail}"[:1000])
@@ -153,6 +161,11 @@ class Dialer:
         if self._slots is not None:
             self._slots.started(slot, call_id)
         return Outcome.of(request, "throttled then called" if throttled else "called", call_id=call_id)
+
+    def _not_placed(self, queued: Chunk, slot: str) -> None:
+        """No call left for this marker: "failed" lets a later attempt begin again; the slot is given back."""
+        self._markers.finish(queued, "failed")
+        self._release(slot)
 
     def _take_slot(self, slot: str) -> bool:
         give_up = self._clock() + self._slot_wait

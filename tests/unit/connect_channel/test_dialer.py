@@ -6,6 +6,7 @@ import datetime
 import json
 
 import pytest
+from botocore.exceptions import ClientError
 
 from due import aws as due_aws
 from due.connect_channel.call_slots import CallSlots
@@ -203,3 +204,27 @@ def test_a_long_wait_is_held_no_longer_than_sqs_allows_counted_from_the_receive(
     assert timeout == SENDER_TIMEOUT_SECONDS
     # ChangeMessageVisibility counts 12 hours from the receive, which was up to the sender's timeout ago.
     assert decision.outcome is None and 0 < decision.hold == MAX_HOLD_SECONDS <= 43_200 - timeout - 60
+
+
+@pytest.mark.parametrize("code", ["ResourceNotFoundException", "AccessDeniedException", "ThrottlingException"])
+def test_an_error_before_the_dial_gives_the_marker_and_the_slot_back_so_the_redelivery_calls(
+        fakes, tables, no_backoff, code):
+    # Throttling past the client's own 5 attempts; the others are not retried.
+    fakes.sms.fail_next("DescribeOptedOutNumbers", code, times=5 if code == "ThrottlingException" else 1)
+    with pytest.raises(ClientError):
+        dialer(tables).call(request())
+    assert CallSlots(due_aws.client("dynamodb"), "pacing", f"calls-in-progress:{INSTANCE}").in_progress() == 0
+    assert dialer(tables).call(request()).outcome.outcome == "called"  # not set aside: nothing was placed
+
+
+def test_a_rate_limiter_failure_before_the_dial_gives_the_marker_and_the_slot_back(fakes, tables):
+    class BrokenLimiter:
+        def wait(self, *_args):
+            raise ConnectionError("the pacing table is unreachable")
+
+    dial = dialer(tables)
+    dial._limiter = BrokenLimiter()
+    with pytest.raises(ConnectionError):
+        dial.call(request())
+    assert CallSlots(due_aws.client("dynamodb"), "pacing", f"calls-in-progress:{INSTANCE}").in_progress() == 0
+    assert dialer(tables).call(request()).outcome.outcome == "called"
