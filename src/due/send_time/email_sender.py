@@ -16,6 +16,8 @@ Facts this relies on:
   content inline, #11's stored template too (read with GetEmailTemplate): SES fills the subject, the text and
   the HTML part from one set of values, so the HTML part's placeholders are pointed at copies of the values
   escaped for HTML (``html_placeholders``, ``replacement_data``), and the subject and text get them as written.
+  Escaping is the sender's to do: "SES doesn't escape HTML content when rendering the HTML template for a message
+  ... you will need to escape it on the client side" (SES Developer Guide, "Advanced email personalization").
 * SES counts its sending rate and daily quota in recipients ("Service quotas in Amazon SES"); a new account's
   sandbox allows 1 a second and 200 a day, to verified addresses only. So a call of n recipients takes n
   permits of the stack's rate limiter, and a call never holds more recipients than the rate allows in a second.
