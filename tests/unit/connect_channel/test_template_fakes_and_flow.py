@@ -85,3 +85,13 @@ def test_voice_messages_and_the_opt_out_filter(fakes, aws):
     sms.send_voice_message(DestinationPhoneNumber="+14255550124", OriginationIdentity="pool-1", MessageBody="hi",
                            VoiceId="JOANNA")
     assert [m["DestinationPhoneNumber"] for m in fakes.sms.voice_messages] == ["+14255550124"]
+
+
+def test_every_action_that_can_fail_names_its_error_branch():
+    # Amazon Connect API reference, flow language actions: UpdateContactTextToSpeechVoice and MessageParticipant
+    # "Errors: NoMatchingError - if no other Error matches. Must always be defined."; DisconnectParticipant has none.
+    for action in FLOW["Actions"]:
+        if action["Type"] == "DisconnectParticipant":
+            continue
+        errors = action["Transitions"].get("Errors", [])
+        assert [e["ErrorType"] for e in errors] == ["NoMatchingError"], action["Type"]
