@@ -6,6 +6,7 @@ from __future__ import annotations
 import functools
 import os
 
+from due import aws
 from due.send_time import attributes_config, sending
 from due.send_time.email_sender import EmailSender, StoredTemplate
 from due.send_time.sender_handler import handler
@@ -14,7 +15,8 @@ from due.send_time.sender_handler import handler
 @functools.lru_cache(maxsize=1)
 def _sender() -> EmailSender:
     store, policy, default = attributes_config.settings()
-    template = StoredTemplate(sending.sending_client(), os.environ["TEMPLATE_NAME"])
+    # Reading the template sends nothing: the client that retries throttling, paced on the stack's SES API limit.
+    template = StoredTemplate(aws.client("sesv2"), os.environ["TEMPLATE_NAME"], pace=sending.ses_api_pace())
     return sending.build_sender(store, template, policy, default)
 
 

@@ -107,13 +107,19 @@ class StoredTemplate:
     sent as inline content, so that its HTML part gets HTML-escaped values (``html_placeholders``); like all
     inline content it takes simple substitutions only. The looked-up data are values in it."""
 
-    def __init__(self, sesv2, name: str, clock: Callable[[], float] = time.monotonic):
-        self._ses, self.name, self._clock = sesv2, name, clock
+    def __init__(self, sesv2, name: str, clock: Callable[[], float] = time.monotonic,
+                 pace: Callable[[], None] = lambda: None):
+        """``sesv2``: a client that retries throttling (``due.aws.client``; reading twice sends nothing), not the
+        one-attempt sending client. ``pace``: GetEmailTemplate is an SES API call other than sending, which SES
+        allows 1 a second across the account ("Service quotas in Amazon SES"): the stack's shared "ses:api"
+        rate limiter."""
+        self._ses, self.name, self._clock, self._pace = sesv2, name, clock, pace
         self._content: dict[str, str] | None = None
         self._read_at = 0.0
 
     def content(self, data: dict[str, str]) -> dict[str, str]:
         if self._content is None or self._clock() - self._read_at >= REREAD_SECONDS:
+            self._pace()
             stored = self._ses.get_email_template(TemplateName=self.name)["TemplateContent"]
             self._content = {"subject": stored.get("Subject") or "", "html": stored.get("Html") or "",
                              "text": stored.get("Text") or ""}

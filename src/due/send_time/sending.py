@@ -43,6 +43,12 @@ def pacer(limiter: RateLimiter, per_second: float) -> Callable[[int], None]:
     return lambda n: limiter.wait("ses:send", per_second * RATE_SLACK / n)
 
 
+def ses_api_pace() -> Callable[[], None]:
+    """Waits for one permit of the stack's shared "ses:api" limit (SES API calls other than sending)."""
+    rate = RateLimiter(aws.client("dynamodb"), os.environ["RATE_TABLE_NAME"])
+    return lambda: rate.wait("ses:api", SES_API_REQUESTS_PER_SECOND)
+
+
 @functools.lru_cache(maxsize=1)
 def sending_client():
     return boto3.client("sesv2", config=SENDING_CONFIG)

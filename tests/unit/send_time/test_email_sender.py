@@ -359,3 +359,28 @@ def test_a_topic_whose_default_is_opt_out_reaches_only_the_contacts_who_opted_in
     assert dict(outcome.skipped) == {
         "2": "unsubscribed from the contact list news topic offers",
         "3": "not opted in to the topic offers of the contact list news (its default is OPT_OUT)"}
+
+
+def test_the_stored_template_is_read_paced_and_a_throttled_read_is_retried(ses, no_backoff):
+    paced = []
+    template = StoredTemplate(due_aws.client("sesv2"), "offer", pace=lambda: paced.append(1))
+    ses.fail_next("GetEmailTemplate", "TooManyRequestsException", status=429)
+    assert template.content({})["subject"] == "An offer for {{first_name}}"
+    assert paced == [1]
+
+
+def test_the_attributes_sender_reads_its_template_with_the_retrying_client_paced(monkeypatch):
+    from due.send_time import attributes_sender, sending
+
+    built = {}
+    monkeypatch.setattr(attributes_sender.attributes_config, "settings", lambda: (None, None, None))
+    monkeypatch.setattr(sending, "build_sender", lambda store, template, policy, default: template)
+    monkeypatch.setattr(sending, "ses_api_pace", lambda: built.setdefault("pace", lambda: None))
+    monkeypatch.setattr(attributes_sender.aws, "client", lambda name: built.setdefault("client", name))
+    monkeypatch.setenv("TEMPLATE_NAME", "offer")
+    attributes_sender._sender.cache_clear()
+    try:
+        template = attributes_sender._sender()
+    finally:
+        attributes_sender._sender.cache_clear()
+    assert template._ses == "sesv2" and template._pace is built["pace"]
