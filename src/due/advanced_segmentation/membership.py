@@ -42,10 +42,13 @@ class CorruptMembership(ValueError):
 class Member:
     key: str
     targets: list[str] = field(default_factory=list)  # what carries the token; [] = nobody found for the key
+    # True: a failed run may or may not have changed this key's token (``recovered``); the next run reads what
+    # is written instead of trusting this line: it looks the key up whether it stays or leaves.
+    uncertain: bool = False
 
     def line(self) -> bytes:
-        return (json.dumps({"k": self.key, "t": self.targets}, ensure_ascii=False, separators=(",", ":"))
-                + "\n").encode("utf-8")
+        value = {"k": self.key, "t": self.targets, **({"u": 1} if self.uncertain else {})}
+        return (json.dumps(value, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8")
 
 
 @dataclass(frozen=True)
@@ -99,7 +102,7 @@ def _result_rows(s3, result: S3Object, position: Position) -> Iterator[tuple[Res
     number, start = position.result_rows, position.result_offset
     for fields, after in found:
         number += 1
-        yield ResultRow(number, fields[0].strip() if fields else "", fields), start, after
+        yield ResultRow(number, fields[0] if fields else "", fields), start, after
         start = after
 
 
@@ -114,7 +117,7 @@ def _kept_members(s3, bucket: str, parts: list[str], position: Position,
             if not (isinstance(value, dict) and isinstance(value.get("k"), str) and isinstance(value.get("t"), list)):
                 raise CorruptMembership(f"kept membership line {number} (s3://{bucket}/{parts[index]}) is not a "
                                         "member line")
-            yield Member(value["k"], [str(t) for t in value["t"]]), index, start, after
+            yield Member(value["k"], [str(t) for t in value["t"]], bool(value.get("u"))), index, start, after
             start = after
 
 
@@ -122,7 +125,7 @@ def _restore_last_keys(s3, result: S3Object, kept_bucket: str, kept_parts: list[
     """The keys the order check compares with, read again where a saved position says they start."""
     if position.last_result_start is not None and position.last_result_key is None:
         row = next(rows(s3, result, start=position.last_result_start), None)
-        position.last_result_key = row[0][0].strip() if row and row[0] else None
+        position.last_result_key = row[0][0] if row and row[0] else None
     if position.last_kept_start is not None and position.last_kept_key is None:
         line = next(json_lines(s3, S3Object(kept_bucket, kept_parts[position.last_kept_part]),
                                start=position.last_kept_start), None)
@@ -185,6 +188,29 @@ def walk(s3, result: S3Object, kept_bucket: str, kept_parts: list[str],
     # Every part read to its end: the next run of this walk (none) would start past them.
     position.part = len(kept_parts)
     position.part_offset = 0
+
+
+def recovered(change: str, row: ResultRow | None, member: Member | None) -> Member | None:
+    """What the kept membership says of one key a failed run reached (or may have reached) past its checkpoint.
+
+    Only a change can have been written: a key that stayed with targets was not written, so its line stays
+    certain; a key that entered, left, or stayed without targets (looked up again) may have been written or
+    not, so it is kept as uncertain, with the targets known before; a key that left with no targets was never
+    written and is dropped. An uncertain key that leaves on the next run is looked up and untagged; one that
+    stays is looked up and tagged if it is not."""
+    if change == ENTERED:
+        return Member(row.key, [], uncertain=True)
+    if change == STAYED:
+        return member if member.targets and not member.uncertain else Member(member.key, member.targets, True)
+    if change == LEFT and (member.targets or member.uncertain):
+        return Member(member.key, member.targets, True)
+    return None
+
+
+def kept_from(s3, bucket: str, parts: list[str], position: Position) -> Iterator[Member]:
+    """The kept membership from the position on, as it is."""
+    for member, *_ in _kept_members(s3, bucket, parts, position):
+        yield member
 
 
 class PartWriter:

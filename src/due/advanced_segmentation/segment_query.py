@@ -47,7 +47,7 @@ class QueryRefused(ValueError):
 
 
 class QueryFailed(RuntimeError):
-    """Athena ended the query FAILED or CANCELLED (the message is Athena's reason)."""
+    """Athena ended the query FAILED or CANCELLED (the message names the query, never Athena's reason)."""
 
 
 def segments_directory() -> Path:
@@ -106,10 +106,19 @@ class QueryStatus:
     result_bucket: str = ""
     result_key: str = ""
     bytes_scanned: int = 0
+    error_category: int | None = None  # AthenaError.ErrorCategory: 1 system, 2 user, 3 other (API reference)
+    error_type: int | None = None  # AthenaError.ErrorType: a number listed in the Athena User Guide
 
     @property
     def finished(self) -> bool:
         return self.state in FINISHED
+
+    @property
+    def category(self) -> str:
+        """Athena's numbered error category and type (never its message, which can quote data), or ""."""
+        if self.error_category is None:
+            return ""
+        return f" (error category {self.error_category}, type {self.error_type})"
 
 
 def start(athena, sql: str, *, database: str, workgroup: str, output_location: str, token: str) -> str:
@@ -126,5 +135,7 @@ def status(athena, execution_id: str) -> QueryStatus:
     state = execution["Status"]["State"]
     location = (execution.get("ResultConfiguration") or {}).get("OutputLocation", "")
     bucket, _, key = location.removeprefix("s3://").partition("/")
+    athena_error = execution["Status"].get("AthenaError") or {}
     return QueryStatus(state, execution["Status"].get("StateChangeReason", ""), bucket, key,
-                       int((execution.get("Statistics") or {}).get("DataScannedInBytes", 0)))
+                       int((execution.get("Statistics") or {}).get("DataScannedInBytes", 0)),
+                       athena_error.get("ErrorCategory"), athena_error.get("ErrorType"))

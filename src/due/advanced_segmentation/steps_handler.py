@@ -22,6 +22,19 @@ class TransientError(Exception):
     """A passing trouble; the state machine's Retry for this error name runs the step again later."""
 
 
+class ServiceError(Exception):
+    """An AWS call failed for good. Its message names the call and the error code only: a service's message can
+    quote a value it refused (a key, which may be an address), and this message becomes the Step Functions
+    error's Cause and the failed notification."""
+
+
+def _described(action: str, error: Exception) -> str:
+    if isinstance(error, ClientError):
+        return (f"{action}: {error.operation_name} answered {error.response.get('Error', {}).get('Code', '?')} "
+                f"(HTTP {error.response.get('ResponseMetadata', {}).get('HTTPStatusCode', '?')})")
+    return f"{action}: {type(error).__name__}"
+
+
 def settings_from_environment() -> Settings:
     return Settings(
         mode=os.environ["MODE"], segment_token=os.environ["SEGMENT_TOKEN"], bucket=os.environ["BUCKET_NAME"],
@@ -49,8 +62,8 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         if aws.is_passing(error):
             # Still throttled after botocore's retries, or the network: the state machine's Retry runs the
             # step again later, with backoff, from the checkpoint it was given.
-            raise TransientError(f"{event['action']}: {error}") from error
-        raise
+            raise TransientError(_described(event["action"], error)) from None
+        raise ServiceError(_described(event["action"], error)) from None
     logger.info("step done", extra={"action": event["action"], "run": result["run"]["id"],
                                     "done": result["step"]["done"], "counts": (result.get("apply") or {}).get(
                                         "counts")})

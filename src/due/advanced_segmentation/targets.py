@@ -26,7 +26,23 @@ never appears twice. At most 100 endpoints a call (the same page). An endpoint
 that does not exist is counted and never written (an update would create it).
 Removing the last token writes an empty array; Pinpoint documents the
 overwrite only for "one or more values", and with its engagement APIs gone
-since 2026-10-30 no account can prove what an empty array does.
+since 2026-10-30 no account can prove what an empty array does. The read and
+the write are not one transaction: two stacks with different tokens writing
+the same endpoint at the same moment can lose one token (the page asks for
+staggered schedules).
+
+A key the service cannot take is skipped and counted (``refused_key``), never
+fatal to the run: SearchProfiles takes values of 1 to 255 characters
+(API reference, SearchProfiles and AdditionalSearchKey: "Values ... Length
+Constraints: Minimum length of 1. Maximum length of 255"), so a longer key, or
+one with spaces around it (the query's key column is compared as it is
+written), is refused before any call; a key the service still answers with
+BadRequestException or ValidationException is refused the same way. The
+service's message is never kept: it may quote the key, which may be an address.
+
+A member marked uncertain (``membership.recovered``: a failed run may have
+changed it) is looked up again whether it stays (tagged if it is not) or
+leaves (untagged wherever the token is found, and on the targets known before).
 """
 
 from __future__ import annotations
@@ -34,12 +50,21 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable
 
+from botocore.exceptions import ClientError
+
 from due.advanced_segmentation.membership import Member
 from due.profiles import ProfileStore
 
 PINPOINT_ATTRIBUTE = "AdvancedSegmentTarget"
 ENDPOINTS_PER_BATCH = 100  # UpdateEndpointsBatch: "A batch can include up to 100 endpoints" (API reference)
 PROFILE_KEYS = ("email", "phone", "customer_id", "profile_id")
+SEARCH_VALUE_MAX = 255  # SearchProfiles Values: 1 to 255 characters (API reference)
+REFUSED_CODES = frozenset({"BadRequestException", "ValidationException"})
+
+
+def _refused(error: Exception) -> bool:
+    """The service refused the request as invalid (a 4xx about the value), not a passing trouble."""
+    return getattr(error, "response", {}).get("Error", {}).get("Code") in REFUSED_CODES
 
 
 def profile_attribute(token: str) -> str:
@@ -60,13 +85,25 @@ class ProfilesTarget:
         self.attribute, self._key_kind = profile_attribute(token), key_kind
         self.counts: Counter[str] = Counter()
 
-    def _profiles(self, key: str) -> list[dict]:
+    def _profiles(self, key: str) -> list[dict] | None:
+        """The profiles found by the key; None when the key is refused (counted)."""
+        if not 1 <= len(key) <= SEARCH_VALUE_MAX or key != key.strip():
+            self.counts["refused_key"] += 1
+            return None
         self.counts["lookups"] += 1
         self._pace()  # ProfileStore paces its writes; its searches are the caller's to pace
-        return self._store.find(**{"key" if self._key_kind == "customer_id" else self._key_kind: key})
+        try:
+            return self._store.find(**{"key" if self._key_kind == "customer_id" else self._key_kind: key})
+        except ClientError as error:
+            if not _refused(error):
+                raise
+            self.counts["refused_key"] += 1
+            return None
 
     def enter(self, key: str) -> Member:
         profiles = self._profiles(key)
+        if profiles is None:
+            return Member(key)
         if not profiles:
             self.counts["without_profile"] += 1
         for profile in profiles:
@@ -76,13 +113,20 @@ class ProfilesTarget:
         return Member(key, sorted(profile["ProfileId"] for profile in profiles))
 
     def stay(self, member: Member) -> Member:
-        if member.targets:
+        if member.targets and not member.uncertain:
             return member
-        self.counts["looked_up_again"] += 1
+        self.counts["rechecked" if member.uncertain else "looked_up_again"] += 1
         return self.enter(member.key)
 
     def leave(self, member: Member) -> None:
-        for profile_id in member.targets:
+        targets = set(member.targets)
+        if member.uncertain:  # a failed run may have tagged profiles this line does not name, or untagged these
+            self.counts["rechecked"] += 1
+            found = self._profiles(member.key) or []
+            targets -= {profile["ProfileId"] for profile in found}  # read now: written below only if tagged
+            targets |= {profile["ProfileId"] for profile in found
+                        if (profile.get("Attributes") or {}).get(self.attribute) == "true"}
+        for profile_id in sorted(targets):
             try:
                 self._store.set_attributes(profile_id, {self.attribute: ""})
                 self.counts["writes"] += 1
@@ -111,14 +155,14 @@ class PinpointTarget:
         return member
 
     def stay(self, member: Member) -> Member:
-        if member.targets:
+        if member.targets and not member.uncertain:
             return member
-        self.counts["looked_up_again"] += 1
+        self.counts["rechecked" if member.uncertain else "looked_up_again"] += 1
         return self.enter(member.key)
 
     def leave(self, member: Member) -> None:
-        if member.targets:
-            self._enqueue(False, member)
+        if member.targets or member.uncertain:  # uncertain: a failed run may have added the token
+            self._enqueue(False, Member(member.key, [member.key]))
 
     def _enqueue(self, entering: bool, member: Member) -> None:
         self._queue.append((entering, member))
@@ -135,6 +179,12 @@ class PinpointTarget:
                                                        EndpointId=member.key)["EndpointResponse"]
             except self._pinpoint.exceptions.NotFoundException:
                 self.counts["without_endpoint" if entering else "endpoint_gone"] += 1
+                member.targets = []
+                continue
+            except ClientError as error:
+                if not _refused(error):
+                    raise
+                self.counts["refused_key"] += 1  # an endpoint id Pinpoint will not take: skipped, never written
                 member.targets = []
                 continue
             current = list((endpoint.get("Attributes") or {}).get(PINPOINT_ATTRIBUTE, []))

@@ -14,6 +14,7 @@ from due.advanced_segmentation.steps import (
     Clients,
     ConcurrentRun,
     QueryTimedOut,
+    SegmentChanged,
     Settings,
     Steps,
 )
@@ -52,10 +53,10 @@ def heard(aws, topic):
 
 
 def make_steps(aws, topic, mode="CustomerProfiles", stop=lambda: False, **overrides) -> Steps:
-    settings = Settings(mode=mode, segment_token="openers", bucket=BUCKET, database="due_events", table="events",
-                        workgroup="wg", query_name="email_openers", query_values="minimum_opens=2,days=30",
-                        domain_name=DOMAIN, pinpoint_application_id=APP, notifications_topic_arn=topic,
-                        **overrides)
+    settings = Settings(**{"mode": mode, "segment_token": "openers", "bucket": BUCKET, "database": "due_events",
+                           "table": "events", "workgroup": "wg", "query_name": "email_openers",
+                           "query_values": "minimum_opens=2,days=30", "domain_name": DOMAIN,
+                           "pinpoint_application_id": APP, "notifications_topic_arn": topic, **overrides})
     return Steps(settings, Clients(aws.client, settings, limiter=NoPacing()), stop)
 
 
@@ -242,32 +243,148 @@ def test_the_query_is_started_once_per_run_and_watched_until_it_ends(aws, fakes,
     assert header == b'"email","opens","last_opened_on"\n'  # the fake's empty table: a header only
 
 
-@pytest.mark.parametrize("ending", ["FAILED", "CANCELLED"])
-def test_a_failed_or_cancelled_query_raises_with_athenas_reason(aws, fakes, s3, topic, ending):
-    fakes.athena.query_endings.append((ending, "Query exhausted resources at this scale factor"))
+def test_a_failed_query_raises_without_athenas_reason_and_a_cancelled_one_with_it(aws, fakes, s3, topic):
+    # A failure's reason can quote data (a failed cast names the value); the message names the query instead.
+    fakes.athena.query_endings.append(("FAILED", "cannot cast 'ana@example.com' to integer"))
     steps = make_steps(aws, topic)
     state = steps.run("start_query", {"run": {"id": "r1"}, "config": {"poll_seconds": 1, "maximum_polls": 3}})
-    with pytest.raises(segment_query.QueryFailed, match=f"{ending}: Query exhausted"):
+    with pytest.raises(segment_query.QueryFailed, match=f"{state['query']['id']} FAILED") as raised:
+        steps.run("check_query", state)
+    assert "ana@example.com" not in str(raised.value)
+    fakes.athena.query_endings.append(("CANCELLED", "Query exceeded the workgroup's data usage limit"))
+    state = steps.run("start_query", {"run": {"id": "r2"}, "config": {"poll_seconds": 1, "maximum_polls": 3}})
+    with pytest.raises(segment_query.QueryFailed, match="CANCELLED: Query exceeded the workgroup's data usage"):
         steps.run("check_query", state)
 
 
-def test_a_failure_is_announced_and_what_the_run_wrote_is_removed(aws, fakes, s3, topic, heard, people,
-                                                                    monkeypatch):
-    monkeypatch.setattr(membership, "PART_BYTES", 30)
+def started(steps: Steps, s3, result_rows: list[list[str]], run: str) -> dict:
+    """A run whose query has ended with this result, before ApplyMembership (the state Step Functions carries)."""
+    key = result_file(s3, f"athena-results/{run}.csv", result_rows)
+    return {"run": {"id": run}, "config": {}, "kept": steps._kept_membership(),
+            "query": {"id": f"q-{run}", "result_bucket": BUCKET, "result_key": key}}
+
+
+def fail(steps: Steps, state: dict, error: str = "X", cause: str = "boom") -> None:
+    """The Catch: NotifyFailure gets the failed task's input with the error beside it."""
+    steps.run("notify_failure", dict(json.loads(json.dumps(state)), error={"Error": error, "Cause": cause}))
+
+
+def test_a_failure_after_the_membership_was_applied_keeps_what_was_written(aws, fakes, s3, topic, heard, people):
     steps = make_steps(aws, topic)
     refresh(steps, s3, [["ana@example.com", "3"]], "r1")
-    kept_parts = {o["Key"] for o in s3.list_objects_v2(Bucket=BUCKET, Prefix="membership/runs/")["Contents"]}
-    key = result_file(s3, "athena-results/r2.csv", [["bo@example.com", "1"], ["cy@example.com", "1"]])
-    state = {"run": {"id": "r2"}, "config": {}, "kept": steps._kept_membership(),
-             "query": {"id": "q2", "result_bucket": BUCKET, "result_key": key}}
-    state = json.loads(json.dumps(steps.run("apply", state)))
-    state["error"] = {"Error": "QueryFailed", "Cause": json.dumps({"errorMessage": "boom", "errorType": "X"})}
+    state = started(steps, s3, [["ana@example.com", "3"], ["cy@example.com", "2"]], "r2")
+    state = json.loads(json.dumps(steps.run("apply", state)))  # cy tagged; then WriteAudience fails
+    assert people["cy"] in tagged(fakes)
     heard()
-    steps.run("notify_failure", state)
+    fail(steps, state, "QueryFailed", json.dumps({"errorMessage": "boom", "errorType": "X"}))
     notification, = heard()
     assert notification["outcome"] == "failed" and notification["error"] == "QueryFailed: boom"
-    left = {o["Key"] for o in s3.list_objects_v2(Bucket=BUCKET, Prefix="membership/runs/")["Contents"]}
-    assert left == kept_parts
+    refresh(steps, s3, [["ana@example.com", "3"]], "r3")  # cy no longer matches: the token goes
+    assert tagged(fakes) == {people["ana"]}
+
+
+def test_a_failure_in_the_middle_of_a_chunk_is_corrected_by_the_next_run(aws, fakes, s3, topic, people, monkeypatch):
+    from due.profiles import ProfileStore
+
+    steps = make_steps(aws, topic)
+    refresh(steps, s3, [["ana@example.com", "3"], ["bo@example.com", "3"]], "r1")
+    checkpoint = started(steps, s3, [["cy@example.com", "2"], ["dee@example.com", "2"]], "r2")
+    real, written = ProfileStore.set_attributes, []
+
+    def third_write_fails(store, profile_id, attributes):
+        if len(written) == 3:
+            raise RuntimeError("the invocation ended here")
+        written.append(profile_id)
+        real(store, profile_id, attributes)
+
+    monkeypatch.setattr(ProfileStore, "set_attributes", third_write_fails)
+    with pytest.raises(RuntimeError):
+        steps.run("apply", checkpoint)  # ana, bo1 and bo2 untagged; then the chunk dies, cy and dee not reached
+    monkeypatch.undo()
+    assert tagged(fakes) == set()
+    fail(steps, checkpoint)
+    fail(steps, checkpoint)  # NotifyFailure retried: the same outcome
+    # ana matches again (she was untagged by the failed run), cy and bo do not, dee does.
+    state = refresh(steps, s3, [["ana@example.com", "3"], ["dee@example.com", "1"]], "r3")
+    assert tagged(fakes) == {people["ana"], people["dee"]}
+    assert state["apply"]["counts"]["rechecked"] >= 3  # the keys the failed run may have changed were looked up
+    refresh(steps, s3, [["ana@example.com", "3"], ["dee@example.com", "1"]], "r4")
+    assert len(update_calls(fakes)) == 3 + 3 + 2  # r1, the failed r2, r3 (ana and dee); r4 (unchanged) nothing
+
+
+def test_a_failure_before_anything_was_applied_keeps_the_previous_membership(aws, fakes, s3, topic, people):
+    steps = make_steps(aws, topic)
+    refresh(steps, s3, [["ana@example.com", "3"]], "r1")
+    fail(steps, {"run": {"id": "r2"}, "config": {}, "kept": steps._kept_membership(),
+                 "query": {"id": "q-r2", "polls": 1, "state": "FAILED"}}, "QueryFailed")
+    assert json.loads(s3.get_object(Bucket=BUCKET, Key=CURRENT_MEMBERSHIP)["Body"].read())["run"] == "r1"
+    refresh(steps, s3, [], "r3")
+    assert tagged(fakes) == set()
+
+
+def test_a_failure_after_finish_wrote_the_membership_keeps_it(aws, fakes, s3, topic, heard, people, monkeypatch):
+    steps = make_steps(aws, topic)
+    refresh(steps, s3, [["ana@example.com", "3"]], "r1")
+    state = started(steps, s3, [["cy@example.com", "2"]], "r2")
+    for action in ("apply", "write_audience"):
+        state = json.loads(json.dumps(steps.run(action, state)))
+    monkeypatch.setattr(steps, "_announce", lambda *a, **k: (_ for _ in ()).throw(RuntimeError("publish failed")))
+    with pytest.raises(RuntimeError):
+        steps.run("finish", state)
+    monkeypatch.undo()
+    fail(steps, state, "RuntimeError", "publish failed")
+    current = json.loads(s3.get_object(Bucket=BUCKET, Key=CURRENT_MEMBERSHIP)["Body"].read())
+    assert current["run"] == "r2"
+    for part in current["parts"]:
+        s3.head_object(Bucket=BUCKET, Key=part)  # every part it names is still there
+    refresh(steps, s3, [], "r3")
+    assert tagged(fakes) == set()
+
+
+def test_a_finish_that_cannot_delete_old_parts_still_succeeds(aws, fakes, s3, topic, heard, people, monkeypatch):
+    steps = make_steps(aws, topic)
+    refresh(steps, s3, [["ana@example.com", "3"]], "r1")
+    monkeypatch.setattr(steps, "_delete", lambda keys: (_ for _ in ()).throw(RuntimeError("S3 kept 1 part")))
+    heard()
+    refresh(steps, s3, [["cy@example.com", "3"]], "r2")
+    notification, = heard()
+    assert notification["outcome"] == "succeeded" and notification["old_parts_left"] == 1
+
+
+def test_two_runs_at_once_cannot_both_replace_the_membership(aws, fakes, s3, topic, people, monkeypatch):
+    steps = make_steps(aws, topic)
+    refresh(steps, s3, [["ana@example.com", "3"]], "r1")
+    slow = json.loads(json.dumps(steps.run("apply", started(steps, s3, [["cy@example.com", "1"]], "slow"))))
+    fast = json.loads(json.dumps(steps.run("apply", started(steps, s3, [["dee@example.com", "1"]], "fast"))))
+    fast = json.loads(json.dumps(steps.run("finish", fast)))
+    # The slow run read current.json before the fast one replaced it; its own check would pass if it read it now
+    # at the wrong moment, so the conditional write is what refuses it.
+    monkeypatch.setattr(steps, "_kept_membership", lambda: {"run": "r1", "parts": [], "etag": None})
+    with pytest.raises(ConcurrentRun):
+        steps.run("finish", slow)
+    monkeypatch.undo()
+    assert json.loads(s3.get_object(Bucket=BUCKET, Key=CURRENT_MEMBERSHIP)["Body"].read())["run"] == "fast"
+
+
+@pytest.mark.parametrize("change", [{"segment_token": "readers"}, {"domain_name": "others"},
+                                    {"person_key": "phone"}])
+def test_a_changed_segment_is_refused_before_its_query_runs(aws, fakes, s3, topic, people, change):
+    refresh(make_steps(aws, topic), s3, [["ana@example.com", "3"]], "r1")
+    steps = make_steps(aws, topic, **change)
+    with pytest.raises(SegmentChanged, match=next(iter(change)).replace("segment_", "").replace("_name", "")):
+        steps.run("start_query", {"run": {"id": "r2"}, "config": {"poll_seconds": 1, "maximum_polls": 3}})
+    assert not fakes.athena.executions
+
+
+def test_bad_keys_are_counted_and_skipped_and_never_quoted(aws, fakes, s3, topic, heard, people):
+    steps = make_steps(aws, topic)
+    long_key = "x" * 256 + "@example.com"
+    state = refresh(steps, s3, sorted([[" ana@example.com", "1"], ["cy@example.com", "1"], [long_key, "1"]]), "r1")
+    assert tagged(fakes) == {people["cy"]}
+    assert state["apply"]["counts"]["refused_key"] == 2
+    fakes.profiles.fail_next("SearchProfiles", "BadRequestException", message="Values: dee@example.com is invalid")
+    state = refresh(steps, s3, [["cy@example.com", "1"], ["dee@example.com", "1"]], "r2")
+    assert state["apply"]["counts"]["refused_key"] == 1 and "dee@example.com" not in json.dumps(heard())
 
 
 def test_an_unknown_step_is_refused(aws, topic):

@@ -35,12 +35,17 @@ def test_throttling_that_outlasts_botocore_becomes_a_transient_error_and_a_refus
         raise ClientError({"Error": {"Code": "ThrottlingException", "Message": "Rate exceeded"}}, "UpdateProfile")
 
     def refused(self, action, state):
-        raise ClientError({"Error": {"Code": "AccessDeniedException", "Message": "no"}}, "UpdateProfile")
+        raise ClientError({"Error": {"Code": "BadRequestException", "Message": "ana@example.com is not valid"}},
+                          "SearchProfiles")
 
     event = {"action": "apply", "state": {"run": {"id": "r1"}}}
     monkeypatch.setattr(Steps, "run", throttled)
     with pytest.raises(steps_handler.TransientError, match=r"apply: .*ThrottlingException"):
         steps_handler.lambda_handler(event, lambda_context)
     monkeypatch.setattr(Steps, "run", refused)  # not passing trouble: the run fails at once, announced
-    with pytest.raises(ClientError):
+    with pytest.raises(steps_handler.ServiceError) as raised:
         steps_handler.lambda_handler(event, lambda_context)
+    # The message becomes the Step Functions Cause and the notification: the service's text (it may quote the
+    # key) stays out of it.
+    assert str(raised.value) == "apply: SearchProfiles answered BadRequestException (HTTP ?)"
+    assert raised.value.__cause__ is None and raised.value.__suppress_context__
