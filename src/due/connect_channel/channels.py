@@ -16,11 +16,31 @@ model, e.g. JOANNA), Context (at most 5 entries). It takes no client token: the 
 at most once. Connect's concurrent-call limit does not apply.
 
 Both return the service's id for the call (ContactId, MessageId).
+
+The clients that place calls (``placing_client``) try each request once. botocore's standard retry mode (the
+shared ``due.aws`` clients) repeats a request after a 5xx or a read time-out with the same parameters, the
+client token included, and a call that went and has already ended would then be dialled again ("If the
+contact is disconnected, a new contact is started"); SendVoiceMessage has no token at all. So the dialler
+retries throttling itself (a refusal: nothing was placed) and treats a 5xx or a lost answer as unknown.
 """
 
 from __future__ import annotations
 
+import functools
+
+import boto3
+from botocore.config import Config
+
 from due.connect_channel.requests import MESSAGE_ATTRIBUTE, CallRequest
+
+# One attempt (botocore retry configuration: total_max_attempts counts the first request), the shared timeouts.
+PLACING_CONFIG = Config(retries={"mode": "standard", "total_max_attempts": 1}, connect_timeout=5, read_timeout=20)
+
+
+@functools.cache
+def placing_client(service_name: str):
+    """A client for placing calls (``connect`` or ``pinpoint-sms-voice-v2``) that never repeats a request."""
+    return boto3.client(service_name, config=PLACING_CONFIG)
 
 MAX_VOICE_MESSAGE = 6000  # SendVoiceMessage MessageBody (service model)
 

@@ -18,11 +18,13 @@ call already placed: nothing to do or report). In order:
 6. the shared rate limiter (due.rate_limit), one key per instance (or voice origination): at most
    ``calls_per_second`` calls a second across every sender (StartOutboundVoiceContact: 2 a second, burst 5,
    by default, Amazon Connect service quotas);
-7. the call, with the deduplication id as client token. Throttling that outlasts the client's own retries
-   (due.aws: botocore's standard mode) is retried here with backoff, safely (the token makes a repeat the
-   same call while it is up); the outcome then says "throttled then called". A refusal about this call
-   (the service answered: invalid destination, not permitted) is reported as refused and marked failed;
-   anything else raises for Lambda to retry, the slot given back.
+7. the call, with the deduplication id as client token, through a client that tries once
+   (due.connect_channel.channels.placing_client). Throttling is retried here with backoff (a throttled
+   request placed nothing); the outcome then says "throttled then called". A refusal about this call (the
+   service answered: invalid destination, not permitted) is reported as refused and marked failed; other
+   4xx answers and a connection never made raise for Lambda to retry, the slot given back. A 5xx answer or
+   a lost answer (read time-out, connection closed) leaves whether the call went unknown: it is set aside at
+   once (marker left "sending", the slot's lease left to end or expire), never dialled again.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, EndpointConnectionError, HTTPClientError
 
 from due.aws import is_throttling
 from due.connect_channel.call_slots import CallSlots
@@ -41,7 +43,7 @@ from due.connect_channel.requests import CallRequest
 from due.connect_channel.rules import CallRules
 from due.rate_limit import RateLimiter
 from due.row_queue import Chunk
-from due.send_markers import MaybeSent, SentMarkers, SetAside
+from due.send_markers import MaybeSent, SentMarkers, SetAside, describe
 
 # Errors about this call that calling again cannot change. Connect (StartOutboundVoiceContact's errors):
 # InvalidParameterException, InvalidRequestException, DestinationNotAllowedException,
@@ -53,7 +55,7 @@ REFUSALS_FOR_GOOD = frozenset({
     "InvalidParameterException", "InvalidRequestException", "DestinationNotAllowedException",
     "OutboundContactNotPermittedException", "ResourceNotFoundException", "ValidationException",
     "ConflictException"})
-THROTTLE_RETRIES = 4  # on top of the client's 5 attempts
+THROTTLE_RETRIES = 4  # the placing client tries once: 5 attempts in all, 15 s of backoff
 SLOT_POLL_SECONDS = 2
 SLOT_WAIT_SECONDS = 20  # in the sender, before holding the message: well inside its 300 s timeout
 SLOT_HOLD_SECONDS = 30  # then off the queue for about one short call
@@ -145,11 +147,18 @@ class Dialer:
             try:
                 call_id = self._channel.call(request, message, queued.deduplication_id)
                 break
+            except EndpointConnectionError:  # the request never left (connection refused or timed out)
+                self._not_placed(queued, slot)
+                raise
+            except HTTPClientError as lost:  # sent, but the answer was lost: the call may be up
+                return self._unknown(request, queued, f"the call's answer was lost ({type(lost).__name__})")
             except ClientError as error:
                 if is_throttling(error) and attempt < THROTTLE_RETRIES:
                     throttled = True
                     self._sleep(2 ** attempt)
                     continue
+                if error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) >= 500:
+                    return self._unknown(request, queued, f"the service failed while calling ({_code(error)})")
                 self._not_placed(queued, slot)  # the service answered: no call was placed
                 if _code(error) in REFUSALS_FOR_GOOD:
                     detail = error.response.get("Error", {}).get("Message", "")
@@ -161,6 +170,12 @@ class Dialer:
         if self._slots is not None:
             self._slots.started(slot, call_id)
         return Outcome.of(request, "throttled then called" if throttled else "called", call_id=call_id)
+
+    def _unknown(self, request: CallRequest, queued: Chunk, why: str) -> Outcome:
+        """Whether the call went is unknown: set aside for a person, the marker left "sending" (never redialled)."""
+        reason = f"{describe(queued)}: {why}; it may have been placed, not calling again"
+        self._set_aside.put(queued, reason)
+        return Outcome.of(request, "set aside", reason)
 
     def _not_placed(self, queued: Chunk, slot: str) -> None:
         """No call left for this marker: "failed" lets a later attempt begin again; the slot is given back."""

@@ -14,7 +14,7 @@ from typing import Any
 
 from due import aws, batch
 from due.connect_channel.call_slots import CallSlots
-from due.connect_channel.channels import ConnectCalls, EndUserMessagingVoice
+from due.connect_channel.channels import ConnectCalls, EndUserMessagingVoice, placing_client
 from due.connect_channel.dialer import SLOT_HOLD_SECONDS, SLOT_WAIT_SECONDS, Dialer, OptOutList
 from due.connect_channel.outcomes import OutcomeReport
 from due.connect_channel.requests import CallRequest
@@ -37,10 +37,10 @@ def _dialer() -> Dialer:
     instance = os.environ["CONNECT_INSTANCE_ID"]
     if os.environ["CHANNEL"] == "EndUserMessagingVoice":
         origination = os.environ["VOICE_ORIGINATION_IDENTITY"]
-        channel, rate_key, slots = (EndUserMessagingVoice(aws.client("pinpoint-sms-voice-v2"), origination,
+        channel, rate_key, slots = (EndUserMessagingVoice(placing_client("pinpoint-sms-voice-v2"), origination,
                                                           os.environ["VOICE_ID"]), f"voice:{origination}", None)
     else:
-        channel = ConnectCalls(aws.client("connect"), instance, os.environ["CONTACT_FLOW"],
+        channel = ConnectCalls(placing_client("connect"), instance, os.environ["CONTACT_FLOW"],
                                os.environ["QUEUE_ID"], os.environ["SOURCE_PHONE_NUMBER"])
         rate_key = f"connect:{instance}"
         slots = CallSlots(dynamodb, pacing, f"calls-in-progress:{instance}", int(os.environ["MAX_CONCURRENT_CALLS"]),

@@ -10,7 +10,7 @@ from botocore.exceptions import ClientError
 
 from due import aws as due_aws
 from due.connect_channel.call_slots import CallSlots
-from due.connect_channel.channels import ConnectCalls, EndUserMessagingVoice
+from due.connect_channel.channels import ConnectCalls, EndUserMessagingVoice, placing_client
 from due.connect_channel.contact_events_handler import ended_contact
 from due.connect_channel.dialer import Dialer, OptOutList
 from due.connect_channel.requests import ROW_FORMAT
@@ -53,7 +53,7 @@ def dialer(tables, clock=None, channel=None, limit=10, opt_outs="Default", **kwa
     clock = clock or FakeClock()
     dynamodb = due_aws.client("dynamodb")
     slots = CallSlots(dynamodb, "pacing", f"calls-in-progress:{INSTANCE}", limit, 1800, clock=clock)
-    channel = channel or ConnectCalls(due_aws.client("connect"), INSTANCE, "arn:aws:connect:us-east-1:123456789012:"
+    channel = channel or ConnectCalls(placing_client("connect"), INSTANCE, "arn:aws:connect:us-east-1:123456789012:"
                                       f"instance/{INSTANCE}/contact-flow/flow-1", queue_id="queue-1")
     return Dialer(channel, SentMarkers(dynamodb, "sent"),
                   RateLimiter(dynamodb, "pacing", clock=clock, sleep=clock.sleep), f"connect:{INSTANCE}", 2,
@@ -140,15 +140,47 @@ def test_bad_numbers_and_other_countries_are_refused_before_dialling(fakes, tabl
     assert fakes.connect.calls_of("StartOutboundVoiceContact") == []
 
 
-def test_throttling_past_the_clients_retries_is_retried_with_the_same_token(fakes, tables, no_backoff):
+def test_throttling_is_retried_with_backoff_and_the_same_token(fakes, tables):
     clock = FakeClock()
-    # Two calls whose 5 attempts each are all throttled (botocore's standard retries), a third that goes.
-    fakes.connect.fail_next("StartOutboundVoiceContact", "ThrottlingException", times=10)
+    fakes.connect.fail_next("StartOutboundVoiceContact", "ThrottlingException", times=2)
     decision = dialer(tables, clock).call(request())
     assert decision.outcome.outcome == "throttled then called"
-    tokens = {c.params["ClientToken"] for c in fakes.connect.calls_of("StartOutboundVoiceContact")}
-    assert tokens == {request().deduplication_id} and len(fakes.connect.contacts) == 1
+    tokens = [c.params["ClientToken"] for c in fakes.connect.calls_of("StartOutboundVoiceContact")]
+    assert tokens == [request().deduplication_id] * 3 and len(fakes.connect.contacts) == 1
     assert [s for s in clock.sleeps if s >= 1] == [1, 2]
+
+
+@pytest.mark.parametrize("code", ["InternalServiceException", "ServiceUnavailableException"])
+def test_a_server_error_while_calling_is_set_aside_and_never_repeated(fakes, tables, aws, code):
+    # botocore's standard retries would repeat it with the same token, and Connect starts a new contact for a
+    # token whose contact ended: the placing client tries once, and the dialler does not know the call did not go.
+    fakes.connect.fail_next("StartOutboundVoiceContact", code, status=500)
+    decision = dialer(tables).call(request())
+    assert decision.outcome.outcome == "set aside" and "may have been placed" in decision.outcome.reason
+    assert len(fakes.connect.calls_of("StartOutboundVoiceContact")) == 1
+    (message,) = aws.client("sqs").receive_message(QueueUrl=tables)["Messages"]
+    assert json.loads(message["Body"])["row"] == 1
+    assert dialer(tables).call(request()).outcome.outcome == "set aside"  # the redelivery: not dialled either
+    assert fakes.connect.contacts == []
+
+
+def test_a_lost_answer_is_set_aside_and_a_connection_never_made_is_retried(fakes, tables):
+    from botocore.exceptions import EndpointConnectionError, ReadTimeoutError
+
+    class Failing:
+        uses_slots = True
+
+        def __init__(self, error):
+            self.error = error
+
+        def call(self, *_args):
+            raise self.error
+
+    lost = dialer(tables, channel=Failing(ReadTimeoutError(endpoint_url="https://connect"))).call(request())
+    assert lost.outcome.outcome == "set aside"
+    with pytest.raises(EndpointConnectionError):
+        dialer(tables, channel=Failing(EndpointConnectionError(endpoint_url="https://connect"))).call(request(2))
+    assert dialer(tables).call(request(2)).outcome.outcome == "called"
 
 
 def test_a_refusal_is_reported_the_slot_given_back_and_other_numbers_go_on(fakes, tables):
