@@ -67,6 +67,10 @@ _ACCOUNT_WIDE = {"ACCOUNT_SUSPENDED", "ACCOUNT_SENDING_PAUSED", "ACCOUNT_DAILY_Q
                  "MAIL_FROM_DOMAIN_NOT_VERIFIED", "INVALID_SENDING_POOL_NAME"}
 _SPLITTABLE = {"BadRequestException", "MessageRejected", "ValidationException"}
 REREAD_SECONDS = 300.0  # a stored template edited during a send reaches the sender within this time
+# A call is not started with less time left than this: one SendBulkEmail takes at most the client's connect (5 s)
+# and read (20 s) timeouts (due.aws.RETRY_CONFIG), and then its answer must be recorded. Killed mid-call, the
+# rows would be set aside unsent; stopped before it, they stay unsettled and SQS delivers the chunk again.
+CALL_TIME_NEEDED_SECONDS = 30.0
 
 
 @dataclass(frozen=True)
@@ -187,12 +191,17 @@ class EmailSender:
         # Never more recipients in one call than the rate allows in a second, and never more than SES takes.
         self.call_size = max(1, min(MAX_DESTINATIONS_PER_CALL, int(emails_per_second)))
         self._chunk_call_size = self.call_size  # this chunk's, smaller after a size refusal; reset per chunk
+        self._time_left: Callable[[], float] = lambda: float("inf")
 
     # ----------------------------------------------------------------------------------------------------
-    def send(self, chunk: Chunk, set_aside: Callable[[list[Recipient], str], None] | None = None) -> Outcome:
+    def send(self, chunk: Chunk, set_aside: Callable[[list[Recipient], str], None] | None = None,
+             time_left: Callable[[], float] = lambda: float("inf")) -> Outcome:
         """Sends the chunk's unsettled rows. ``set_aside(recipients, reason)`` puts rows that must not be sent
-        again (an earlier attempt may have sent them) where a person sees them."""
+        again (an earlier attempt may have sent them) where a person sees them. ``time_left()``: seconds the
+        invocation has left (Lambda's ``context.get_remaining_time_in_millis() / 1000``); waiting for the rate
+        can take longer than a function may run, so no call starts without ``CALL_TIME_NEEDED_SECONDS`` left."""
         outcome = Outcome()
+        self._time_left = time_left
         self._chunk_call_size = self.call_size
         chunk_key = chunk.id
         by_ref = {r.ref: r for r in chunk.recipients}
@@ -312,7 +321,9 @@ class EmailSender:
         recorded in flight first. A throttled call (SES answered: nothing sent) is made again, ``ATTEMPTS`` in
         all; an answer of 5xx or none at all leaves the rows in flight (whether they went is unknown)."""
         for attempt in range(1, ATTEMPTS + 1):
+            self._enough_time(outcome)
             self._pace(len(refs))
+            self._enough_time(outcome)  # the wait for the rate may have used it up
             self._markers.calling(chunk_key, refs)
             outcome.calls += 1
             try:
@@ -331,6 +342,13 @@ class EmailSender:
                     raise ChunkFailed(f"SendBulkEmail refused the call: {code}", outcome) from error
                 return None, code
         raise AssertionError("unreachable: the last attempt returns or raises")
+
+
+    def _enough_time(self, outcome: Outcome) -> None:
+        left = self._time_left()
+        if left < CALL_TIME_NEEDED_SECONDS:
+            raise ChunkFailed(f"{left:.0f} s left in this invocation, too little for a call: the rest of the chunk "
+                              "is sent when SQS delivers it again", outcome)
 
 
 def _cannot_set_aside(recipients: list[Recipient], reason: str) -> None:

@@ -49,7 +49,7 @@ def _results(requests: list[audience.EmailRequest], outcome: Outcome, delivery: 
 def handler(email_sender: Callable[[], EmailSender], service: str) -> Callable[[dict[str, Any], Any], dict]:
     logger = get_logger(service)
 
-    def send_chunk(record: batch.Record) -> None:
+    def send_chunk(record: batch.Record, time_left: Callable[[], float]) -> None:
         requests = row_queue.requests_in(record["body"], audience.EmailRequest.from_dict)
         by_row = {str(r.row): r for r in requests}
 
@@ -61,7 +61,7 @@ def handler(email_sender: Callable[[], EmailSender], service: str) -> Callable[[
         chunk = Chunk(requests[0].file, audience.campaign_of(requests[0].file), [r.recipient() for r in requests])
         delivery = record.get("attributes", {}).get("ApproximateReceiveCount", "1")
         try:
-            outcome = email_sender().send(chunk, set_aside)
+            outcome = email_sender().send(chunk, set_aside, time_left)
         except ChunkFailed as failed:
             _results(requests, failed.outcome, delivery, str(failed))
             raise
@@ -70,6 +70,9 @@ def handler(email_sender: Callable[[], EmailSender], service: str) -> Callable[[
 
     @logger.inject_lambda_context
     def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-        return batch.process_sqs(event, send_chunk)
+        def time_left() -> float:
+            return context.get_remaining_time_in_millis() / 1000
+
+        return batch.process_sqs(event, lambda record: send_chunk(record, time_left))
 
     return lambda_handler

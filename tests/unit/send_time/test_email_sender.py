@@ -384,3 +384,18 @@ def test_the_attributes_sender_reads_its_template_with_the_retrying_client_paced
     finally:
         attributes_sender._sender.cache_clear()
     assert template._ses == "sesv2" and template._pace is built["pace"]
+
+
+def test_no_call_starts_without_time_for_it_and_the_rest_is_sent_when_the_chunk_comes_back(ses, markers, offers):
+    from due.send_time.email_sender import CALL_TIME_NEEDED_SECONDS
+
+    sender = build(markers, AttributeStore(due_aws.client("dynamodb"), offers, "id", 2),
+                   StoredTemplate(due_aws.client("sesv2"), "offer"), emails_per_second=1)
+    chunk = Chunk(FILE, "spring", [person(i, "c-1") for i in range(1, 4)])
+    left = iter([100.0, 100.0, 100.0, CALL_TIME_NEEDED_SECONDS - 1])  # the wait before the 2nd call used it up
+    set_aside = []
+    with pytest.raises(ChunkFailed, match="too little for a call") as failed:
+        sender.send(chunk, lambda recipients, reason: set_aside.append(recipients), time_left=lambda: next(left))
+    assert failed.value.outcome.sent == ["1"] and len(ses.sent_bulk) == 1
+    again = sender.send(chunk, lambda recipients, reason: set_aside.append(recipients))
+    assert again.sent == ["2", "3"] and set_aside == []  # nothing was in flight: nothing set aside
