@@ -5,10 +5,13 @@ an email and a phone column (``due.s3_triggered_import.rows``: the file's
 columns as written, found however the header spells them, through
 ``due.profiles.standard_column``); the collection's email and voice senders
 take the same file. So the audience file has those three columns first:
-``id`` is the query's ``id`` column when it has one, else its key (first)
-column; ``email`` and ``phone`` are the query's columns of those names (or an
+``id`` is the query's ``id`` column when it has one, else empty (the key is
+not copied there: the import takes ``id`` as the person's customer id, so an
+address in it would make a second profile of a person imported with a real
+id); ``email`` and ``phone`` are the query's columns of those names (or an
 alias such as ``email_address``), empty when it has none; every other column
-follows as the query named it. Rows without a key are left out, as the
+follows as the query named it. The file is for the senders, not for
+importing back: its extra columns (counts, dates) would become attributes. Rows without a key are left out, as the
 membership leaves them out.
 
 The file is written in a multipart upload (parts of ``PART_BYTES``; S3 takes
@@ -38,7 +41,7 @@ def layout(header: list[str]) -> tuple[list[str], list[int | None]]:
     """(the audience header, for each of its columns the result column it comes from or None)."""
     standard = [standard_column(name) if name.strip() else "" for name in header]
     chosen: dict[str, int | None] = {
-        "id": standard.index("id") if "id" in standard else 0,
+        "id": standard.index("id") if "id" in standard else None,
         "email": standard.index("email") if "email" in standard else None,
         "phone": standard.index("phone") if "phone" in standard else None,
     }

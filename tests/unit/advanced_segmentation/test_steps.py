@@ -196,10 +196,10 @@ def test_the_audience_file_is_the_import_format_with_the_querys_columns(aws, fak
     refresh(steps, s3, [["", "1"], ["ana@example.com", "3"], ["cy@example.com", "2"], ["dee@example.com", "1"]], "r1")
     body = s3.get_object(Bucket=BUCKET, Key="audience/openers.csv")["Body"].read().decode()
     assert list(csv.reader(io.StringIO(body))) == [
-        ["id", "email", "phone", "opens"], ["ana@example.com", "ana@example.com", "", "3"],
-        ["cy@example.com", "cy@example.com", "", "2"], ["dee@example.com", "dee@example.com", "", "1"]]
+        ["id", "email", "phone", "opens"], ["", "ana@example.com", "", "3"],
+        ["", "cy@example.com", "", "2"], ["", "dee@example.com", "", "1"]]  # no id column: no id (not the key)
     assert audience.layout(["endpoint_id", "Email Address", "mobile", "score"]) == (
-        ["id", "email", "phone", "score"], [0, 1, 2, 3])
+        ["id", "email", "phone", "endpoint_id", "score"], [None, 1, 2, 0, 3])
     assert audience.layout(["email", "id", "x"]) == (["id", "email", "phone", "x"], [1, 0, None, 2])
 
 
