@@ -44,7 +44,7 @@ def _dialer() -> Dialer:
                                os.environ["QUEUE_ID"], os.environ["SOURCE_PHONE_NUMBER"])
         rate_key = f"connect:{instance}"
         slots = CallSlots(dynamodb, pacing, f"calls-in-progress:{instance}", int(os.environ["MAX_CONCURRENT_CALLS"]),
-                          int(os.environ["CALL_LEASE_SECONDS"]))
+                          int(os.environ["CALL_TIMEOUT_MINUTES"]) * 60)
     opt_out_list = os.environ["OPT_OUT_LIST_NAME"]
     rules = CallRules(frozenset(os.environ["ALLOWED_COUNTRIES"].split(",")), int(os.environ["CALLING_WINDOW_START"]),
                       int(os.environ["CALLING_WINDOW_END"]), os.environ["DEFAULT_TIME_ZONE"])

@@ -95,3 +95,34 @@ def test_every_action_that_can_fail_names_its_error_branch():
             continue
         errors = action["Transitions"].get("Errors", [])
         assert [e["ErrorType"] for e in errors] == ["NoMatchingError"], action["Type"]
+
+
+def _sender_environment(given: dict[str, str]) -> dict[str, str]:
+    """The sender's environment as CloudFormation would set it (Ref, Sub with a map, If), other values stubbed."""
+    from scripts.cfn import evaluate_conditions, parameter_values, resolve_conditionals
+
+    template = load_template("Connect_as_a_Channel")
+    parameters = parameter_values(template, given)
+    variables = resolve_conditionals(template["Resources"]["SenderFunction"]["Properties"]["Environment"]["Variables"],
+                                     evaluate_conditions(template, parameters))
+
+    def value(item):
+        if isinstance(item, dict) and set(item) == {"Ref"}:
+            return parameters.get(item["Ref"], "resource")
+        if isinstance(item, dict) and set(item) == {"Fn::Sub"} and isinstance(item["Fn::Sub"], list):
+            text, names = item["Fn::Sub"]
+            for name, inner in names.items():
+                text = text.replace("${" + name + "}", value(inner))
+            return text
+        return item if isinstance(item, str) else "resource"
+
+    return {name: value(item) for name, item in variables.items()}
+
+
+def test_the_call_timeout_in_minutes_reaches_the_call_slots_in_seconds(aws, monkeypatch):
+    from due.connect_channel import sender_handler
+
+    environment = _sender_environment({"ConnectInstanceId": "i", "QueueId": "q", "CallTimeoutMinutes": "30"})
+    for name, setting in environment.items():
+        monkeypatch.setenv(name, setting)
+    assert sender_handler._dialer()._slots._lease == 30 * 60
