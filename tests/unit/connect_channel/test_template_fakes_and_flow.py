@@ -126,3 +126,11 @@ def test_the_call_timeout_in_minutes_reaches_the_call_slots_in_seconds(aws, monk
     for name, setting in environment.items():
         monkeypatch.setenv(name, setting)
     assert sender_handler._dialer()._slots._lease == 30 * 60
+
+
+def test_pinpoint_invokes_the_hook_as_its_regional_principal_for_the_project_only():
+    # Pinpoint Developer Guide, "Grant Amazon Pinpoint permission to invoke the Lambda function":
+    # --principal pinpoint.us-east-1.amazonaws.com --source-arn arn:aws:mobiletargeting:...:apps/*.
+    permission = load_template("Connect_as_a_Channel")["Resources"]["HookPermission"]["Properties"]
+    assert permission["Principal"] == {"Fn::Sub": "pinpoint.${AWS::Region}.amazonaws.com"}
+    assert permission["SourceArn"]["Fn::Sub"].endswith(":apps/${PinpointApplicationId}/*")
