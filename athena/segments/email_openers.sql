@@ -15,8 +15,9 @@ SELECT
   max(dt) AS last_opened_on
 FROM ${table}
 WHERE event_type = '_email.open'
-  -- dt compared with a constant, so Athena reads only these days' partitions
-  AND dt >= date_format(current_date - INTERVAL '${days}' DAY, '%Y-%m-%d')
+  -- the last ${days} UTC dates, today included (dt is the UTC date; Athena's current_date is UTC's); dt
+  -- compared with a constant, so Athena reads only these days' partitions
+  AND dt > date_format(current_date - INTERVAL '${days}' DAY, '%Y-%m-%d')
   AND cardinality(recipients) = 1
 GROUP BY lower(element_at(recipients, 1))
 HAVING count(DISTINCT message_id) >= ${minimum_opens}

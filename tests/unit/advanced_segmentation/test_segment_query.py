@@ -35,6 +35,9 @@ def opens(now_ms: int) -> list[dict]:
         # endpoint-9: two Pinpoint opens, the address changed in between -> one row, the latest address
         ev.pinpoint_email("_email.open", now_ms - 4 * DAY, "pp-12", "old@example.com", endpoint="endpoint-9"),
         ev.pinpoint_email("_email.open", now_ms - 2 * DAY, "pp-13", "new@example.com", endpoint="endpoint-9"),
+        # gus: one open today, one exactly 30 UTC dates ago -> out (the last 30 dates are today and the 29 before)
+        ev.ses("Open", now_ms, "m-14", ["gus@example.com"]),
+        ev.ses("Open", now_ms - 30 * DAY, "m-15", ["gus@example.com"]),
         # fay: two deliveries, no open -> out
         ev.ses("Delivery", now_ms - 1 * DAY, "m-10", ["fay@example.com"]),
         ev.ses("Delivery", now_ms - 1 * DAY, "m-11", ["fay@example.com"]),
@@ -54,7 +57,7 @@ def athena(request, tmp_path_factory) -> LocalAthena:
 
 def test_every_shipped_segment_query_is_a_single_select_over_the_table_placeholder():
     files = sorted((ATHENA_DIR / "segments").glob("*.sql"))
-    assert [f.stem for f in files] == ["email_openers", "endpoint_openers"]
+    assert [f.stem for f in files] == ["email_openers", "endpoint_openers", "nobody"]
     for path in files:
         assert "${table}" in path.read_text()
 
@@ -62,7 +65,8 @@ def test_every_shipped_segment_query_is_a_single_select_over_the_table_placehold
 def test_email_openers_returns_the_people_who_opened_at_least_n_emails_in_m_days_in_key_order(athena):
     found = athena.query(segment_query.load("email_openers", "events", {"minimum_opens": "2", "days": "30"}))
     mine = [r for r in found if r["email"] in {"ana@example.com", "bo@example.com", "cy@example.com",
-                                               "dee@example.com", "élise@example.com", "fay@example.com"}]
+                                               "dee@example.com", "élise@example.com", "fay@example.com",
+                                               "gus@example.com"}]
     assert [(r["email"], r["opens"]) for r in mine] == [("ana@example.com", 3), ("élise@example.com", 2)]
     assert [r["email"] for r in found] == sorted(r["email"] for r in found)  # the walk's order
     assert list(found[0]) == ["email", "opens", "last_opened_on"]
@@ -82,6 +86,11 @@ def test_endpoint_openers_returns_each_endpoint_once_in_key_order_for_pinpoint_m
     assert [r["endpoint_id"] for r in found] == sorted(by_endpoint)
     assert (by_endpoint["endpoint-9"]["email"], by_endpoint["endpoint-9"]["opens"]) == ("new@example.com", 2)
     assert list(found[0]) == ["endpoint_id", "email", "opens", "last_opened_on"]
+
+
+def test_nobody_returns_a_header_and_no_rows_for_a_last_run_before_removal(athena):
+    assert athena.query(segment_query.load("nobody", "events", {})) == []
+    assert segment_query.parse_values("") == {}  # QueryValues empty, as nobody takes no value
 
 
 def test_values_are_checked_before_they_reach_sql():
