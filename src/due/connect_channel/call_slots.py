@@ -11,8 +11,12 @@ holds ``leases``, a map of lease name -> expiry (epoch seconds):
   still the same lease; the full item comes back with the refusal, ReturnValuesOnConditionCheckFailure, UpdateItem
   API reference) and tries once more. False when the instance is busy: the caller waits;
 * ``started(name, contact_id)`` renames the lease after the contact Connect started, so the contact's
-  DISCONNECTED event can release it;
-* ``release(name)`` removes a lease: a contact event's contact id, or a call that did not start.
+  DISCONNECTED event can release it; unless that event came first (a call that ended at once): then the
+  lease is just removed;
+* ``release(name)`` removes a lease: a contact event's contact id, or a call that did not start. It leaves a
+  tombstone, ``ended`` (a second map, name -> expiry, ``TOMBSTONE_SECONDS`` later), which ``started`` checks
+  in its condition, so a release that arrives before ``started`` is not lost. Expired tombstones are removed
+  by the release that finds more than ``TOMBSTONE_PRUNE_AT`` of them, keeping the item small (400 KB).
 
 Each lease expires after ``lease_seconds`` (a stack parameter, longer than the longest call): a lost
 contact event frees its slot then, not never.
@@ -23,6 +27,9 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import Callable
+
+TOMBSTONE_SECONDS = 300  # far longer than from a call's answer to its ``started`` (one DynamoDB write)
+TOMBSTONE_PRUNE_AT = 200
 
 
 class CallSlots:
@@ -51,14 +58,46 @@ class CallSlots:
         return False
 
     def started(self, name: str, contact_id: str) -> None:
-        self._dynamodb.update_item(
-            TableName=self._table, Key=self._key, UpdateExpression="REMOVE leases.#name SET leases.#contact = :expires",
-            ExpressionAttributeNames={"#name": name, "#contact": contact_id},
-            ExpressionAttributeValues={":expires": {"N": str(int(self._clock()) + self._lease)}})
+        try:
+            self._dynamodb.update_item(
+                TableName=self._table, Key=self._key,
+                UpdateExpression="REMOVE leases.#name SET leases.#contact = :expires",
+                ConditionExpression="attribute_not_exists(ended.#contact)",
+                ExpressionAttributeNames={"#name": name, "#contact": contact_id},
+                ExpressionAttributeValues={":expires": {"N": str(int(self._clock()) + self._lease)}})
+        except self._dynamodb.exceptions.ConditionalCheckFailedException:
+            # The contact's DISCONNECTED event came first: the call is over, its slot free.
+            self._dynamodb.update_item(TableName=self._table, Key=self._key, UpdateExpression="REMOVE leases.#name",
+                                       ExpressionAttributeNames={"#name": name})
 
     def release(self, name: str) -> None:
-        self._dynamodb.update_item(TableName=self._table, Key=self._key, UpdateExpression="REMOVE leases.#name",
-                                   ExpressionAttributeNames={"#name": name})
+        until = {"N": str(int(self._clock()) + TOMBSTONE_SECONDS)}
+        try:
+            item = self._dynamodb.update_item(
+                TableName=self._table, Key=self._key, UpdateExpression="REMOVE leases.#name SET ended.#name = :until",
+                ConditionExpression="attribute_exists(ended)", ExpressionAttributeNames={"#name": name},
+                ExpressionAttributeValues={":until": until}, ReturnValues="ALL_NEW")["Attributes"]
+        except self._dynamodb.exceptions.ConditionalCheckFailedException:
+            # No tombstones yet (an item written before there were any): the map starts with this one.
+            with contextlib.suppress(self._dynamodb.exceptions.ConditionalCheckFailedException):
+                self._dynamodb.update_item(
+                    TableName=self._table, Key=self._key, UpdateExpression="REMOVE leases.#name SET ended = :ended",
+                    ConditionExpression="attribute_not_exists(ended)", ExpressionAttributeNames={"#name": name},
+                    ExpressionAttributeValues={":ended": {"M": {name: until}}})
+                return
+            return self.release(name)  # another release made the map in between
+        ended = item.get("ended", {}).get("M", {})
+        if len(ended) > TOMBSTONE_PRUNE_AT:
+            self._prune(ended)
+
+    def _prune(self, ended: dict) -> None:
+        now = int(self._clock())
+        expired = [name for name, until in ended.items() if int(until["N"]) <= now][:100]
+        if expired:
+            names = {f"#e{i}": name for i, name in enumerate(expired)}
+            self._dynamodb.update_item(TableName=self._table, Key=self._key,
+                                       UpdateExpression="REMOVE " + ", ".join(f"ended.{n}" for n in names),
+                                       ExpressionAttributeNames=names)
 
     def in_progress(self) -> int:
         item = self._dynamodb.get_item(TableName=self._table, Key=self._key, ConsistentRead=True).get("Item", {})
@@ -67,7 +106,7 @@ class CallSlots:
     def _ensure_item(self) -> None:
         # An item that is there already is what this call needs.
         with contextlib.suppress(self._dynamodb.exceptions.ConditionalCheckFailedException):
-            self._dynamodb.put_item(TableName=self._table, Item={**self._key, "leases": {"M": {}}},
+            self._dynamodb.put_item(TableName=self._table, Item={**self._key, "leases": {"M": {}}, "ended": {"M": {}}},
                                     ConditionExpression="attribute_not_exists(#key)",
                                     ExpressionAttributeNames={"#key": "key"})
 

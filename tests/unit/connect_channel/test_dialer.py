@@ -260,3 +260,26 @@ def test_a_rate_limiter_failure_before_the_dial_gives_the_marker_and_the_slot_ba
         dial.call(request())
     assert CallSlots(due_aws.client("dynamodb"), "pacing", f"calls-in-progress:{INSTANCE}").in_progress() == 0
     assert dialer(tables).call(request()).outcome.outcome == "called"
+
+
+def test_a_contact_event_that_comes_before_the_slot_is_renamed_still_frees_it(aws, tables):
+    slots = CallSlots(due_aws.client("dynamodb"), "pacing", f"calls-in-progress:{INSTANCE}", 1, 1800)
+    assert slots.acquire("row-1")
+    slots.release("contact-1")  # the call ended at once: its DISCONNECTED event beat the sender's started()
+    slots.started("row-1", "contact-1")
+    assert slots.in_progress() == 0
+    assert slots.acquire("row-2")
+
+
+def test_old_tombstones_are_pruned_so_the_item_stays_small(aws, tables):
+    from due.connect_channel.call_slots import TOMBSTONE_PRUNE_AT, TOMBSTONE_SECONDS
+
+    clock = FakeClock()
+    slots = CallSlots(due_aws.client("dynamodb"), "pacing", "calls-in-progress:i", 10, 1800, clock=clock)
+    slots.acquire("row-0")
+    for contact in range(TOMBSTONE_PRUNE_AT + 1):
+        slots.release(f"contact-{contact}")
+    clock.now += TOMBSTONE_SECONDS + 1
+    slots.release("contact-last")
+    item = due_aws.client("dynamodb").get_item(TableName="pacing", Key={"key": {"S": "calls-in-progress:i"}})["Item"]
+    assert len(item["ended"]["M"]) == TOMBSTONE_PRUNE_AT + 2 - 100  # 100 removed by that release, more by the next
