@@ -3,6 +3,7 @@ per destination, redelivery without double sends, the campaign hook set, refused
 
 from __future__ import annotations
 
+import ast
 import json
 import time
 
@@ -213,3 +214,18 @@ def test_a_hook_of_someone_else_is_refused_unless_replacing_is_allowed_and_given
 
     deleted = custom_resource(emulator, stack, "Delete", project, previous=previous)
     assert deleted["Data"] == {"Restored": "true"} and hook_of(emulator, project) == previous
+
+
+def test_the_sender_may_send_only_as_its_from_address_or_its_domain(emulator, artifacts):
+    stack = deploy(emulator, artifacts)
+    iam = emulator.client("iam")
+    role = stack.physical("SenderRole").rsplit("/", 1)[-1]
+    documents = [iam.get_role_policy(RoleName=role, PolicyName=name)["PolicyDocument"]
+                 for name in iam.list_role_policies(RoleName=role)["PolicyNames"]]
+    # moto hands the document back as the repr of the dict CloudFormation gave it
+    statements = [s for d in documents for s in (ast.literal_eval(d) if isinstance(d, str) else d)["Statement"]]
+    (send,) = [s for s in statements if s and s.get("Sid") == "Send"]  # None: an !If that gave NoValue
+    sender = emulator.client("lambda").get_function_configuration(FunctionName=stack.physical("SenderFunction"))[
+        "Environment"]["Variables"]["FROM_ADDRESS"]
+    identities = sorted(r.rsplit(":identity/", 1)[1] for r in send["Resource"] if r and ":identity/" in r)
+    assert identities == sorted([sender, sender.split("@", 1)[1]])

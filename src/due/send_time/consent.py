@@ -98,13 +98,17 @@ class Consent:
             # "For account-level suppression, bulk actions and SES API calls related to suppression list
             # management are disabled" in the sandbox (SES Developer Guide, "Request production access"). SES
             # still drops a suppressed address itself, so the send goes on; only the report cannot name them.
-            if aws.is_passing(error):
-                raise
+            if aws.is_passing(error) or error.response["Error"].get("Code") != "AccessDeniedException":
+                raise  # only the sandbox's refusal lets the send go on; anything else is a fault to see
             logger.warning("the suppression list cannot be read; SES still drops suppressed addresses",
                            extra={"error": error.response["Error"].get("Code")})
             self._suppressed = set()
         if self._list:
             defaults = {t["TopicName"]: t.get("DefaultSubscriptionStatus", "OPT_IN") for t in self._topics()}
+            if self._topic and self._topic not in defaults:
+                # A mistyped TopicName would otherwise read as no one opting out of it: refuse to send instead.
+                raise LookupError(f"the contact list {self._list} has no topic {self._topic!r} "
+                                  f"(it has {', '.join(sorted(defaults)) or 'none'})")
             unsubscribed, opted_in = set(), set()
             for contact in self._pages(self._ses.list_contacts, {"ContactListName": self._list}, "Contacts"):
                 address = contact["EmailAddress"].lower()

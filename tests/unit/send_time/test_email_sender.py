@@ -399,3 +399,22 @@ def test_no_call_starts_without_time_for_it_and_the_rest_is_sent_when_the_chunk_
     assert failed.value.outcome.sent == ["1"] and len(ses.sent_bulk) == 1
     again = sender.send(chunk, lambda recipients, reason: set_aside.append(recipients))
     assert again.sent == ["2", "3"] and set_aside == []  # nothing was in flight: nothing set aside
+
+
+def test_a_topic_the_contact_list_does_not_have_stops_the_send(fakes, markers, offers):
+    sesv2 = due_aws.client("sesv2")
+    fakes.sesv2.create_email_template(TemplateName="offer", TemplateContent={"Subject": "s", "Text": "{{Offer}}"})
+    sesv2.create_contact_list(ContactListName="news", Topics=[
+        {"TopicName": "offers", "DisplayName": "Offers", "DefaultSubscriptionStatus": "OPT_IN"}])
+    sender = build(markers, AttributeStore(due_aws.client("dynamodb"), offers, "id", 2), StoredTemplate(sesv2, "offer"),
+                   consent=Consent(sesv2, contact_list="news", topic="ofers"), policy=MissingDataPolicy.SEND_WITHOUT)
+    with pytest.raises(LookupError, match="no topic 'ofers'"):
+        sender.send(Chunk(FILE, "spring", [person(1)]))
+    assert fakes.sesv2.sent_bulk == []
+
+
+def test_a_suppression_list_error_other_than_the_sandboxs_refusal_stops_the_send(ses, offers_sender):
+    ses.fail_next("ListSuppressedDestinations", "BadRequestException", status=400)
+    with pytest.raises(ClientError, match="BadRequestException"):
+        offers_sender.send(Chunk(FILE, "spring", [person(1, "c-1")]))
+    assert ses.sent_bulk == []
