@@ -5,16 +5,19 @@ queue message invisible (outside the calling window, or every call slot taken), 
 call already placed: nothing to do or report). In order:
 
 1. the number's checks (due.connect_channel.rules): not E.164 or not an allowed country -> reported, not dialled;
-2. the calling window: outside it -> held until it opens (the row is never dropped);
-3. a call slot (Connect only, due.connect_channel.call_slots): none free -> the sender looks again every
+2. the marker as it stands (``MarkerReader``, a strongly consistent GetItem): already called -> nothing; maybe
+   called (an earlier attempt ended without knowing) -> set aside in the send dead-letter queue and reported,
+   never dialled again. Read before the window and the slot, so a redelivery is never held for either;
+3. the calling window: outside it -> held until it opens (the row is never dropped);
+4. the do-not-call list: a number on the End User Messaging opt-out list (DescribeOptedOutNumbers with the
+   number: "If you specify opted out numbers, the output includes information for only the specified opted
+   out numbers", End User Messaging SMS and voice v2 API reference) -> refused and reported (the same row,
+   redriven after the number opted back in, may be called). After the marker's read, so a call placed
+   before its number opted out is not reported again as refused;
+5. a call slot (Connect only, due.connect_channel.call_slots): none free -> the sender looks again every
    ``SLOT_POLL_SECONDS`` for up to ``slot_wait_seconds`` (calls end within a minute or two, and waiting here
    keeps the message in flight, costing no receive), then holds it ``SLOT_HOLD_SECONDS``;
-4. the marker (due.send_markers): already called -> nothing; maybe called (an earlier attempt ended without
-   knowing) -> set aside in the send dead-letter queue and reported, never dialled again;
-5. the do-not-call list: a number on the End User Messaging opt-out list (DescribeOptedOutNumbers with the
-   number: "If you specify opted out numbers, the output includes information for only the specified opted
-   out numbers", End User Messaging SMS and voice v2 API reference) -> refused, reported and marked failed
-   (the same row, redriven after the number opted back in, may be called);
+   then the marker is written ("sending", due.send_markers), which also stops a sender that raced this one;
 6. the shared rate limiter (due.rate_limit), one key per instance (or voice origination): at most
    ``calls_per_second`` calls a second across every sender (StartOutboundVoiceContact: 2 a second, burst 5,
    by default, Amazon Connect service quotas);
@@ -85,6 +88,22 @@ class OptOutList:
         return any(n["OptedOutNumber"] == number for n in response.get("OptedOutNumbers", []))
 
 
+class MarkerReader:
+    """The status of a call's marker (due.send_markers' table) as it stands, or None when there is none.
+
+    GetItem with ConsistentRead (DynamoDB API reference, GetItem: "If set to true, then the operation uses
+    strongly consistent reads"): a marker written a moment ago by another sender is seen."""
+
+    def __init__(self, dynamodb, table_name: str):
+        self._dynamodb, self._table = dynamodb, table_name
+
+    def status(self, queued: Chunk) -> str | None:
+        item = self._dynamodb.get_item(TableName=self._table, Key={"deduplication_id": {"S": queued.deduplication_id}},
+                                       ConsistentRead=True, ProjectionExpression="#status",
+                                       ExpressionAttributeNames={"#status": "status"}).get("Item")
+        return item["status"]["S"] if item else None
+
+
 def _code(error: ClientError) -> str:
     return error.response.get("Error", {}).get("Code", "")
 
@@ -94,12 +113,14 @@ class Dialer:
                  set_aside: SetAside, rules: CallRules, opt_outs: OptOutList | None = None,
                  slots: CallSlots | None = None, default_message: str = "",
                  clock: Callable[[], float] = time.time, sleep: Callable[[float], None] = time.sleep,
-                 slot_wait_seconds: float = SLOT_WAIT_SECONDS, slot_hold_seconds: int = SLOT_HOLD_SECONDS):
+                 slot_wait_seconds: float = SLOT_WAIT_SECONDS, slot_hold_seconds: int = SLOT_HOLD_SECONDS,
+                 marker_reader: MarkerReader | None = None):
         self._channel, self._markers, self._limiter = channel, markers, limiter
         self._rate_key, self._rate, self._set_aside = rate_key, calls_per_second, set_aside
         self._rules, self._opt_outs, self._slots = rules, opt_outs, slots
         self._default_message, self._clock, self._sleep = default_message, clock, sleep
         self._slot_wait, self._slot_hold = slot_wait_seconds, slot_hold_seconds
+        self._marker_reader = marker_reader
 
     def call(self, request: CallRequest) -> Decision:
         if refusal := self._rules.refusal(request.number):
@@ -108,33 +129,37 @@ class Dialer:
         if not message.strip():
             return Decision(Outcome.of(request, "refused", "no message: the row has none and the stack's "
                                                            "Message parameter is empty"))
+        queued = Chunk((request,))
+        status = self._marker_reader.status(queued) if self._marker_reader is not None else None
+        if status == "sent":
+            return Decision()
+        if status == "sending":
+            return self._set_aside_maybe_sent(request, queued, MaybeSent(
+                f"{describe(queued)}: an earlier attempt may have sent it; not resending"))
         now = datetime.datetime.fromtimestamp(self._clock(), datetime.UTC)
         if wait := self._rules.wait_seconds(request.time_zone, now):
             return Decision(hold=min(wait, MAX_HOLD_SECONDS))
-        queued = Chunk((request,))
+        if self._opt_outs is not None and self._opt_outs.holds(request.number):
+            return Decision(Outcome.of(request, "refused", "on the do-not-call (opt-out) list"))
         slot = queued.deduplication_id
         if self._slots is not None and not self._take_slot(slot):
             return Decision(hold=self._slot_hold)
         try:
-            if not self._markers.begin(queued):
-                self._release(slot)
-                return Decision()
+            began = self._markers.begin(queued)
         except MaybeSent as unknown:
             self._release(slot)
-            self._set_aside.put(queued, str(unknown))
-            return Decision(Outcome.of(request, "set aside", str(unknown)))
-        # From here to the dial nothing has been placed: an error (the opt-out list throttled, denied or missing,
-        # the rate limiter's table) gives the marker back as "failed" and the slot back, so the redelivery calls.
-        try:
-            # After the marker: a redelivery of a call placed before is not refused afterwards because its
-            # number opted out since (one outcome per call).
-            if self._opt_outs is not None and self._opt_outs.holds(request.number):
-                self._not_placed(queued, slot)
-                return Decision(Outcome.of(request, "refused", "on the do-not-call (opt-out) list"))
+            return self._set_aside_maybe_sent(request, queued, unknown)
         except Exception:
-            self._not_placed(queued, slot)
+            self._release(slot)
             raise
+        if not began:  # another sender called it since the read
+            self._release(slot)
+            return Decision()
         return Decision(self._place(request, queued, message, slot))
+
+    def _set_aside_maybe_sent(self, request: CallRequest, queued: Chunk, unknown: MaybeSent) -> Decision:
+        self._set_aside.put(queued, str(unknown))
+        return Decision(Outcome.of(request, "set aside", str(unknown)))
 
     def _place(self, request: CallRequest, queued: Chunk, message: str, slot: str) -> Outcome:
         throttled = False

@@ -15,7 +15,7 @@ from typing import Any
 from due import aws, batch
 from due.connect_channel.call_slots import CallSlots
 from due.connect_channel.channels import ConnectCalls, EndUserMessagingVoice, placing_client
-from due.connect_channel.dialer import SLOT_HOLD_SECONDS, SLOT_WAIT_SECONDS, Dialer, OptOutList
+from due.connect_channel.dialer import SLOT_HOLD_SECONDS, SLOT_WAIT_SECONDS, Dialer, MarkerReader, OptOutList
 from due.connect_channel.outcomes import OutcomeReport
 from due.connect_channel.requests import CallRequest
 from due.connect_channel.rules import CallRules
@@ -53,7 +53,8 @@ def _dialer() -> Dialer:
                   SetAside(aws.client("sqs"), os.environ["SEND_DEAD_LETTER_QUEUE_URL"]), rules,
                   OptOutList(aws.client("pinpoint-sms-voice-v2"), opt_out_list) if opt_out_list else None,
                   slots, os.environ["MESSAGE"], slot_wait_seconds=SLOT_WAIT_SECONDS,
-                  slot_hold_seconds=SLOT_HOLD_SECONDS)
+                  slot_hold_seconds=SLOT_HOLD_SECONDS,
+                  marker_reader=MarkerReader(dynamodb, os.environ["SENT_TABLE_NAME"]))
 
 
 @functools.lru_cache(maxsize=1)

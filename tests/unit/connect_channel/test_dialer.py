@@ -12,7 +12,7 @@ from due import aws as due_aws
 from due.connect_channel.call_slots import CallSlots
 from due.connect_channel.channels import ConnectCalls, EndUserMessagingVoice, placing_client
 from due.connect_channel.contact_events_handler import ended_contact
-from due.connect_channel.dialer import Dialer, OptOutList
+from due.connect_channel.dialer import Decision, Dialer, MarkerReader, OptOutList
 from due.connect_channel.requests import ROW_FORMAT
 from due.connect_channel.rules import CallRules
 from due.events import BadEvent
@@ -60,7 +60,8 @@ def dialer(tables, clock=None, channel=None, limit=10, opt_outs="Default", **kwa
                   SetAside(due_aws.client("sqs"), tables),
                   CallRules(frozenset({"US", "CA"}), 9, 20, "America/New_York"),
                   OptOutList(due_aws.client("pinpoint-sms-voice-v2"), opt_outs) if opt_outs else None,
-                  slots if channel.uses_slots else None, "", clock=clock, sleep=clock.sleep, **kwargs)
+                  slots if channel.uses_slots else None, "", clock=clock, sleep=clock.sleep,
+                  marker_reader=MarkerReader(dynamodb, "sent"), **kwargs)
 
 
 def test_a_call_goes_through_the_instance_flow_and_queue_with_the_message(fakes, tables):
@@ -283,3 +284,14 @@ def test_old_tombstones_are_pruned_so_the_item_stays_small(aws, tables):
     slots.release("contact-last")
     item = due_aws.client("dynamodb").get_item(TableName="pacing", Key={"key": {"S": "calls-in-progress:i"}})["Item"]
     assert len(item["ended"]["M"]) == TOMBSTONE_PRUNE_AT + 2 - 100  # 100 removed by that release, more by the next
+
+
+def test_a_redelivery_of_a_call_placed_is_done_at_once_even_with_every_slot_taken_or_the_window_shut(fakes, tables):
+    clock = FakeClock()
+    dial = dialer(tables, clock, limit=1, slot_wait_seconds=20)
+    assert dial.call(request()).outcome.outcome == "called"  # holds the only slot until its call ends
+    assert dial.call(request()) == Decision()  # not held for a slot it does not need: no receive burnt
+    assert clock.sleeps.count(2) == 0
+    clock.now += 9 * 3600  # 21:00 in New York, outside the window
+    assert dial.call(request()) == Decision()
+    assert len(fakes.connect.contacts) == 1
