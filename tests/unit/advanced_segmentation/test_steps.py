@@ -416,3 +416,36 @@ def test_a_query_still_running_is_looked_at_again_then_given_up_after_the_maximu
     assert state["step"]["done"] is False and state["query"]["polls"] == 1
     with pytest.raises(QueryTimedOut, match="still RUNNING after 2 looks"):
         steps.run("check_query", state)
+
+
+def test_pinpoint_mode_a_chunk_that_wrote_then_died_is_corrected_by_the_next_run(aws, fakes, s3, topic):
+    pinpoint = aws.client("pinpoint")
+    for endpoint in ("e0", "e1", "e2", "e3"):
+        pinpoint.update_endpoint(ApplicationId=APP, EndpointId=endpoint, EndpointRequest={
+            "ChannelType": "EMAIL", "Address": f"{endpoint}@example.com", "Attributes": {"Plan": ["gold"]}})
+    steps = make_steps(aws, topic, mode="Pinpoint")
+
+    def carrying() -> set[str]:
+        return {e for (app, e), found in fakes.pinpoint.endpoints.items()
+                if "openers" in (found.get("Attributes") or {}).get("AdvancedSegmentTarget", [])}
+
+    refresh(steps, s3, [["e0", "1"], ["e1", "1"]], "r1", header=("endpoint_id", "n"))
+    key = result_file(s3, "athena-results/r2.csv", [["e2", "1"], ["e3", "1"]], ("endpoint_id", "n"))
+    checkpoint = {"run": {"id": "r2"}, "config": {}, "kept": steps._kept_membership(),
+                  "query": {"id": "q-r2", "result_bucket": BUCKET, "result_key": key}}
+    client = steps.clients("pinpoint")
+    real = client.update_endpoints_batch
+
+    def written_then_died(**params):
+        real(**params)
+        raise RuntimeError("the invocation ended after the batch was written")
+
+    client.update_endpoints_batch = written_then_died
+    with pytest.raises(RuntimeError):
+        steps.run("apply", checkpoint)
+    client.update_endpoints_batch = real
+    assert carrying() == {"e2", "e3"}
+    fail(steps, checkpoint)
+    refresh(steps, s3, [["e0", "1"], ["e2", "1"]], "r3", header=("endpoint_id", "n"))
+    assert carrying() == {"e0", "e2"}
+    assert fakes.pinpoint.endpoints[(APP, "e3")]["Attributes"] == {"AdvancedSegmentTarget": [], "Plan": ["gold"]}
