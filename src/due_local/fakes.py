@@ -329,8 +329,17 @@ class SesV2Fake(FakeService):
             raise FakeError("NotFoundException", "not on the suppression list", 404)
         return {}
 
-    def list_suppressed_destinations(self, **_kwargs):
-        return {"SuppressedDestinationSummaries": list(self.suppressed.values())}
+    def list_suppressed_destinations(self, PageSize=None, NextToken=None, **_filters):
+        """A page of the list and the token of the next. The API reference gives PageSize no range or default;
+        this fake takes 1 and up and answers 100 a page when none is asked (its own choice)."""
+        if PageSize is not None and PageSize < 1:
+            raise FakeError("BadRequestException", "PageSize must be at least 1")
+        summaries, start = list(self.suppressed.values()), int(NextToken or 0)
+        size = PageSize or 100
+        page: dict[str, Any] = {"SuppressedDestinationSummaries": summaries[start:start + size]}
+        if start + size < len(summaries):
+            page["NextToken"] = str(start + size)
+        return page
 
     def create_email_template(self, TemplateName, TemplateContent):
         if TemplateName in self.templates:

@@ -115,7 +115,8 @@ def _group_locale(locale: str) -> str:
 
 def row_format(*, chunk_size: int, key_column: str = "", locale_column: str = "",
                check_file: Callable[[str], None] = lambda file: None, s3=None) -> RowFormat:
-    """The pipeline's row format. ``check_file(file)`` runs once per file before its first row is queued and
+    """The pipeline's row format. ``check_file(file)`` runs once per file before its first row is queued (not again
+    when a later invocation continues the file) and
     raises ``FileRefused`` to refuse the whole file (#12: the campaign has no content). ``s3`` reads a file's
     header again when its reading continues in another invocation (the pipeline checks the header at the
     start of a file only)."""
@@ -127,10 +128,11 @@ def row_format(*, chunk_size: int, key_column: str = "", locale_column: str = ""
     def columns_of(file: str) -> _Columns:
         if state.get("file") != file:
             columns = state.pop("pending", None)
-            if columns is None:  # a continuation: the header was checked by an earlier invocation
+            if columns is None:  # a continuation: the header and the file were checked by an earlier invocation
                 first = next(rows(s3, _file_source(file)), None)
                 columns = _Columns(first[0] if first else [], key_column, locale_column)
-            check_file(file)  # raises FileRefused: nothing of the file is queued
+            else:  # the file's start: checked once, so a continuation neither announces it again nor refuses
+                check_file(file)  # a half-queued file; raises FileRefused: nothing of the file is queued
             state.update(file=file, columns=columns)
         return state["columns"]
 

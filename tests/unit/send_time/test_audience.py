@@ -90,3 +90,16 @@ def test_a_continued_file_reads_its_header_again(aws):
     fmt = row_format(chunk_size=50, s3=s3)  # no check_header: another invocation read the start
     request = fmt.parse("audience/incoming/f.csv@null", 1, ["a@example.com", "A"])
     assert request.fields == {"email": "a@example.com", "first_name": "A"}
+
+
+def test_a_continued_file_is_not_checked_again(aws):
+    s3 = aws.client("s3")
+    s3.create_bucket(Bucket="audience")
+    s3.put_object(Bucket="audience", Key="incoming/f.csv", Body=b"email\na@example.com\nb@example.com\n")
+    checked = []
+    start = row_format(chunk_size=50, check_file=checked.append, s3=s3)
+    start.check_header(["email"])
+    start.parse("audience/incoming/f.csv@null", 1, ["a@example.com"])
+    continuation = row_format(chunk_size=50, check_file=checked.append, s3=s3)  # a cold invocation goes on
+    continuation.parse("audience/incoming/f.csv@null", 2, ["b@example.com"])
+    assert checked == ["audience/incoming/f.csv@null"]

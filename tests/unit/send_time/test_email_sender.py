@@ -418,3 +418,14 @@ def test_a_suppression_list_error_other_than_the_sandboxs_refusal_stops_the_send
     with pytest.raises(ClientError, match="BadRequestException"):
         offers_sender.send(Chunk(FILE, "spring", [person(1, "c-1")]))
     assert ses.sent_bulk == []
+
+
+def test_the_fakes_suppression_list_comes_in_pages_as_ses_gives_it(fakes):
+    sesv2 = due_aws.client("sesv2")
+    for i in range(3):
+        sesv2.put_suppressed_destination(EmailAddress=f"gone{i}@example.com", Reason="BOUNCE")
+    first = sesv2.list_suppressed_destinations(PageSize=2)
+    rest = sesv2.list_suppressed_destinations(PageSize=2, NextToken=first["NextToken"])
+    assert len(first["SuppressedDestinationSummaries"]) == 2 and "NextToken" not in rest
+    assert {s["EmailAddress"] for s in first["SuppressedDestinationSummaries"] + rest[
+        "SuppressedDestinationSummaries"]} == {f"gone{i}@example.com" for i in range(3)}
