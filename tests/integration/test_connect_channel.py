@@ -144,3 +144,17 @@ def test_outside_the_calling_window_rows_wait_on_the_queue_and_are_not_dropped(e
         QueueUrl=stack.outputs["SendQueueUrl"], AttributeNames=["ApproximateNumberOfMessagesNotVisible"])
     assert attributes["Attributes"]["ApproximateNumberOfMessagesNotVisible"] == "2"  # held until the window opens
     assert "Messages" not in emulator.client("sqs").receive_message(QueueUrl=stack.outputs["SendDeadLetterQueueUrl"])
+
+
+def test_a_refusal_or_error_that_quotes_the_number_logs_it_masked(emulator, stack, capsys):
+    emulator.fakes.connect.fail_next("StartOutboundVoiceContact", "DestinationNotAllowedException",
+                                     message="Calls to +1 425-555-0001 are not allowed")
+    emulator.fakes.connect.fail_next("StartOutboundVoiceContact", "AccessDeniedException",
+                                     message="not authorized to call +14255550002")
+    drop_for_calls(emulator, stack, "incoming/f.csv", csv_of(["+14255550001", "+14255550002"]))
+    logged = capsys.readouterr().out
+    assert "DestinationNotAllowedException: Calls to <number> are not allowed" in logged
+    assert "AccessDeniedException" in logged and "<number>" in logged
+    assert "555-0001" not in logged and "4255550002" not in logged
+    refused = [o for o in connect_outcomes(emulator, stack) if o["outcome"] == "refused"]
+    assert refused[0]["reason"] == "DestinationNotAllowedException: Calls to +1 425-555-0001 are not allowed"

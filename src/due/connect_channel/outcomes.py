@@ -11,13 +11,15 @@ the number and the service's id for the call.
 version), and publishes each outcome on the topic with PublishBatch, 10 at a time (SNS API reference,
 PublishBatch: up to 10 entries, 256 KiB in all), with message attributes ``outcome`` and ``source`` to filter
 subscriptions on. An entry SNS did not take is sent again once, then the invocation fails.
-The number is personal data: it goes to the user's own bucket and topic, never to a log line.
+The number is personal data: it goes to the user's own bucket and topic, never to a log line (``masked``
+takes numbers out of the text a service answered, which may quote the destination).
 """
 
 from __future__ import annotations
 
 import datetime
 import json
+import re
 import uuid
 from collections import defaultdict
 from dataclasses import asdict, dataclass
@@ -25,6 +27,16 @@ from dataclasses import asdict, dataclass
 from due.connect_channel.requests import CallRequest
 
 PUBLISH_BATCH = 10
+# A phone number inside free text (a service's refusal message): 7 or more digits, perhaps after "+" and with
+# spaces, dots, dashes or brackets between them. Masked before anything reaches a log line.
+_NUMBER_IN_TEXT = re.compile(r"\+?\d(?:[\s.()-]{0,2}\d){6,}")
+
+
+def masked(text: str) -> str:
+    """``text`` with every phone-number-like run of digits replaced by ``<number>``."""
+    return _NUMBER_IN_TEXT.sub("<number>", text)
+
+
 OUTCOMES = ("called", "throttled then called", "invalid number", "refused", "skipped", "set aside")
 
 

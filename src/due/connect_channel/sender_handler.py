@@ -16,7 +16,7 @@ from due import aws, batch
 from due.connect_channel.call_slots import CallSlots
 from due.connect_channel.channels import ConnectCalls, EndUserMessagingVoice, placing_client
 from due.connect_channel.dialer import SLOT_HOLD_SECONDS, SLOT_WAIT_SECONDS, Dialer, MarkerReader, OptOutList
-from due.connect_channel.outcomes import OutcomeReport
+from due.connect_channel.outcomes import OutcomeReport, masked
 from due.connect_channel.requests import CallRequest
 from due.connect_channel.rules import CallRules
 from due.logs import get_logger
@@ -28,6 +28,10 @@ logger = get_logger("connect_channel_sender")
 
 class Held(Exception):
     """The call waits (calling window, busy instance); its message comes back when the wait is over."""
+
+
+class CallFailed(RuntimeError):
+    """An error while calling, its text with phone numbers masked: the batch handler logs the text."""
 
 
 @functools.lru_cache(maxsize=1)
@@ -65,7 +69,10 @@ def _report() -> OutcomeReport:
 
 def _process(record: batch.Record) -> None:
     request = CallRequest.from_json(record["body"])
-    decision = _dialer().call(request)
+    try:
+        decision = _dialer().call(request)
+    except Exception as error:  # re-raised (Lambda retries the message), its text fit for a log line
+        raise CallFailed(f"{type(error).__name__}: {masked(str(error))}") from error
     details = {"source": request.file, "row": request.row}
     if decision.hold:
         aws.client("sqs").change_message_visibility(QueueUrl=os.environ["SEND_QUEUE_URL"],
@@ -76,7 +83,7 @@ def _process(record: batch.Record) -> None:
         logger.info("called before: not called again", extra=details)
         return
     _report().add(decision.outcome)
-    logger.info(decision.outcome.outcome, extra={**details, "reason": decision.outcome.reason})
+    logger.info(decision.outcome.outcome, extra={**details, "reason": masked(decision.outcome.reason)})
 
 
 @logger.inject_lambda_context
