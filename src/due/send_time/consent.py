@@ -22,6 +22,9 @@ rate for everything but sending), so the suppression list and the contact list a
 (``ListSuppressedDestinations``, ``ListContacts``, page after page) and kept for ``REFRESH_SECONDS``, rather
 than asked once per address: a chunk costs no SES API call, and someone who opts out during a send is
 honoured within that time. Each page is paced by ``pace_ses_api`` (the stack's shared rate limiter).
+The limit this sets (docs/External_Attributes.md, Limits): every sender reads both lists whole, so senders x
+entries / 1000 seconds of the account's SES API rate go to reading every REFRESH_SECONDS; mirroring the lists
+into a table read per chunk would lift it and is not built.
 Customer Profiles ``SearchProfiles`` runs at 100 a second: one call per address, paced by ``pace_profiles``.
 """
 
@@ -38,6 +41,9 @@ from due.s3_triggered_import.destination_files import opted_out
 from due.send_time.lookup import MONOTONIC
 
 REFRESH_SECONDS = 300.0
+# Asked of both list calls. The API reference gives PageSize no range and no default (ListSuppressedDestinations,
+# ListContacts); fewer, fuller pages spend less of the 1 request a second the whole account shares.
+PAGE_SIZE = 1000
 logger = get_logger("send_time_consent")
 
 
@@ -144,7 +150,7 @@ class Consent:
         while True:
             self._pace_ses()
             self.ses_api_calls += 1
-            page = operation(**request, **({"NextToken": token} if token else {}))
+            page = operation(**request, PageSize=PAGE_SIZE, **({"NextToken": token} if token else {}))
             yield from page.get(member, [])
             token = page.get("NextToken")
             if not token:

@@ -429,3 +429,20 @@ def test_the_fakes_suppression_list_comes_in_pages_as_ses_gives_it(fakes):
     assert len(first["SuppressedDestinationSummaries"]) == 2 and "NextToken" not in rest
     assert {s["EmailAddress"] for s in first["SuppressedDestinationSummaries"] + rest[
         "SuppressedDestinationSummaries"]} == {f"gone{i}@example.com" for i in range(3)}
+
+
+def test_the_consent_lists_are_asked_for_in_pages_of_1000(fakes, markers, offers):
+    sesv2 = due_aws.client("sesv2")
+    fakes.sesv2.create_email_template(TemplateName="offer", TemplateContent={"Subject": "s", "Text": "{{Offer}}"})
+    sesv2.create_contact_list(ContactListName="news", Topics=[
+        {"TopicName": "offers", "DisplayName": "Offers", "DefaultSubscriptionStatus": "OPT_IN"}])
+    for i in range(150):
+        sesv2.put_suppressed_destination(EmailAddress=f"gone{i}@example.com", Reason="BOUNCE")
+    consent = Consent(sesv2, contact_list="news", topic="offers")
+    sender = build(markers, AttributeStore(due_aws.client("dynamodb"), offers, "id", 2), StoredTemplate(sesv2, "offer"),
+                   consent=consent, policy=MissingDataPolicy.SEND_WITHOUT)
+    outcome = sender.send(Chunk(FILE, "spring", [person(1), Recipient("2", "", "gone149@example.com")]))
+    assert outcome.sent == ["1"] and outcome.skipped == [("2", "on the account-level suppression list")]
+    listed = fakes.sesv2.calls_of("ListSuppressedDestinations") + fakes.sesv2.calls_of("ListContacts")
+    assert [c.params.get("PageSize") for c in listed] == [1000, 1000]
+    assert consent.ses_api_calls == 3  # the topics, one page of each list
