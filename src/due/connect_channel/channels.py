@@ -11,9 +11,9 @@ dialing timeout for this operation."
 
 ``EndUserMessagingVoice.call`` is SendVoiceMessage (End User Messaging SMS and voice v2 API reference):
 DestinationPhoneNumber, OriginationIdentity (a phone number or pool that can place voice calls),
-MessageBody (1 to 6,000 characters, the service model), MessageBodyTextType TEXT, VoiceId (an enum of the
-model, e.g. JOANNA), Context (at most 5 entries). It takes no client token: the marker alone keeps it
-at most once. Connect's concurrent-call limit does not apply.
+MessageBody (1 to 6,000 characters, the service model: a longer message is refused before dialling, not
+cut), MessageBodyTextType TEXT, VoiceId (an enum of the model, e.g. JOANNA), Context (at most 5 entries).
+It takes no client token: the marker alone keeps it at most once. Connect's concurrent-call limit does not apply.
 
 Both return the service's id for the call (ContactId, MessageId).
 
@@ -55,6 +55,9 @@ class ConnectCalls:
         self._flow = contact_flow.rsplit("/", 1)[-1]  # an ARN (the stack's own flow) or an id
         self._queue, self._source = queue_id, source_number
 
+    def message_refusal(self, message: str) -> str | None:
+        return None  # the message's size is checked with the attributes when the row is read (32,768 bytes)
+
     def call(self, request: CallRequest, message: str, token: str) -> str:
         placement = {"QueueId": self._queue} if self._queue else {"SourcePhoneNumber": self._source}
         response = self._connect.start_outbound_voice_contact(
@@ -69,10 +72,16 @@ class EndUserMessagingVoice:
     def __init__(self, sms_voice, origination_identity: str, voice_id: str = "JOANNA"):
         self._sms_voice, self._origination, self._voice = sms_voice, origination_identity, voice_id
 
+    def message_refusal(self, message: str) -> str | None:
+        """Why SendVoiceMessage would refuse the message (refused before dialling, never cut short), or None."""
+        if len(message) > MAX_VOICE_MESSAGE:
+            return f"the message has {len(message)} characters; SendVoiceMessage speaks {MAX_VOICE_MESSAGE} at most"
+        return None
+
     def call(self, request: CallRequest, message: str, token: str) -> str:
         context = {"row": str(request.row), "external_id": request.external_id}
         response = self._sms_voice.send_voice_message(
             DestinationPhoneNumber=request.number, OriginationIdentity=self._origination,
-            MessageBody=message[:MAX_VOICE_MESSAGE], MessageBodyTextType="TEXT", VoiceId=self._voice,
+            MessageBody=message, MessageBodyTextType="TEXT", VoiceId=self._voice,
             Context={k: v[:800] for k, v in context.items() if v})
         return response["MessageId"]

@@ -129,6 +129,8 @@ class Dialer:
         if not message.strip():
             return Decision(Outcome.of(request, "refused", "no message: the row has none and the stack's "
                                                            "Message parameter is empty"))
+        if too_long := self._channel.message_refusal(message):
+            return Decision(Outcome.of(request, "refused", too_long))
         queued = Chunk((request,))
         status = self._marker_reader.status(queued) if self._marker_reader is not None else None
         if status == "sent":

@@ -174,6 +174,9 @@ def test_a_lost_answer_is_set_aside_and_a_connection_never_made_is_retried(fakes
         def __init__(self, error):
             self.error = error
 
+        def message_refusal(self, _message):
+            return None
+
         def call(self, *_args):
             raise self.error
 
@@ -196,6 +199,9 @@ def test_a_refusal_is_reported_the_slot_given_back_and_other_numbers_go_on(fakes
 def test_an_unknown_outcome_is_set_aside_not_dialled_again(fakes, tables, aws):
     class Crashing:
         uses_slots = True
+
+        def message_refusal(self, _message):
+            return None
 
         def call(self, *_args):
             raise TimeoutError("read timed out")
@@ -295,3 +301,14 @@ def test_a_redelivery_of_a_call_placed_is_done_at_once_even_with_every_slot_take
     clock.now += 9 * 3600  # 21:00 in New York, outside the window
     assert dial.call(request()) == Decision()
     assert len(fakes.connect.contacts) == 1
+
+
+def test_a_message_too_long_for_end_user_messaging_voice_is_refused_not_cut_short(fakes, tables):
+    voice = EndUserMessagingVoice(placing_client("pinpoint-sms-voice-v2"), "pool-1", "MATTHEW")
+    long = ROW_FORMAT.parser(["phone", "message"])("b/incoming/f.csv@v1", 1, ["+14255550101", "x" * 6001])
+    decision = dialer(tables, channel=voice).call(long)
+    assert (decision.outcome.outcome, decision.outcome.reason) == (
+        "refused", "the message has 6001 characters; SendVoiceMessage speaks 6000 at most")
+    assert fakes.sms.voice_messages == []
+    exactly = ROW_FORMAT.parser(["phone", "message"])("b/incoming/f.csv@v1", 2, ["+14255550102", "x" * 6000])
+    assert dialer(tables, channel=voice).call(exactly).outcome.outcome == "called"
