@@ -26,11 +26,18 @@ E164 = re.compile(r"\+[1-9]\d{1,14}")
 class CallRules:
     def __init__(self, allowed_countries: frozenset[str] = frozenset(), start_hour: int = 0, end_hour: int = 24,
                  default_time_zone: str = "UTC"):
+        # The template's rule CallingWindowIsASpanOfHours refuses such a window at deploy; this names the
+        # parameters for anyone who builds the rules otherwise (every call fails with it, none is dropped).
         if not 0 <= start_hour < end_hour <= 24:
-            raise ValueError(f"the calling window {start_hour}-{end_hour} is not a span of hours in one day")
+            raise ValueError(f"configuration: the calling window {start_hour}-{end_hour} is not a span of hours in "
+                             "one day (CallingWindowStartHour must be below CallingWindowEndHour)")
         self.allowed = frozenset(c.strip().upper() for c in allowed_countries if c.strip())
         self.start_hour, self.end_hour = start_hour, end_hour
-        self.default_zone = ZoneInfo(default_time_zone or "UTC")
+        try:
+            self.default_zone = ZoneInfo(default_time_zone or "UTC")
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"configuration: DefaultTimeZone {default_time_zone!r} is not an IANA time zone "
+                             "(e.g. America/New_York)") from None
 
     def refusal(self, number: str) -> tuple[str, str] | None:
         """(outcome, reason) for a number that must not be dialled, or None."""

@@ -134,3 +134,42 @@ def test_pinpoint_invokes_the_hook_as_its_regional_principal_for_the_project_onl
     permission = load_template("Connect_as_a_Channel")["Resources"]["HookPermission"]["Properties"]
     assert permission["Principal"] == {"Fn::Sub": "pinpoint.${AWS::Region}.amazonaws.com"}
     assert permission["SourceArn"]["Fn::Sub"].endswith(":apps/${PinpointApplicationId}/*")
+
+
+def _rule_holds(expression, parameters: dict[str, str]) -> bool:
+    """A rule assertion for these parameter values (the rule functions the template uses)."""
+    def value(operand):
+        return parameters[operand["Ref"]] if isinstance(operand, dict) and "Ref" in operand else operand
+
+    (function, arguments), = expression.items()
+    if function == "Fn::Or":
+        return any(_rule_holds(a, parameters) for a in arguments)
+    if function == "Fn::Not":
+        return not _rule_holds(arguments[0], parameters)
+    if function == "Fn::Equals":
+        return str(value(arguments[0])) == str(value(arguments[1]))
+    if function == "Fn::Contains":
+        return str(value(arguments[1])) in [str(v) for v in arguments[0]]
+    raise AssertionError(f"unexpected rule function {function}")
+
+
+@pytest.mark.parametrize(("start", "end", "valid"), [
+    (9, 20, True), (0, 24, True), (0, 1, True), (23, 24, True), (22, 23, True),
+    (20, 9, False), (9, 9, False), (23, 1, False), (12, 12, False)])
+def test_a_calling_window_that_is_no_span_of_hours_is_refused_at_deploy(start, end, valid):
+    rule = load_template("Connect_as_a_Channel")["Rules"]["CallingWindowIsASpanOfHours"]
+    values = {"CallingWindowStartHour": str(start), "CallingWindowEndHour": str(end)}
+    assert all(_rule_holds(a["Assert"], values) for a in rule["Assertions"]) is valid
+
+
+def test_a_default_time_zone_that_is_no_zone_is_a_named_configuration_error():
+    from due.connect_channel.rules import CallRules
+
+    with pytest.raises(ValueError, match="DefaultTimeZone 'America/Nowhere' is not an IANA time zone"):
+        CallRules(default_time_zone="America/Nowhere")
+    pattern = load_template("Connect_as_a_Channel")["Parameters"]["DefaultTimeZone"]["AllowedPattern"]
+    import re
+
+    assert all(re.fullmatch(pattern, z) for z in ("America/New_York", "America/Argentina/Buenos_Aires", "UTC",
+                                                   "Etc/GMT+5"))
+    assert not any(re.fullmatch(pattern, z) for z in ("", "EST5EDT x", "new_york", "America/"))
