@@ -6,8 +6,8 @@ source phone number"); the message and the row's attributes travel as contact At
 reads as ``$.Attributes.message``. ClientToken is the call's deduplication id: "The token is valid for 7
 days after creation. If a contact is already started, the contact ID is returned. If the contact is
 disconnected, a new contact is started." So the token stops a second dial only while the first call is
-still up: the stored marker (due.send_markers) is what stops a redial after it ends. "There is a 60-second
-dialing timeout for this operation."
+still up: the stored marker (due.send_markers) is what stops a redial after it ends. An unanswered call
+rings for RingTimeoutInSeconds (15 to 60, the service model; 60 when not given, as here).
 
 ``EndUserMessagingVoice.call`` is SendVoiceMessage (End User Messaging SMS and voice v2 API reference):
 DestinationPhoneNumber, OriginationIdentity (a phone number or pool that can place voice calls),
