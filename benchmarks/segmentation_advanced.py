@@ -8,13 +8,17 @@ in the function's memory either), with a target that counts what it would
 write instead of calling Customer Profiles (one profile per key). For each
 size, three refreshes: the first (everyone enters), the same result again
 (target: 0 writes), then 1% of the members changed (half left, as many new:
-target that 1% in writes). Each refresh runs in a forked process, so its peak
+target that 1% in writes); then a run of that 1% change that fails before its
+first checkpoint, whose NotifyFailure walks both files to keep a membership
+matching what it may have written (no writes; target: the 1% marked
+uncertain). Each refresh runs in a forked process, so its peak
 resident growth (Linux VmHWM minus VmRSS at the start) is its own. Figures,
 not tests.
 """
 
 from __future__ import annotations
 
+import hashlib
 import io
 import multiprocessing
 import re
@@ -30,6 +34,11 @@ SIZES = (100_000, 1_000_000)
 CHANGED_SHARE = 0.01
 BUCKET = "segment-benchmark"
 SEGMENT = "bench"
+
+
+def etag(body: bytes) -> str:
+    """An opaque tag that changes with the content, as S3's ETag does for a PutObject."""
+    return f'"{hashlib.sha256(body).hexdigest()[:32]}"'
 
 
 class DiskS3:
@@ -58,22 +67,27 @@ class DiskS3:
         if not path.exists():
             raise self.NoSuchKey(Key)
         if Range is None:
-            return {"Body": io.BytesIO(path.read_bytes())}
+            body = path.read_bytes()
+            return {"Body": io.BytesIO(body), "ETag": etag(body)}
         start, end = map(int, re.fullmatch(r"bytes=(\d+)-(\d+)", Range).groups())
         with path.open("rb") as file:
             file.seek(start)
             return {"Body": io.BytesIO(file.read(end - start + 1))}
 
-    def put_object(self, Bucket, Key, Body, **_kwargs):
+    def put_object(self, Bucket, Key, Body, IfMatch=None, IfNoneMatch=None, **_kwargs):
         self.calls["PutObject"] += 1
         path = self._path(Bucket, Key)
+        if IfNoneMatch == "*" and path.exists():
+            raise RuntimeError(f"{Key} exists (412)")
+        if IfMatch is not None and (not path.exists() or IfMatch != etag(path.read_bytes())):
+            raise RuntimeError(f"{Key} changed (412)")
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(Body)
 
     def delete_objects(self, Bucket, Delete):
         self.calls["DeleteObjects"] += 1
         for item in Delete["Objects"]:
-            self._path(Bucket, item["Key"]).unlink()
+            self._path(Bucket, item["Key"]).unlink(missing_ok=True)  # S3 deletes a missing key without error
         return {}
 
 
@@ -141,6 +155,29 @@ def refresh(root: Path, run: str, result_key: str) -> dict:
             "gets": s3.calls["GetObject"]}
 
 
+def failed_refresh(root: Path, run: str, result_key: str) -> dict:
+    """A run that failed before its first checkpoint: NotifyFailure's walk; its time, memory, uncertain keys."""
+    from due.advanced_segmentation.steps import CURRENT_MEMBERSHIP, Clients, Settings, Steps
+
+    s3 = DiskS3(root)
+    settings = Settings(mode="CustomerProfiles", segment_token=SEGMENT, bucket=BUCKET, database="d", table="t",
+                        workgroup="w", query_name="email_openers")
+    steps = Steps(settings, Clients({"s3": s3}.__getitem__, settings))
+    steps._announce = lambda *args, **kwargs: None  # type: ignore[method-assign]
+    before = resident_kb("VmRSS")
+    started = time.perf_counter()
+    steps.run("notify_failure", {"run": {"id": run}, "config": {}, "kept": steps._kept_membership(),
+                                 "query": {"id": run, "result_bucket": BUCKET, "result_key": result_key},
+                                 "error": {"Error": "Lambda.Unknown", "Cause": "the first chunk timed out"}})
+    seconds = time.perf_counter() - started
+    import json
+
+    parts = json.loads((root / CURRENT_MEMBERSHIP).read_bytes())["parts"]
+    uncertain = sum((root / part).read_bytes().count(b'"u":1') for part in parts)
+    return {"writes": 0, "chunks": 1, "seconds": seconds, "growth_mib": (resident_kb("VmHWM") - before) / 1024,
+            "gets": s3.calls["GetObject"], "uncertain": uncertain}
+
+
 def in_child(function, *args):
     """``function(*args)`` in a forked process, so that its peak resident memory is its own."""
     context = multiprocessing.get_context("fork")
@@ -168,8 +205,10 @@ def measure(members: int, root: Path) -> list[tuple[str, int, dict]]:
     runs = [("first", members, write_result(root, "r1.csv", range(members))),
             ("unchanged", 0, write_result(root, "r2.csv", range(members))),
             ("1% changed", 2 * changed, write_result(root, "r3.csv", shifted))]
-    return [(name, target, in_child(refresh, root, f"run{number}", key))
-            for number, (name, target, key) in enumerate(runs, 1)]
+    measured = [(name, target, in_child(refresh, root, f"run{number}", key))
+                for number, (name, target, key) in enumerate(runs, 1)]
+    # The same change again, against the 1%-changed membership: back to the first result, failed at once.
+    return [*measured, ("failed", 2 * changed, in_child(failed_refresh, root, "run4", "r1.csv"))]
 
 
 def main() -> None:
@@ -181,8 +220,10 @@ def main() -> None:
         root = Path(tempfile.mkdtemp(prefix="due-segment-bench-"))
         try:
             for name, target, figures in measure(members, root):
-                print(f"  {members:>9,} members, refresh {name:<10}: {figures['writes']:>9,} writes "
-                      f"(target {target:,}), {figures['chunks']} chunk(s), {figures['seconds']:6.1f} s, "
+                what = (f"{figures['uncertain']:>9,} uncertain (target {target:,}), NotifyFailure's walk"
+                        if "uncertain" in figures else
+                        f"{figures['writes']:>9,} writes (target {target:,}), {figures['chunks']} chunk(s)")
+                print(f"  {members:>9,} members, refresh {name:<10}: {what}, {figures['seconds']:6.1f} s, "
                       f"{figures['gets']:,} ranged GETs, peak resident growth {figures['growth_mib']:.1f} MiB")
         finally:
             shutil.rmtree(root, ignore_errors=True)
