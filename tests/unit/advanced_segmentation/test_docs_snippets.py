@@ -18,8 +18,7 @@ def test_the_sms_drop_snippet_writes_the_drops_seven_columns_and_valid_rows():
     script = re.search(r"python3 -c '\n(.*?)\n' \|", PAGE.read_text(encoding="utf-8"), re.S).group(1)
     audience = "id,email,phone,opens\n,ana@example.com,,3\nc-7,bo@example.com,+14255550123,2\n"
     written = subprocess.run(  # noqa: S603 (this interpreter running the page's own snippet)
-        [sys.executable, "-c", script], input=audience, capture_output=True, text=True,
-                             check=True).stdout
+        [sys.executable, "-c", script], input=audience, capture_output=True, text=True, check=True).stdout
     header, *rows = list(csv.reader(io.StringIO(written)))
     requests.check_header(header)
     assert len(rows) == 1  # only the row with a phone number
