@@ -35,6 +35,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from due.data_lake.views import athena_directory
+
 PLACEHOLDER = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 TABLE_NAME = re.compile(r"[A-Za-z0-9_]{1,255}")
 QUERY_NAME = re.compile(r"[a-z0-9_]{1,64}")
@@ -51,13 +53,7 @@ class QueryFailed(RuntimeError):
 
 
 def segments_directory() -> Path:
-    """athena/segments: beside the package in the Lambda zip, at the repository root in a checkout."""
-    here = Path(__file__).resolve()
-    for root in (here.parents[2], here.parents[3]):
-        candidate = root / "athena" / "segments"
-        if candidate.is_dir():
-            return candidate
-    raise FileNotFoundError("athena/segments is neither in the code zip nor in the repository")
+    return athena_directory("segments")
 
 
 def parse_values(text: str) -> dict[str, str]:

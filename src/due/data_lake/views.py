@@ -21,14 +21,18 @@ logger = get_logger("data_lake_views")
 FINISHED = {"SUCCEEDED", "FAILED", "CANCELLED"}
 
 
-def sql_directory() -> Path:
-    """athena/views: beside the package in the Lambda zip, at the repository root in a checkout."""
+def athena_directory(folder: str) -> Path:
+    """athena/<folder>: beside the package in the Lambda zip, at the repository root in a checkout."""
     here = Path(__file__).resolve()
     for root in (here.parents[2], here.parents[3]):
-        candidate = root / "athena" / "views"
+        candidate = root / "athena" / folder
         if candidate.is_dir():
             return candidate
-    raise FileNotFoundError("athena/views is neither in the code zip nor in the repository")
+    raise FileNotFoundError(f"athena/{folder} is neither in the code zip nor in the repository")
+
+
+def sql_directory() -> Path:
+    return athena_directory("views")
 
 
 def view_statements(directory: Path | None = None) -> dict[str, str]:
