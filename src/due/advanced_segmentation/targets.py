@@ -71,7 +71,24 @@ def profile_attribute(token: str) -> str:
     return f"segment_{token}"
 
 
-class ProfilesTarget:
+class _Target:
+    """What both targets do with a person who matched before and matches still."""
+
+    counts: dict[str, int]
+
+    def enter(self, key: str) -> Member:
+        raise NotImplementedError
+
+    def stay(self, member: Member) -> Member:
+        """Nothing to write, unless the person had no profile or endpoint last time, or a failed run may have
+        changed them (uncertain): then they are looked up and entered again."""
+        if member.targets and not member.uncertain:
+            return member
+        self.counts["rechecked" if member.uncertain else "looked_up_again"] += 1
+        return self.enter(member.key)
+
+
+class ProfilesTarget(_Target):
     """The token as one Customer Profiles attribute per segment."""
 
     pending = 0  # every change is written as it comes
@@ -112,12 +129,6 @@ class ProfilesTarget:
                 self.counts["writes"] += 1
         return Member(key, sorted(profile["ProfileId"] for profile in profiles))
 
-    def stay(self, member: Member) -> Member:
-        if member.targets and not member.uncertain:
-            return member
-        self.counts["rechecked" if member.uncertain else "looked_up_again"] += 1
-        return self.enter(member.key)
-
     def leave(self, member: Member) -> None:
         targets = set(member.targets)
         if member.uncertain:  # a failed run may have tagged profiles this line does not name, or untagged these
@@ -137,7 +148,7 @@ class ProfilesTarget:
         pass
 
 
-class PinpointTarget:
+class PinpointTarget(_Target):
     """The token in the endpoint attribute array ``AdvancedSegmentTarget`` (seed behaviour)."""
 
     def __init__(self, pinpoint, application_id: str, token: str, pace: Callable[[], None] = lambda: None):
@@ -153,12 +164,6 @@ class PinpointTarget:
         member = Member(key)
         self._enqueue(True, member)
         return member
-
-    def stay(self, member: Member) -> Member:
-        if member.targets and not member.uncertain:
-            return member
-        self.counts["rechecked" if member.uncertain else "looked_up_again"] += 1
-        return self.enter(member.key)
 
     def leave(self, member: Member) -> None:
         if member.targets or member.uncertain:  # uncertain: a failed run may have added the token
