@@ -138,7 +138,9 @@ def test_outside_the_calling_window_rows_wait_on_the_queue_and_are_not_dropped(e
     hour = time.gmtime().tm_hour
     start = 13 if hour < 12 else 1  # a window that is closed now, whatever the hour the test runs at
     stack = deploy(emulator, artifacts, CallingWindowStartHour=str(start), CallingWindowEndHour=str(start + 1))
-    drop_for_calls(emulator, stack, "incoming/f.csv", csv_of(["+14255550001", "+14255550002"]))
+    # Rows with their zone: without one, a one-hour window is never open in every US zone at once (refused).
+    drop_for_calls(emulator, stack, "incoming/f.csv",
+                   b"phone,message,timezone\n+14255550001,Hello,UTC\n+14255550002,Hello,UTC\n")
     assert emulator.fakes.connect.contacts == [] and connect_outcomes(emulator, stack) == []
     attributes = emulator.client("sqs").get_queue_attributes(
         QueueUrl=stack.outputs["SendQueueUrl"], AttributeNames=["ApproximateNumberOfMessagesNotVisible"])
@@ -146,13 +148,21 @@ def test_outside_the_calling_window_rows_wait_on_the_queue_and_are_not_dropped(e
     assert "Messages" not in emulator.client("sqs").receive_message(QueueUrl=stack.outputs["SendDeadLetterQueueUrl"])
 
 
-def test_a_refusal_or_error_that_quotes_the_number_logs_it_masked(emulator, stack, capsys):
+def test_a_refusal_or_error_that_quotes_the_number_logs_it_masked(emulator, stack, monkeypatch):
+    from due import batch
+    from due.connect_channel import sender_handler
+
+    lines: list[str] = []
+    for logger in (batch.logger, sender_handler.logger):
+        for level in ("info", "warning", "error"):
+            monkeypatch.setattr(logger, level,
+                                lambda message, *_a, extra=None, **_k: lines.append(f"{message} {extra}"))
     emulator.fakes.connect.fail_next("StartOutboundVoiceContact", "DestinationNotAllowedException",
                                      message="Calls to +1 425-555-0001 are not allowed")
     emulator.fakes.connect.fail_next("StartOutboundVoiceContact", "AccessDeniedException",
                                      message="not authorized to call +14255550002")
     drop_for_calls(emulator, stack, "incoming/f.csv", csv_of(["+14255550001", "+14255550002"]))
-    logged = capsys.readouterr().out
+    logged = "\n".join(lines)
     assert "DestinationNotAllowedException: Calls to <number> are not allowed" in logged
     assert "AccessDeniedException" in logged and "<number>" in logged
     assert "555-0001" not in logged and "4255550002" not in logged

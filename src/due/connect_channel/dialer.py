@@ -8,7 +8,8 @@ call already placed: nothing to do or report). In order:
 2. the marker as it stands (``MarkerReader``, a strongly consistent GetItem): already called -> nothing; maybe
    called (an earlier attempt ended without knowing) -> set aside in the send dead-letter queue and reported,
    never dialled again. Read before the window and the slot, so a redelivery is never held for either;
-3. the calling window: outside it -> held until it opens (the row is never dropped);
+3. the calling window (due.connect_channel.rules: the row's zone, else every zone of the number's country):
+   outside it -> held until it opens (the row is never dropped); never open in all those zones -> refused;
 4. the do-not-call list: a number on the End User Messaging opt-out list (DescribeOptedOutNumbers with the
    number: "If you specify opted out numbers, the output includes information for only the specified opted
    out numbers", End User Messaging SMS and voice v2 API reference) -> refused and reported (the same row,
@@ -32,6 +33,7 @@ call already placed: nothing to do or report). In order:
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import time
 from collections.abc import Callable
@@ -139,8 +141,13 @@ class Dialer:
             return self._set_aside_maybe_sent(request, queued, MaybeSent(
                 f"{describe(queued)}: an earlier attempt may have sent it; not resending"))
         now = datetime.datetime.fromtimestamp(self._clock(), datetime.UTC)
-        if wait := self._rules.wait_seconds(request.time_zone, now):
-            return Decision(hold=min(wait, MAX_HOLD_SECONDS))
+        window = self._rules.window(request.time_zone, request.number, now)
+        if window.wait is None:
+            return Decision(Outcome.of(request, "refused", f"no hour of the calling window is open in every time "
+                                                           f"zone of {window.place} at once; give the row its "
+                                                           "time zone"))
+        if window.wait:
+            return Decision(hold=min(window.wait, MAX_HOLD_SECONDS))
         if self._opt_outs is not None and self._opt_outs.holds(request.number):
             return Decision(Outcome.of(request, "refused", "on the do-not-call (opt-out) list"))
         slot = queued.deduplication_id
@@ -157,7 +164,10 @@ class Dialer:
         if not began:  # another sender called it since the read
             self._release(slot)
             return Decision()
-        return Decision(self._place(request, queued, message, slot))
+        outcome = self._place(request, queued, message, slot)
+        if window.note and not outcome.reason:
+            outcome = dataclasses.replace(outcome, reason=window.note)  # an unknown zone is reported, not hidden
+        return Decision(outcome)
 
     def _set_aside_maybe_sent(self, request: CallRequest, queued: Chunk, unknown: MaybeSent) -> Decision:
         self._set_aside.put(queued, str(unknown))

@@ -22,7 +22,8 @@ from due_local.tables import create_table
 from tests.unit.connect_channel.test_requests_and_rules import EXAMPLES
 
 INSTANCE = "11111111-2222-3333-4444-555555555555"
-NOON_UTC = datetime.datetime(2026, 11, 28, 17, 0, tzinfo=datetime.UTC).timestamp()  # 12:00 in New York
+# 16:00 in New York, 11:00 in Honolulu: inside 09:00-20:00 in every US zone (a row without its zone needs all).
+NOON_UTC = datetime.datetime(2026, 11, 28, 21, 0, tzinfo=datetime.UTC).timestamp()
 
 
 class FakeClock:
@@ -114,7 +115,8 @@ def test_a_slot_whose_contact_event_never_came_expires(fakes, tables):
 def test_outside_the_window_the_call_is_held_until_it_opens(fakes, tables):
     clock = FakeClock(datetime.datetime(2026, 11, 28, 12, 0, tzinfo=datetime.UTC).timestamp())  # 07:00 New York
     decision = dialer(tables, clock).call(request())
-    assert (decision.outcome, decision.hold) == (None, 2 * 3600)
+    # No zone in the row: every US zone must be inside 09:00-20:00, the last to open is Honolulu's at 19:00 UTC.
+    assert (decision.outcome, decision.hold) == (None, 7 * 3600)
     assert dialer(tables, clock).call(request(time_zone="Europe/Paris")).outcome.outcome == "called"  # 13:00 there
     assert len(fakes.connect.contacts) == 1
 
@@ -312,3 +314,23 @@ def test_a_message_too_long_for_end_user_messaging_voice_is_refused_not_cut_shor
     assert fakes.sms.voice_messages == []
     exactly = ROW_FORMAT.parser(["phone", "message"])("b/incoming/f.csv@v1", 2, ["+14255550102", "x" * 6000])
     assert dialer(tables, channel=voice).call(exactly).outcome.outcome == "called"
+
+
+def test_a_row_without_a_zone_waits_for_every_zone_of_its_country_and_an_unknown_zone_is_reported(fakes, tables):
+    # 15:00 UTC: 10:00 in New York but 07:00 in Los Angeles: a US number without a zone is not called yet.
+    clock = FakeClock(datetime.datetime(2026, 11, 28, 15, 0, tzinfo=datetime.UTC).timestamp())
+    assert dialer(tables, clock).call(request()).hold == 4 * 3600  # until 09:00 in Honolulu
+    assert dialer(tables, clock).call(request(2, "+14255550102", "Mars/Olympus")).hold == 4 * 3600
+    clock.now += 4 * 3600
+    called = dialer(tables, clock).call(request(2, "+14255550102", "Mars/Olympus")).outcome
+    assert (called.outcome, called.reason) == (
+        "called", "the time zone 'Mars/Olympus' is unknown; the window was checked in every time zone of US")
+
+
+def test_a_window_never_open_in_every_zone_of_the_country_is_refused_with_the_reason(fakes, tables):
+    dial = dialer(tables)
+    dial._rules = CallRules(frozenset({"US"}), 13, 14, "America/New_York")
+    refused = dial.call(request()).outcome
+    assert (refused.outcome, refused.reason) == ("refused", "no hour of the calling window is open in every time "
+                                                            "zone of US at once; give the row its time zone")
+    assert dial.call(request(2, "+14255550102", "America/New_York")).hold > 0  # with its zone it waits instead
