@@ -173,3 +173,24 @@ def test_a_default_time_zone_that_is_no_zone_is_a_named_configuration_error():
     assert all(re.fullmatch(pattern, z) for z in ("America/New_York", "America/Argentina/Buenos_Aires", "UTC",
                                                    "Etc/GMT+5"))
     assert not any(re.fullmatch(pattern, z) for z in ("", "EST5EDT x", "new_york", "America/"))
+
+
+@pytest.mark.parametrize(("start", "end", "times"), [
+    ("9", "20", ("T09:00", "T20:00")), ("0", "24", ("T00:00", "T23:59"))])
+def test_the_outbound_campaign_calls_inside_the_calling_window_and_shows_in_the_console(start, end, times):
+    campaign = load_template("Connect_as_a_Channel")["Resources"]["OutboundCampaign"]["Properties"]
+    hours = {"CallingWindowStartHour": start, "CallingWindowEndHour": end}
+
+    def pick(select):
+        index, values = select["Fn::Select"]
+        return values[int(hours[index["Ref"]])]
+
+    daily = campaign["CommunicationTimeConfig"]["Telephony"]["OpenHours"]["DailyHours"]
+    assert {d["Key"] for d in daily} == {"MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY", "SATURDAY", "SUNDAY"}
+    for day in daily:
+        (window,) = day["Value"]
+        assert (pick(window["StartTime"]), pick(window["EndTime"])) == times
+    zones = campaign["CommunicationTimeConfig"]["LocalTimeZoneConfig"]
+    assert zones["DefaultTimeZone"] == {"Ref": "DefaultTimeZone"}
+    (owner,) = campaign["Tags"]
+    assert owner["Key"] == "owner" and owner["Value"]["Fn::Sub"].endswith(":instance/${ConnectInstanceId}")
