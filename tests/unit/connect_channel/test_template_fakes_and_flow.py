@@ -194,3 +194,18 @@ def test_the_outbound_campaign_calls_inside_the_calling_window_and_shows_in_the_
     assert zones["DefaultTimeZone"] == {"Ref": "DefaultTimeZone"}
     (owner,) = campaign["Tags"]
     assert owner["Key"] == "owner" and owner["Value"]["Fn::Sub"].endswith(":instance/${ConnectInstanceId}")
+
+
+def test_the_campaign_is_refused_without_a_flow_of_its_own():
+    rule = load_template("Connect_as_a_Channel")["Rules"]["CampaignNeedsConnectAndASegment"]
+    given = {"Channel": "Connect", "CampaignSegmentArn": "arn:aws:profile:x", "ContactFlowId": ""}
+
+    def holds(expression):
+        (function, arguments), = expression.items()
+        if function == "Fn::And":
+            return all(holds(a) for a in arguments)
+        return _rule_holds(expression, given)
+
+    assert not all(holds(a["Assert"]) for a in rule["Assertions"])
+    given["ContactFlowId"] = "flow-1"
+    assert all(holds(a["Assert"]) for a in rule["Assertions"])
