@@ -91,19 +91,32 @@ class OptOutList:
 
 
 class MarkerReader:
-    """The status of a call's marker (due.send_markers' table) as it stands, or None when there is none.
+    """A call's marker (due.send_markers' table) as it stands, and whether its outcome has been reported.
 
     GetItem with ConsistentRead (DynamoDB API reference, GetItem: "If set to true, then the operation uses
-    strongly consistent reads"): a marker written a moment ago by another sender is seen."""
+    strongly consistent reads"): a marker written a moment ago by another sender is seen. ``note_reported``
+    adds ``reported`` to a "sent" marker once its outcome is in the result file and on the topic, so a
+    redelivery after a failed report reports the call (not calls it) again."""
 
     def __init__(self, dynamodb, table_name: str):
         self._dynamodb, self._table = dynamodb, table_name
 
-    def status(self, queued: Chunk) -> str | None:
+    def read(self, queued: Chunk) -> dict[str, str]:
+        """{"status": ..., "message_id": ..., "reported": "yes"} as far as the marker has them; {} when none."""
         item = self._dynamodb.get_item(TableName=self._table, Key={"deduplication_id": {"S": queued.deduplication_id}},
-                                       ConsistentRead=True, ProjectionExpression="#status",
-                                       ExpressionAttributeNames={"#status": "status"}).get("Item")
-        return item["status"]["S"] if item else None
+                                       ConsistentRead=True, ProjectionExpression="#status, message_id, reported",
+                                       ExpressionAttributeNames={"#status": "status"}).get("Item", {})
+        return {name: value["S"] for name, value in item.items() if "S" in value}
+
+    def status(self, queued: Chunk) -> str | None:
+        return self.read(queued).get("status")
+
+    def note_reported(self, request: CallRequest) -> None:
+        self._dynamodb.update_item(
+            TableName=self._table, Key={"deduplication_id": {"S": Chunk((request,)).deduplication_id}},
+            UpdateExpression="SET reported = :yes", ConditionExpression="#status = :sent",
+            ExpressionAttributeNames={"#status": "status"},
+            ExpressionAttributeValues={":yes": {"S": "yes"}, ":sent": {"S": "sent"}})
 
 
 def _code(error: ClientError) -> str:
@@ -134,8 +147,12 @@ class Dialer:
         if too_long := self._channel.message_refusal(message):
             return Decision(Outcome.of(request, "refused", too_long))
         queued = Chunk((request,))
-        status = self._marker_reader.status(queued) if self._marker_reader is not None else None
+        marker = self._marker_reader.read(queued) if self._marker_reader is not None else {}
+        status = marker.get("status")
         if status == "sent":
+            if self._marker_reader is not None and not marker.get("reported"):  # its report failed: report it
+                return Decision(Outcome.of(request, "called", "reported again (the first report failed)",
+                                           call_id=marker.get("message_id", "")))
             return Decision()
         if status == "sending":
             return self._set_aside_maybe_sent(request, queued, MaybeSent(
@@ -207,6 +224,11 @@ class Dialer:
         if self._slots is not None:
             self._slots.started(slot, call_id)
         return Outcome.of(request, "throttled then called" if throttled else "called", call_id=call_id)
+
+    def note_reported(self, request: CallRequest) -> None:
+        """The call's outcome is in the result file and on the topic: a redelivery reports nothing more."""
+        if self._marker_reader is not None:
+            self._marker_reader.note_reported(request)
 
     def _unknown(self, request: CallRequest, queued: Chunk, why: str) -> Outcome:
         """Whether the call went is unknown: set aside for a person, the marker left "sending" (never redialled)."""

@@ -82,13 +82,15 @@ def _process(record: batch.Record) -> None:
     if decision.outcome is None:
         logger.info("called before: not called again", extra=details)
         return
+    # Reported before the message is acknowledged: a report that fails fails the record, and its redelivery
+    # reports the call again from its marker (never calls again).
     _report().add(decision.outcome)
+    _report().flush()
+    if decision.outcome.call_id and decision.outcome.outcome != "set aside":
+        _dialer().note_reported(request)
     logger.info(decision.outcome.outcome, extra={**details, "reason": masked(decision.outcome.reason)})
 
 
 @logger.inject_lambda_context
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    try:
-        return batch.process_sqs(event, _process)
-    finally:
-        _report().flush()
+    return batch.process_sqs(event, _process)

@@ -76,6 +76,7 @@ def test_a_call_goes_through_the_instance_flow_and_queue_with_the_message(fakes,
 
 def test_a_redelivered_call_is_not_placed_again_even_after_the_first_call_ended(fakes, tables):
     first = dialer(tables).call(request())
+    dialer(tables).note_reported(request())  # as the sender does once the outcome is written
     fakes.connect.disconnect(first.outcome.call_id)  # Connect's token would now start a new contact
     again = dialer(tables).call(request())
     assert (again.outcome, again.hold) == (None, 0)
@@ -132,6 +133,7 @@ def test_a_number_on_the_opt_out_list_is_refused_and_never_dialled(fakes, tables
 
 def test_a_call_placed_before_its_number_opted_out_is_not_reported_again_as_refused(fakes, tables):
     assert dialer(tables).call(request()).outcome.outcome == "called"
+    dialer(tables).note_reported(request())
     due_aws.client("pinpoint-sms-voice-v2").put_opted_out_number(OptOutListName="Default",
                                                                  OptedOutNumber="+14255550101")
     assert dialer(tables).call(request()).outcome is None  # the redelivery: one outcome per call
@@ -298,6 +300,7 @@ def test_a_redelivery_of_a_call_placed_is_done_at_once_even_with_every_slot_take
     clock = FakeClock()
     dial = dialer(tables, clock, limit=1, slot_wait_seconds=20)
     assert dial.call(request()).outcome.outcome == "called"  # holds the only slot until its call ends
+    dial.note_reported(request())
     assert dial.call(request()) == Decision()  # not held for a slot it does not need: no receive burnt
     assert clock.sleeps.count(2) == 0
     clock.now += 9 * 3600  # 21:00 in New York, outside the window
@@ -334,3 +337,37 @@ def test_a_window_never_open_in_every_zone_of_the_country_is_refused_with_the_re
     assert (refused.outcome, refused.reason) == ("refused", "no hour of the calling window is open in every time "
                                                             "zone of US at once; give the row its time zone")
     assert dial.call(request(2, "+14255550102", "America/New_York")).hold > 0  # with its zone it waits instead
+
+
+def test_a_call_whose_report_failed_is_reported_again_from_its_marker_never_called_again(fakes, tables):
+    first = dialer(tables).call(request()).outcome  # its report then failed: the marker has no "reported"
+    again = dialer(tables).call(request()).outcome
+    assert (again.outcome, again.call_id, again.reason) == (
+        "called", first.call_id, "reported again (the first report failed)")
+    dialer(tables).note_reported(request())
+    assert dialer(tables).call(request()) == Decision()
+    assert len(fakes.connect.contacts) == 1
+
+
+def test_the_sender_reports_each_outcome_before_the_message_is_acknowledged(monkeypatch):
+    from due.connect_channel import sender_handler
+    from due.connect_channel.outcomes import Outcome
+
+    class Report:
+        def add(self, outcome):
+            self.added = outcome
+
+        def flush(self):
+            raise ConnectionError("S3 is unreachable")
+
+    class Dial:
+        def call(self, queued):
+            return Decision(Outcome.of(queued, "called", call_id="contact-1"))
+
+        def note_reported(self, queued):
+            raise AssertionError("noted as reported though the report failed")
+
+    monkeypatch.setattr(sender_handler, "_report", Report)
+    monkeypatch.setattr(sender_handler, "_dialer", Dial)
+    with pytest.raises(ConnectionError):  # the record fails: Lambda gives the message back
+        sender_handler._process({"body": request().to_json(), "receiptHandle": "r"})
