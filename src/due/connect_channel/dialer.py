@@ -111,6 +111,12 @@ class MarkerReader:
     def status(self, queued: Chunk) -> str | None:
         return self.read(queued).get("status")
 
+    def give_up_waiting(self, request: CallRequest, why: str) -> Outcome:
+        """A held row that cannot wait longer on the queue: set aside with the reason (a person redrives it)."""
+        reason = f"{describe(Chunk((request,)))}: {why}; not called, redrive it when it can be called"
+        self._set_aside.put(Chunk((request,)), reason)
+        return Outcome.of(request, "set aside", reason)
+
     def note_reported(self, request: CallRequest) -> None:
         self._dynamodb.update_item(
             TableName=self._table, Key={"deduplication_id": {"S": Chunk((request,)).deduplication_id}},
@@ -224,6 +230,12 @@ class Dialer:
         if self._slots is not None:
             self._slots.started(slot, call_id)
         return Outcome.of(request, "throttled then called" if throttled else "called", call_id=call_id)
+
+    def give_up_waiting(self, request: CallRequest, why: str) -> Outcome:
+        """A held row that cannot wait longer on the queue: set aside with the reason (a person redrives it)."""
+        reason = f"{describe(Chunk((request,)))}: {why}; not called, redrive it when it can be called"
+        self._set_aside.put(Chunk((request,)), reason)
+        return Outcome.of(request, "set aside", reason)
 
     def note_reported(self, request: CallRequest) -> None:
         """The call's outcome is in the result file and on the topic: a redelivery reports nothing more."""

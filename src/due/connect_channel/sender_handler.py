@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import functools
 import os
+import time
 from typing import Any
 
 from due import aws, batch
 from due.connect_channel.call_slots import CallSlots
 from due.connect_channel.channels import ConnectCalls, EndUserMessagingVoice, placing_client
-from due.connect_channel.dialer import SLOT_HOLD_SECONDS, SLOT_WAIT_SECONDS, Dialer, MarkerReader, OptOutList
+from due.connect_channel.dialer import SLOT_HOLD_SECONDS, SLOT_WAIT_SECONDS, Decision, Dialer, MarkerReader, OptOutList
 from due.connect_channel.outcomes import OutcomeReport, masked
 from due.connect_channel.requests import CallRequest
 from due.connect_channel.rules import CallRules
@@ -24,6 +25,15 @@ from due.rate_limit import RateLimiter
 from due.send_markers import SentMarkers, SetAside
 
 logger = get_logger("connect_channel_sender")
+
+# The send queue's MessageRetentionPeriod and maxReceiveCount (the template; a unit test keeps them equal).
+# SQS deletes a message older than the retention period, with no dead-letter queue and no trace; a message
+# received more than maxReceiveCount times goes to the dead-letter queue with no outcome. A held row that would
+# reach either is set aside instead, with an outcome saying why (the Lambda SQS event's record attributes carry
+# SentTimestamp, epoch milliseconds, and ApproximateReceiveCount).
+QUEUE_RETENTION_SECONDS = 1_209_600  # 14 days, SQS's maximum
+RETENTION_MARGIN_SECONDS = 86_400
+MAX_RECEIVES = 20
 
 
 class Held(Exception):
@@ -74,6 +84,8 @@ def _process(record: batch.Record) -> None:
     except Exception as error:  # re-raised (Lambda retries the message), its text fit for a log line
         raise CallFailed(f"{type(error).__name__}: {masked(str(error))}") from error
     details = {"source": request.file, "row": request.row}
+    if decision.hold and (why := _cannot_wait(record, decision.hold)):
+        decision = Decision(_dialer().give_up_waiting(request, why))
     if decision.hold:
         aws.client("sqs").change_message_visibility(QueueUrl=os.environ["SEND_QUEUE_URL"],
                                                     ReceiptHandle=record["receiptHandle"],
@@ -89,6 +101,18 @@ def _process(record: batch.Record) -> None:
     if decision.outcome.call_id and decision.outcome.outcome != "set aside":
         _dialer().note_reported(request)
     logger.info(decision.outcome.outcome, extra={**details, "reason": masked(decision.outcome.reason)})
+
+
+def _cannot_wait(record: batch.Record, hold: int) -> str | None:
+    """Why the message cannot be held ``hold`` seconds more, or None."""
+    attributes = record.get("attributes", {})
+    queued_for = time.time() - int(attributes.get("SentTimestamp", time.time() * 1000)) / 1000
+    if queued_for + hold > QUEUE_RETENTION_SECONDS - RETENTION_MARGIN_SECONDS:
+        return (f"queued {queued_for / 86400:.1f} days; held {hold} s more it would pass the queue's "
+                f"{QUEUE_RETENTION_SECONDS // 86400}-day retention and be deleted")
+    if int(attributes.get("ApproximateReceiveCount", 1)) >= MAX_RECEIVES - 1:
+        return f"received {attributes['ApproximateReceiveCount']} times, held each time (window or busy instance)"
+    return None
 
 
 @logger.inject_lambda_context

@@ -371,3 +371,32 @@ def test_the_sender_reports_each_outcome_before_the_message_is_acknowledged(monk
     monkeypatch.setattr(sender_handler, "_dialer", Dial)
     with pytest.raises(ConnectionError):  # the record fails: Lambda gives the message back
         sender_handler._process({"body": request().to_json(), "receiptHandle": "r"})
+
+
+@pytest.mark.parametrize(("attributes", "why"), [
+    ({"SentTimestamp": str(int((NOON_UTC - 13.5 * 86400) * 1000)), "ApproximateReceiveCount": "3"}, "retention"),
+    ({"SentTimestamp": str(int(NOON_UTC * 1000)), "ApproximateReceiveCount": "19"}, "received 19 times")])
+def test_a_held_row_that_would_be_deleted_or_dead_lettered_is_set_aside_with_an_outcome(
+        fakes, tables, aws, monkeypatch, attributes, why):
+    from due.connect_channel import sender_handler
+
+    clock = FakeClock(datetime.datetime(2026, 11, 28, 12, 0, tzinfo=datetime.UTC).timestamp())  # window shut
+    monkeypatch.setattr(sender_handler.time, "time", lambda: NOON_UTC)
+    reported = []
+    monkeypatch.setattr(sender_handler, "_dialer", lambda: dialer(tables, clock))
+    monkeypatch.setattr(sender_handler, "_report", lambda: type("Report", (), {
+        "add": lambda self, outcome: reported.append(outcome), "flush": lambda self: None})())
+    sender_handler._process({"body": request().to_json(), "receiptHandle": "r", "attributes": attributes})
+    (outcome,) = reported
+    assert outcome.outcome == "set aside" and why in outcome.reason
+    (message,) = aws.client("sqs").receive_message(QueueUrl=tables)["Messages"]
+    assert json.loads(message["Body"])["row"] == 1 and fakes.connect.contacts == []
+
+
+def test_the_sender_knows_the_queues_retention_and_receive_limit():
+    from due.connect_channel import sender_handler
+    from scripts.cfn import load_template
+
+    queue = load_template("Connect_as_a_Channel")["Resources"]["SendQueue"]["Properties"]
+    assert queue["MessageRetentionPeriod"] == sender_handler.QUEUE_RETENTION_SECONDS
+    assert queue["RedrivePolicy"]["maxReceiveCount"] == sender_handler.MAX_RECEIVES
