@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import datetime
 import functools
+import importlib.resources
 import re
 import zoneinfo
 from dataclasses import dataclass
@@ -39,8 +40,10 @@ LOOK_AHEAD = datetime.timedelta(days=2)  # a window open in every zone at once o
 def zones_by_country() -> dict[str, tuple[str, ...]]:
     """ISO country code -> its IANA zones, from ``zone.tab`` (tab-separated: country code, coordinates, zone,
     comments; "#" lines are comments) in the first directory of zoneinfo's search path that has one."""
-    for directory in zoneinfo.TZPATH:
-        table = Path(directory) / "zone.tab"
+    tables = [Path(directory) / "zone.tab" for directory in zoneinfo.TZPATH]
+    # The tzdata package (bundled in the zip) carries the same table where the OS has no time zone data.
+    tables.append(importlib.resources.files("tzdata") / "zoneinfo" / "zone.tab")
+    for table in tables:
         if table.is_file():
             zones: dict[str, list[str]] = {}
             for line in table.read_text(encoding="utf-8").splitlines():

@@ -109,3 +109,16 @@ def test_a_hook_event_takes_the_custom_payload_when_there_is_no_sms_body():
         "no phone number: a EMAIL endpoint", "the endpoint is inactive", "the endpoint opted out (OptOut ALL)"]
     with pytest.raises(BadEvent):
         requests_of({"Records": []})
+
+
+def test_the_zones_of_a_country_come_from_the_bundled_tzdata_where_the_os_has_none(monkeypatch):
+    import zoneinfo
+
+    from due.connect_channel import rules as rules_module
+
+    monkeypatch.setattr(zoneinfo, "TZPATH", ())
+    rules_module.zones_by_country.cache_clear()
+    try:
+        assert {"America/New_York", "America/Los_Angeles"} <= set(rules_module.zones_by_country()["US"])
+    finally:
+        rules_module.zones_by_country.cache_clear()
