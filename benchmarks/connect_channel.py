@@ -36,6 +36,7 @@ os.environ.update({"AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "x", "AWS_
 import boto3  # noqa: E402
 from moto import mock_aws  # noqa: E402
 
+from benchmarks.measuring import CountingQueue  # noqa: E402
 from due.connect_channel.call_slots import CallSlots  # noqa: E402
 from due.connect_channel.channels import ConnectCalls  # noqa: E402
 from due.connect_channel.dialer import Dialer  # noqa: E402
@@ -68,17 +69,6 @@ class AtomicWrites:
                 return call(**kwargs)
         return locked
 
-
-class CountingQueue:
-    def __init__(self):
-        self.calls = self.entries = 0
-
-    def send_message_batch(self, QueueUrl, Entries):
-        self.calls += 1
-        for entry in Entries:
-            self.entries += 1
-            assert int(entry["Id"]) == self.entries, "a row was skipped or repeated"
-        return {"Successful": [], "Failed": []}
 
 
 def _dialer(session, dynamodb, rate: float, limit: int, lock) -> Dialer:

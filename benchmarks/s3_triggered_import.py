@@ -45,7 +45,6 @@ import collections
 import io
 import itertools
 import json
-import multiprocessing
 import os
 import random
 import re
@@ -53,7 +52,6 @@ import sqlite3
 import sys
 import tempfile
 import time
-import traceback
 import tracemalloc
 import types
 from pathlib import Path
@@ -65,6 +63,7 @@ os.environ.update({"AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "x", "AWS_
 import boto3  # noqa: E402
 from moto import mock_aws  # noqa: E402
 
+from benchmarks.measuring import in_child  # noqa: E402
 from due import aws  # noqa: E402
 from due.s3_triggered_import.steps import Clients, Settings, Steps  # noqa: E402
 from due_local.dynamodb_fake import DynamoDbFake  # noqa: E402
@@ -253,25 +252,6 @@ def one_step(action: str, state: dict, path: Path, outside_path: Path, traced: b
     outside.db.commit()
     return figures
 
-
-def in_child(function, *args):
-    """``function(*args)`` in a forked process (so that its peak resident memory is its own); returns its result."""
-    context = multiprocessing.get_context("fork")
-    receiving, sending = context.Pipe(duplex=False)
-
-    def run() -> None:
-        try:
-            sending.send(("done", function(*args)))
-        except BaseException:  # handed to the parent, which raises it
-            sending.send(("failed", traceback.format_exc()))
-
-    child = context.Process(target=run)
-    child.start()
-    outcome, result = receiving.recv()
-    child.join()
-    if outcome == "failed":
-        raise RuntimeError(f"the step failed in its process:\n{result}")
-    return result
 
 
 def memory_run(rows: int, repeats: int, workdir: Path, traced: bool = False, fork: bool = True) -> dict:

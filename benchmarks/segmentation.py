@@ -119,7 +119,7 @@ def main(argv: list[str] | None = None) -> None:
     spec = importlib.util.spec_from_file_location("segmentation_advanced", advanced)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    module.main([])
+    module.main()
 
 
 if __name__ == "__main__":

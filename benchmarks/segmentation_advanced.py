@@ -20,15 +20,15 @@ from __future__ import annotations
 
 import hashlib
 import io
-import multiprocessing
 import re
 import shutil
 import tempfile
 import time
-import traceback
 import types
 from collections import Counter
 from pathlib import Path
+
+from benchmarks.measuring import in_child
 
 SIZES = (100_000, 1_000_000)
 CHANGED_SHARE = 0.01
@@ -177,25 +177,6 @@ def failed_refresh(root: Path, run: str, result_key: str) -> dict:
     return {"writes": 0, "chunks": 1, "seconds": seconds, "growth_mib": (resident_kb("VmHWM") - before) / 1024,
             "gets": s3.calls["GetObject"], "uncertain": uncertain}
 
-
-def in_child(function, *args):
-    """``function(*args)`` in a forked process, so that its peak resident memory is its own."""
-    context = multiprocessing.get_context("fork")
-    receiving, sending = context.Pipe(duplex=False)
-
-    def run() -> None:
-        try:
-            sending.send(("done", function(*args)))
-        except BaseException:  # handed to the parent, which raises it
-            sending.send(("failed", traceback.format_exc()))
-
-    child = context.Process(target=run)
-    child.start()
-    outcome, result = receiving.recv()
-    child.join()
-    if outcome == "failed":
-        raise RuntimeError(f"the refresh failed in its process:\n{result}")
-    return result
 
 
 def measure(members: int, root: Path) -> list[tuple[str, int, dict]]:

@@ -42,6 +42,7 @@ os.environ.update({"AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "x", "AWS_
 import boto3  # noqa: E402
 from moto import mock_aws  # noqa: E402
 
+from benchmarks.measuring import CountingQueue  # noqa: E402
 from due.dropped_file import Checkpoint  # noqa: E402
 from due.rate_limit import RateLimiter  # noqa: E402
 from due.row_queue import Enqueuer  # noqa: E402
@@ -52,20 +53,6 @@ from due.sms_sending import EndUserMessagingSms  # noqa: E402
 from due_local.dynamodb_fake import DynamoDbFake  # noqa: E402
 from due_local.fakes import SmsVoiceV2Fake  # noqa: E402
 from tests.unit.sms_s3_drop.conftest import RecordingQueue, csv_of  # noqa: E402
-
-
-class CountingQueue:
-    """Counts entries and checks each row arrives once, in order, without keeping them (memory is measured)."""
-
-    def __init__(self):
-        self.calls = self.entries = 0
-
-    def send_message_batch(self, QueueUrl, Entries):
-        self.calls += 1
-        for entry in Entries:
-            self.entries += 1
-            assert int(entry["Id"]) == self.entries, "a row was skipped or repeated"
-        return {"Successful": [], "Failed": []}
 
 
 def enqueue(s3, key: str, queue) -> tuple[object, float]:
