@@ -41,6 +41,12 @@ def is_throttling(error: Exception) -> bool:
     return isinstance(error, ClientError) and error.response.get("Error", {}).get("Code") in THROTTLING_CODES
 
 
+def is_service_fault(error: Exception) -> bool:
+    """The service's own failure (HTTP 5xx): the request may or may not have taken effect."""
+    return isinstance(error, ClientError) and error.response.get("ResponseMetadata", {}).get(
+        "HTTPStatusCode", 0) >= 500
+
+
 def is_passing(error: Exception) -> bool:
     """Throttling that outlasted the client's retries, or the network: worth trying again later."""
     return is_throttling(error) or isinstance(error, (EndpointConnectionError, ConnectionClosedError,

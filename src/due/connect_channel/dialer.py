@@ -41,7 +41,7 @@ from dataclasses import dataclass
 
 from botocore.exceptions import ClientError, EndpointConnectionError, HTTPClientError
 
-from due.aws import is_throttling
+from due.aws import is_service_fault, is_throttling
 from due.connect_channel.call_slots import CallSlots
 from due.connect_channel.outcomes import Outcome
 from due.connect_channel.requests import CallRequest
@@ -217,7 +217,7 @@ class Dialer:
                     throttled = True
                     self._sleep(2 ** attempt)
                     continue
-                if error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) >= 500:
+                if is_service_fault(error):
                     return self._unknown(request, queued, f"the service failed while calling ({_code(error)})")
                 self._not_placed(queued, slot)  # the service answered: no call was placed
                 if _code(error) in REFUSALS_FOR_GOOD:

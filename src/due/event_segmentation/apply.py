@@ -97,9 +97,7 @@ class Outcome:
 
 def retryable(error: Exception) -> bool:
     """Throttling left after the client's retries, the network, or the service's own fault (5xx)."""
-    status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) if isinstance(
-        error, ClientError) else 0
-    return aws.is_passing(error) or status >= 500
+    return aws.is_passing(error) or aws.is_service_fault(error)
 
 
 def apply_batch(events: Sequence[EngagementEvent], rules: RuleSet, target: Target) -> Outcome:

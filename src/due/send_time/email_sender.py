@@ -329,7 +329,7 @@ class EmailSender:
             try:
                 return self._ses.send_bulk_email(**request), ""
             except ClientError as error:
-                if error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 500) >= 500:
+                if aws.is_service_fault(error):
                     raise
                 code = error.response["Error"]["Code"]
                 if aws.is_throttling(error):
