@@ -21,7 +21,7 @@ import threading
 import time
 import traceback
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, MutableMapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -125,6 +125,58 @@ def _clear_module_caches() -> None:
 # within_budget does) see it too.
 CURRENT_FUNCTION: contextvars.ContextVar[str | None] = contextvars.ContextVar("due_local_function", default=None)
 
+# The running invocation's own variables (None outside one), read through InvocationEnviron.
+_INVOCATION_VARIABLES: contextvars.ContextVar[dict[str, str] | None] = contextvars.ContextVar(
+    "due_local_environment", default=None)
+
+
+class InvocationEnviron(MutableMapping):
+    """``os.environ`` as each invocation sees it: its function's variables over the process's.
+
+    moto runs Step Functions tasks and S3 deliveries in threads of its own, so two functions (or a function
+    and the test creating a client) run at once. Patching the one process-wide ``os.environ`` per call let
+    one thread clear it while another iterated it (botocore reads proxies that way), and let a function
+    see another's variables; separate Lambda sandboxes share neither. Outside an invocation every read and
+    write goes to the process's environment.
+    """
+
+    def __init__(self, process: MutableMapping):
+        self.process = process
+
+    def __getitem__(self, key: str) -> str:
+        variables = _INVOCATION_VARIABLES.get()
+        if variables is not None and key in variables:
+            return variables[key]
+        return self.process[key]
+
+    def __setitem__(self, key: str, value: str) -> None:
+        variables = _INVOCATION_VARIABLES.get()
+        (variables if variables is not None else self.process)[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        variables = _INVOCATION_VARIABLES.get()
+        if variables is not None and key in variables:
+            del variables[key]
+        else:
+            del self.process[key]
+
+    def __iter__(self) -> Iterator[str]:
+        variables = _INVOCATION_VARIABLES.get() or {}
+        return iter(list(dict.fromkeys([*self.process.keys(), *variables])))  # a snapshot: others may write
+
+    def __len__(self) -> int:
+        return len(list(iter(self)))
+
+    def copy(self) -> dict[str, str]:
+        return dict(self)
+
+
+def _invocation_environ() -> InvocationEnviron:
+    """Put InvocationEnviron in place of os.environ (once; it passes through outside invocations)."""
+    if not isinstance(os.environ, InvocationEnviron):
+        os.environ = InvocationEnviron(os.environ)  # noqa: B003 (a view over the same environment, not a new one)
+    return os.environ
+
 
 class LambdaRuntime:
     def __init__(self, log_level: str | None = None):
@@ -158,15 +210,17 @@ class LambdaRuntime:
         if self._warm != spec.name:
             _clear_module_caches()
             self._warm = spec.name
-        with mock.patch.dict(os.environ, {**spec.environment, **self._log_level,
-                                          "AWS_LAMBDA_FUNCTION_NAME": spec.name}):
-            self._local.function = spec.name
-            token = CURRENT_FUNCTION.set(spec.name)
-            try:
-                yield
-            finally:
-                self._local.function = None
-                CURRENT_FUNCTION.reset(token)
+        _invocation_environ()
+        variables = _INVOCATION_VARIABLES.set({**spec.environment, **self._log_level,
+                                               "AWS_LAMBDA_FUNCTION_NAME": spec.name})
+        self._local.function = spec.name
+        token = CURRENT_FUNCTION.set(spec.name)
+        try:
+            yield
+        finally:
+            self._local.function = None
+            CURRENT_FUNCTION.reset(token)
+            _INVOCATION_VARIABLES.reset(variables)
 
     def invoke(self, spec: FunctionSpec, event: Any) -> Any:
         """Call the function; exceptions propagate, as a synchronous Invoke's FunctionError would."""

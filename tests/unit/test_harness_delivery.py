@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import threading
 import urllib.parse
 import zipfile
 
 import pytest
 
 from due_local.event_sources import s3_event, sns_event
-from due_local.lambda_runtime import LambdaRuntime, install_into_moto
+from due_local.lambda_runtime import FunctionSpec, LambdaRuntime, install_into_moto
 
 received: list[dict] = []
 
@@ -78,3 +80,35 @@ def test_handler_exception_is_a_function_error(aws, function_arn, monkeypatch):
         response = aws.client("lambda").invoke(FunctionName="recorder", Payload=b"{}")
     assert response["FunctionError"] == "Handled"
     assert json.loads(response["Payload"].read())["errorMessage"] == "broken"
+
+
+both_inside = threading.Barrier(2, timeout=10)
+
+
+def environment_reading_handler(event, context):
+    """Waits until the other function is inside its own call too, then reports what it sees."""
+    both_inside.wait()
+    return {"who": os.environ.get("WHO"), "mine_only": os.environ.get(f"ONLY_{event['name']}"),
+            "other": os.environ.get(f"ONLY_{event['other']}")}
+
+
+def test_functions_running_at_once_each_see_only_their_own_variables():
+    """moto runs tasks in threads of its own: one function's variables must not leak into another call or
+    into the process, and one call ending must not clear what another is reading."""
+    runtime = LambdaRuntime()
+
+    def spec(name):
+        return FunctionSpec(name=name, handler="tests.unit.test_harness_delivery.environment_reading_handler",
+                            environment={"WHO": name, f"ONLY_{name}": "yes"})
+
+    seen: dict[str, dict] = {}
+    threads = [threading.Thread(target=lambda n=n, o=o: seen.__setitem__(n, runtime.invoke(spec(n), {"name": n,
+                                                                                              "other": o})))
+               for n, o in (("a", "b"), ("b", "a"))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert seen == {"a": {"who": "a", "mine_only": "yes", "other": None},
+                    "b": {"who": "b", "mine_only": "yes", "other": None}}
+    assert "WHO" not in os.environ and "AWS_LAMBDA_FUNCTION_NAME" not in os.environ
