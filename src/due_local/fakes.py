@@ -267,6 +267,14 @@ def _now() -> datetime.datetime:
     return datetime.datetime.now(datetime.UTC)
 
 
+def _number_treatments(campaign: dict[str, Any]) -> None:
+    """A campaign response names each additional treatment by an Id (TreatmentResource.Id, required); the send
+    events' treatment_id names the treatment sent. The default treatment is "0" in AWS's published send events;
+    the fake numbers the others from 1 (AWS documents no form for them)."""
+    for number, treatment in enumerate(campaign.get("AdditionalTreatments") or [], 1):
+        treatment.setdefault("Id", str(number))
+
+
 def _s3_objects(url: str, whole_prefix: bool) -> list[bytes]:
     """The objects an import job at ``s3://bucket/key`` reads, through whatever S3 the process talks to (moto):
     SES reads that object; Pinpoint reads every object under it as a prefix (its API reference, S3Url)."""
@@ -566,6 +574,9 @@ class PinpointFake(FakeService):
         self.import_job_endings: list[tuple[str, list[str]]] = []  # (status, failures) the next jobs end with
         self.segments: dict[tuple[str, str], dict[str, Any]] = {}  # (application id, segment id) -> segment
         self.campaigns: dict[tuple[str, str], dict[str, Any]] = {}
+        self.campaign_versions: dict[tuple[str, str, int], dict[str, Any]] = {}  # every version kept, as AWS does
+        self.journeys: dict[tuple[str, str], dict[str, Any]] = {}
+        self.templates: dict[tuple[str, str], dict[str, Any]] = {}  # (type, name) -> versions and the active one
         # E.164 -> NumberValidateResponse members that replace the default answer (_line_facts), e.g.
         # {"PhoneType": "LANDLINE", "Carrier": "Example"}.
         self.lookup_answers: dict[str, dict[str, Any]] = {}
@@ -608,13 +619,96 @@ class PinpointFake(FakeService):
     def create_email_template(self, TemplateName, EmailTemplateRequest):
         self.email_templates[TemplateName] = dict(EmailTemplateRequest, TemplateName=TemplateName,
                                                   TemplateType="EMAIL")
+        self._create_template("EMAIL", TemplateName, EmailTemplateRequest)
         return {"__status": 201, "CreateTemplateMessageBody": {"Message": "Created"}}
 
     def get_email_template(self, TemplateName, Version=None):
-        template = self.email_templates.get(TemplateName)
+        return {"EmailTemplateResponse": self._template("EMAIL", TemplateName, Version)}
+
+    # --- message templates and their versions (Pinpoint API reference, "Message templates": Create* makes
+    # version 1, the active one; Update* with CreateNewVersion=true adds a version, otherwise overwrites the one
+    # named by Version or else the latest; Get* without Version answers the active version, with Version that
+    # version; UpdateTemplateActiveVersion names the active one) -------------------------------------------------
+    def create_sms_template(self, TemplateName, SMSTemplateRequest):
+        self._create_template("SMS", TemplateName, SMSTemplateRequest)
+        return {"__status": 201, "CreateTemplateMessageBody": {"Message": "Created"}}
+
+    def create_push_template(self, TemplateName, PushNotificationTemplateRequest):
+        self._create_template("PUSH", TemplateName, PushNotificationTemplateRequest)
+        return {"__status": 201, "CreateTemplateMessageBody": {"Message": "Created"}}
+
+    def create_voice_template(self, TemplateName, VoiceTemplateRequest):
+        self._create_template("VOICE", TemplateName, VoiceTemplateRequest)
+        return {"__status": 201, "CreateTemplateMessageBody": {"Message": "Created"}}
+
+    def update_email_template(self, TemplateName, EmailTemplateRequest, CreateNewVersion=False, Version=None):
+        self._update_template("EMAIL", TemplateName, EmailTemplateRequest, CreateNewVersion, Version)
+        return {"__status": 202, "MessageBody": {"Message": "Accepted"}}
+
+    def update_sms_template(self, TemplateName, SMSTemplateRequest, CreateNewVersion=False, Version=None):
+        self._update_template("SMS", TemplateName, SMSTemplateRequest, CreateNewVersion, Version)
+        return {"__status": 202, "MessageBody": {"Message": "Accepted"}}
+
+    def update_push_template(self, TemplateName, PushNotificationTemplateRequest, CreateNewVersion=False,
+                             Version=None):
+        self._update_template("PUSH", TemplateName, PushNotificationTemplateRequest, CreateNewVersion, Version)
+        return {"__status": 202, "MessageBody": {"Message": "Accepted"}}
+
+    def update_voice_template(self, TemplateName, VoiceTemplateRequest, CreateNewVersion=False, Version=None):
+        self._update_template("VOICE", TemplateName, VoiceTemplateRequest, CreateNewVersion, Version)
+        return {"__status": 202, "MessageBody": {"Message": "Accepted"}}
+
+    def update_template_active_version(self, TemplateName, TemplateType, TemplateActiveVersionRequest):
+        template = self._template_versions(TemplateType.upper(), TemplateName)
+        version = TemplateActiveVersionRequest["Version"]
+        if version not in template["versions"]:
+            raise FakeError("NotFoundException", "Template version not found", 404)
+        template["active"] = version
+        return {"MessageBody": {"Message": "Accepted"}}
+
+    def get_sms_template(self, TemplateName, Version=None):
+        return {"SMSTemplateResponse": self._template("SMS", TemplateName, Version)}
+
+    def get_push_template(self, TemplateName, Version=None):
+        return {"PushNotificationTemplateResponse": self._template("PUSH", TemplateName, Version)}
+
+    def get_voice_template(self, TemplateName, Version=None):
+        return {"VoiceTemplateResponse": self._template("VOICE", TemplateName, Version)}
+
+    def _create_template(self, kind, name, request):
+        if (kind, name) in self.templates:
+            raise FakeError("BadRequestException", "Template already exists", 400)
+        self.templates[(kind, name)] = {"versions": {}, "active": "1"}
+        self._store_version(kind, name, "1", request)
+
+    def _update_template(self, kind, name, request, create_new_version, version):
+        template = self._template_versions(kind, name)
+        if create_new_version:
+            version = str(max(int(v) for v in template["versions"]) + 1)
+        elif version is None:
+            version = max(template["versions"], key=int)
+        elif version not in template["versions"]:
+            raise FakeError("NotFoundException", "Template version not found", 404)
+        self._store_version(kind, name, version, request)
+
+    def _store_version(self, kind, name, version, request):
+        now = _now().isoformat()
+        self.templates[(kind, name)]["versions"][version] = dict(
+            request, TemplateName=name, TemplateType=kind, Version=version, CreationDate=now, LastModifiedDate=now,
+            Arn=f"arn:aws:mobiletargeting:us-east-1:123456789012:templates/{name}/{kind}")
+
+    def _template_versions(self, kind, name):
+        template = self.templates.get((kind, name))
         if template is None:
             raise FakeError("NotFoundException", "Template not found", 404)
-        return {"EmailTemplateResponse": template}
+        return template
+
+    def _template(self, kind, name, version):
+        template = self._template_versions(kind, name)
+        content = template["versions"].get(version or template["active"])
+        if content is None:
+            raise FakeError("NotFoundException", "Template version not found", 404)
+        return dict(content)
 
     def send_messages(self, ApplicationId, MessageRequest):
         self.sent.append({"ApplicationId": ApplicationId, **MessageRequest})
@@ -705,8 +799,51 @@ class PinpointFake(FakeService):
                            f"{campaign_id}",
                     "SegmentVersion": WriteCampaignRequest.get("SegmentVersion", 1), "Version": 1,
                     "State": {"CampaignStatus": "SCHEDULED"}, **WriteCampaignRequest}
+        _number_treatments(campaign)
         self.campaigns[(ApplicationId, campaign_id)] = campaign
+        self.campaign_versions[(ApplicationId, campaign_id, 1)] = dict(campaign)
         return {"__status": 201, "CampaignResponse": dict(campaign)}
+
+    # --- reading campaigns and journeys (Pinpoint API reference: GetCampaign answers the current version,
+    # GetCampaignVersion any version by number; UpdateCampaign makes a new version; GetJourney) -----------------
+    def get_campaign(self, ApplicationId, CampaignId):
+        return {"CampaignResponse": dict(self._campaign(ApplicationId, CampaignId))}
+
+    def get_campaign_version(self, ApplicationId, CampaignId, Version):
+        self._campaign(ApplicationId, CampaignId)
+        version = self.campaign_versions.get((ApplicationId, CampaignId, int(Version)))
+        if version is None:
+            raise FakeError("NotFoundException", "Campaign version not found", 404)
+        return {"CampaignResponse": dict(version)}
+
+    def update_campaign(self, ApplicationId, CampaignId, WriteCampaignRequest):
+        campaign = dict(self._campaign(ApplicationId, CampaignId), **WriteCampaignRequest)
+        campaign.update(Version=campaign["Version"] + 1, LastModifiedDate=_now().isoformat())
+        _number_treatments(campaign)
+        self.campaigns[(ApplicationId, CampaignId)] = campaign
+        self.campaign_versions[(ApplicationId, CampaignId, campaign["Version"])] = dict(campaign)
+        return {"CampaignResponse": dict(campaign)}
+
+    def _campaign(self, application_id, campaign_id):
+        campaign = self.campaigns.get((application_id, campaign_id))
+        if campaign is None:
+            raise FakeError("NotFoundException", "Campaign not found", 404)
+        return campaign
+
+    def create_journey(self, ApplicationId, WriteJourneyRequest):
+        journey_id = uuid.uuid4().hex
+        now = _now().isoformat()
+        journey = {"Id": journey_id, "ApplicationId": ApplicationId, "CreationDate": now, "LastModifiedDate": now,
+                   "Arn": f"arn:aws:mobiletargeting:us-east-1:123456789012:apps/{ApplicationId}/journeys/"
+                          f"{journey_id}", "State": "DRAFT", **WriteJourneyRequest}
+        self.journeys[(ApplicationId, journey_id)] = journey
+        return {"__status": 201, "JourneyResponse": dict(journey)}
+
+    def get_journey(self, ApplicationId, JourneyId):
+        journey = self.journeys.get((ApplicationId, JourneyId))
+        if journey is None:
+            raise FakeError("NotFoundException", "Journey not found", 404)
+        return {"JourneyResponse": dict(journey)}
 
     def _merge_endpoint(self, application_id, endpoint_id, request):
         endpoint = self.endpoints.setdefault(
