@@ -5,6 +5,7 @@ Each entry names the AWS behaviour it restores; remove it when moto does the sam
 
 from __future__ import annotations
 
+import json
 import threading
 import urllib.parse
 from contextlib import ExitStack, contextmanager
@@ -118,9 +119,54 @@ class _DeliveryStreamFromCloudFormation(CloudFormationModel):
         return self.arn
 
 
+class _SecretFromCloudFormation(CloudFormationModel):
+    """CloudFormation creates AWS::SecretsManager::Secret (Ref: the secret's ARN) and fills it from
+    GenerateSecretString; moto's skips it, so a function's environment and an output got no ARN. This creates it
+    in moto's Secrets Manager with a generated string (the property's length and exclusions honoured)."""
+
+    def __init__(self, arn: str):
+        self.arn = arn
+
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::SecretsManager::Secret"
+
+    @staticmethod
+    def cloudformation_name_type() -> str:
+        return "Name"
+
+    @classmethod
+    def create_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
+        from moto.secretsmanager.models import secretsmanager_backends
+
+        backend = secretsmanager_backends[account_id][region_name]
+        properties = cloudformation_json.get("Properties", {})
+        secret_string = properties.get("SecretString")
+        generate = properties.get("GenerateSecretString")
+        if secret_string is None and generate is not None:
+            secret_string = json.loads(backend.get_random_password(
+                int(generate.get("PasswordLength", 32)), generate.get("ExcludeCharacters", ""),
+                bool(generate.get("ExcludeNumbers")), bool(generate.get("ExcludePunctuation")),
+                bool(generate.get("ExcludeUppercase")), bool(generate.get("ExcludeLowercase")),
+                bool(generate.get("IncludeSpace")), bool(generate.get("RequireEachIncludedType", True))))[
+                    "RandomPassword"]
+        created = backend.create_secret(
+            name=properties.get("Name", resource_name), secret_string=secret_string, secret_binary=None,
+            description=properties.get("Description"), tags=properties.get("Tags"),
+            kms_key_id=properties.get("KmsKeyId"), client_request_token=None, replica_regions=[],
+            force_overwrite=False)
+        return cls(json.loads(created)["ARN"] if isinstance(created, str) else created["ARN"])
+
+    @property
+    def physical_resource_id(self) -> str:
+        return self.arn
+
+
 def _resource_class_from_type(resource_type):
     if resource_type == _DeliveryStreamFromCloudFormation.cloudformation_type():
         return _DeliveryStreamFromCloudFormation
+    if resource_type == _SecretFromCloudFormation.cloudformation_type():
+        return _SecretFromCloudFormation
     return _original_resource_class_from_type(resource_type)
 
 

@@ -37,9 +37,13 @@ ARN_OF_TYPE = {
     "AWS::Lambda::Function": ARN_PREFIX.format(service="lambda") + "function:{id}",
     "AWS::IAM::Role": "arn:aws:iam::123456789012:role/{id}",
     "AWS::StepFunctions::StateMachine": ARN_PREFIX.format(service="states") + "stateMachine:{id}",
+    "AWS::SecretsManager::Secret": ARN_PREFIX.format(service="secretsmanager") + "secret:{id}-AbCdEf",
 }
 # Types whose Ref is their ARN; others' Ref is a name (a bucket, a table) or a URL (a queue).
-REF_IS_ARN = {"AWS::SNS::Topic", "AWS::StepFunctions::StateMachine"}
+REF_IS_ARN = {"AWS::SNS::Topic", "AWS::StepFunctions::StateMachine", "AWS::SecretsManager::Secret"}
+# A value for a parameter whose AllowedPattern "example" does not match, for the scenario where it is given.
+EXAMPLE_VALUES = {"ArchiveQueueArn": ARN_PREFIX.format(service="sqs") + "archive",
+                  "ArchiveKeyArn": ARN_OF_TYPE["AWS::KMS::Key"]}
 
 
 def scenarios(template: dict[str, Any]):
@@ -50,7 +54,7 @@ def scenarios(template: dict[str, Any]):
     for name in used:
         spec = template["Parameters"][name]
         choices.append([str(v) for v in spec["AllowedValues"]] if "AllowedValues" in spec
-                       else sorted({str(spec.get("Default", "")), "example"}))
+                       else sorted({str(spec.get("Default", "")), EXAMPLE_VALUES.get(name, "example")}))
     seen = set()
     for combination in itertools.product(*choices):
         given = {name: "example" for name, spec in template.get("Parameters", {}).items() if "Default" not in spec}

@@ -1,0 +1,20 @@
+"""The archive's HMAC key: the SecretString of the secret the Message_Archiver stack generates.
+
+The stack creates it with ``GenerateSecretString`` (AWS::SecretsManager::Secret), so its value is a string;
+``GetSecretValue`` returns it as ``SecretString`` (Secrets Manager API Reference, GetSecretValue). The key is
+its UTF-8 bytes, the same for every reader: the writer, the Pinpoint-mode archiver and the erase command.
+"""
+
+from __future__ import annotations
+
+
+class SecretMissing(Exception):
+    """The secret holds no string (a binary secret, or an empty one): no folder could be derived from it."""
+
+
+def recipient_secret(secretsmanager_client, secret_arn: str) -> bytes:
+    """The HMAC key of the recipient folders, read from the secret ``secret_arn`` (an ARN or a name)."""
+    value = secretsmanager_client.get_secret_value(SecretId=secret_arn).get("SecretString") or ""
+    if not value:
+        raise SecretMissing("the recipient secret has no SecretString; the archive's folders cannot be derived")
+    return value.encode()
