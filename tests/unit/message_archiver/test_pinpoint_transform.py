@@ -1,0 +1,185 @@
+"""The Pinpoint mode's Firehose transformation: every record back, only send events stamped and queued."""
+
+from __future__ import annotations
+
+import base64
+import json
+from pathlib import Path
+
+import pytest
+from botocore.exceptions import ClientError
+
+from due.message_archiver import pinpoint_transform
+from due.message_archiver.pinpoint_send import LOCATION_FIELD, RECIPIENT_PLACEHOLDER
+
+EXAMPLES = Path(__file__).resolve().parents[4] / "shared" / "aws-examples" / "pinpoint_events"
+BUCKET = "archive-bucket"
+
+
+def example(name: str) -> dict:
+    if not EXAMPLES.is_dir():
+        pytest.skip(f"AWS example payloads not present at {EXAMPLES} (a clone without ../shared)")
+    return json.loads((EXAMPLES / name).read_text())
+
+
+def campaign_send(endpoint_id="endpoint-1", status="SUCCESS", timestamp=1764321300000, treatment="0") -> dict:
+    return {"event_type": "_campaign.send", "event_timestamp": timestamp, "arrival_timestamp": timestamp + 50,
+            "event_version": "3.1", "application": {"app_id": "app1", "sdk": {}},
+            "client": {"client_id": endpoint_id}, "device": {"platform": {}}, "session": {},
+            "attributes": {"treatment_id": treatment, "campaign_activity_id": "activity1", "campaign_id": "camp1",
+                           "campaign_send_status": status},
+            "client_context": {"custom": {"endpoint": json.dumps({"ChannelType": "EMAIL"})}},
+            "awsAccountId": "123456789012"}
+
+
+def journey_send(endpoint_id="endpoint-2") -> dict:
+    return {"event_type": "_journey.send", "event_timestamp": 1764321360000, "arrival_timestamp": 1764321360000,
+            "event_version": "3.1", "application": {"app_id": "app1", "sdk": {}},
+            "client": {"client_id": endpoint_id}, "device": {"platform": {}}, "session": {},
+            "attributes": {"journey_run_id": "run1", "journey_send_status": "SUCCESS", "journey_id": "journey1",
+                           "journey_activity_id": "act1", "journey_activity_type": "EMAIL"},
+            "awsAccountId": "123456789012"}
+
+
+def firehose_event(*payloads) -> dict:
+    records = []
+    for n, payload in enumerate(payloads):
+        data = payload if isinstance(payload, bytes) else (json.dumps(payload) + "\n").encode()
+        records.append({"recordId": f"record-{n}", "approximateArrivalTimestamp": 1764321400000,
+                        "data": base64.b64encode(data).decode()})
+    return {"invocationId": "inv-1", "deliveryStreamArn": "arn:aws:firehose:us-east-1:123456789012:deliverystream/s",
+            "region": "us-east-1", "records": records}
+
+
+@pytest.fixture
+def queue(aws) -> str:
+    return aws.client("sqs").create_queue(QueueName="render")["QueueUrl"]
+
+
+def queued(aws, queue_url) -> list[dict]:
+    sqs, bodies = aws.client("sqs"), []
+    while True:
+        messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get("Messages", [])
+        if not messages:
+            return bodies
+        bodies.extend(json.loads(m["Body"]) for m in messages)
+
+
+def decoded(answer: dict) -> bytes:
+    return base64.b64decode(answer["data"])
+
+
+class RefusingQueue:
+    """SQS as moto answers it, except that the entries whose body matches ``refuse`` fail ``times`` times."""
+
+    def __init__(self, sqs, refuse, times=1_000, whole_call=False):
+        self._sqs, self._refuse, self._left, self._whole_call = sqs, refuse, times, whole_call
+        self.calls = []
+
+    def send_message_batch(self, QueueUrl, Entries):
+        self.calls.append([entry["Id"] for entry in Entries])
+        if self._whole_call and self._left > 0:
+            self._left -= 1
+            raise ClientError({"Error": {"Code": "KMS.KMSThrottlingException", "Message": "slow"}},
+                              "SendMessageBatch")
+        refused = [e for e in Entries if self._left > 0 and self._refuse(json.loads(e["MessageBody"]))]
+        if refused:
+            self._left -= 1
+        taken = [e for e in Entries if e not in refused]
+        response = self._sqs.send_message_batch(QueueUrl=QueueUrl, Entries=taken) if taken else {}
+        return {"Successful": response.get("Successful", []), "Failed": [
+            {"Id": e["Id"], "SenderFault": False, "Code": "InternalError"} for e in refused]}
+
+
+def test_mixed_events_only_sends_that_went_out_are_stamped_and_queued(aws, queue):
+    email_send = {"event_type": "_email.send", "event_timestamp": 1764321300000, "attributes": {},
+                  "application": {"app_id": "app1"}, "client": {"client_id": "e9"}}
+    payloads = [campaign_send(), email_send, journey_send(), b"not json at all\n",
+                campaign_send(endpoint_id="quiet", status="QUIET_TIME"), b'["a list"]\n']
+    event = firehose_event(*payloads)
+
+    answer = pinpoint_transform.transform(event, aws.client("sqs"), queue, BUCKET, sleep=lambda _: None)
+
+    records = answer["records"]
+    assert [r["recordId"] for r in records] == [r["recordId"] for r in event["records"]]
+    assert {r["result"] for r in records} == {"Ok"}
+    for index in (1, 3, 4, 5):  # everything but the two sends comes back byte for byte
+        assert records[index]["data"] == event["records"][index]["data"]
+    stamped_campaign, stamped_journey = json.loads(decoded(records[0])), json.loads(decoded(records[2]))
+    assert decoded(records[0]).endswith(b"\n")
+    assert {k: v for k, v in stamped_campaign.items() if k != LOCATION_FIELD} == payloads[0]
+    location = stamped_campaign[LOCATION_FIELD]
+    assert location["bucket"] == BUCKET
+    assert location["key"] == (f"archive/{RECIPIENT_PLACEHOLDER}/2025/11/28/09/"
+                               f"campaign-activity1-endpoint-1-1764321300000.eml")
+    assert stamped_journey[LOCATION_FIELD]["key"] == (
+        f"archive/{RECIPIENT_PLACEHOLDER}/2025/11/28/09/journey-run1-act1-endpoint-2-1764321360000.eml")
+    assert sorted(q["event_type"] for q in queued(aws, queue)) == ["_campaign.send", "_journey.send"]
+
+
+def test_the_published_firehose_event_stamps_its_two_campaign_sends(aws, queue):
+    event = example("firehose_event_message_archiver_aws_samples.json")
+
+    records = pinpoint_transform.transform(event, aws.client("sqs"), queue, BUCKET)["records"]
+
+    types = [json.loads(decoded(r))["event_type"] for r in records]
+    assert types == ["_campaign.send", "_campaign.send", "_SMS.BUFFERED", "_SMS.BUFFERED"]
+    assert [LOCATION_FIELD in json.loads(decoded(r)) for r in records] == [True, True, False, False]
+    assert [r["data"] for r in records[2:]] == [r["data"] for r in event["records"][2:]]
+    assert len(queued(aws, queue)) == 2
+
+
+def test_sends_are_queued_ten_a_call(aws, queue):
+    sqs = RefusingQueue(aws.client("sqs"), refuse=lambda body: False)
+    event = firehose_event(*(campaign_send(endpoint_id=f"e{n}") for n in range(23)))
+
+    records = pinpoint_transform.transform(event, sqs, queue, BUCKET)["records"]
+
+    assert [len(call) for call in sqs.calls] == [10, 10, 3]
+    assert {r["result"] for r in records} == {"Ok"}
+    assert len(queued(aws, queue)) == 23
+
+
+def test_an_entry_refused_once_is_sent_again(aws, queue):
+    sqs = RefusingQueue(aws.client("sqs"), refuse=lambda body: body["client"]["client_id"] == "e2", times=1)
+    event = firehose_event(*(campaign_send(endpoint_id=f"e{n}") for n in range(4)))
+
+    records = pinpoint_transform.transform(event, sqs, queue, BUCKET, sleep=lambda _: None)["records"]
+
+    assert {r["result"] for r in records} == {"Ok"}
+    assert sqs.calls[1] == ["2"]  # only the refused entry again
+    assert sorted(q["client"]["client_id"] for q in queued(aws, queue)) == ["e0", "e1", "e2", "e3"]
+
+
+def test_a_send_never_queued_comes_back_processing_failed_and_the_rest_ok(aws, queue):
+    sqs = RefusingQueue(aws.client("sqs"), refuse=lambda body: body["client"]["client_id"] == "e1")
+    event = firehose_event(campaign_send(endpoint_id="e0"), campaign_send(endpoint_id="e1"), journey_send())
+
+    records = pinpoint_transform.transform(event, sqs, queue, BUCKET, sleep=lambda _: None)["records"]
+
+    assert [r["result"] for r in records] == ["Ok", "ProcessingFailed", "Ok"]
+    assert len(sqs.calls) == pinpoint_transform.QUEUE_ATTEMPTS  # the first call, then the refused entry again
+    assert sorted(q["client"]["client_id"] for q in queued(aws, queue)) == ["e0", "endpoint-2"]
+
+
+def test_a_batch_sqs_will_not_take_fails_its_sends_only(aws, queue):
+    sqs = RefusingQueue(aws.client("sqs"), refuse=lambda body: True, whole_call=True)
+    email_open = {"event_type": "_email.open", "event_timestamp": 1764321300000, "attributes": {}}
+    event = firehose_event(campaign_send(), email_open)
+
+    records = pinpoint_transform.transform(event, sqs, queue, BUCKET, sleep=lambda _: None)["records"]
+
+    assert [r["result"] for r in records] == ["ProcessingFailed", "Ok"]
+    assert len(sqs.calls) == pinpoint_transform.QUEUE_ATTEMPTS
+
+
+def test_a_send_event_without_its_endpoint_is_backed_up_not_dropped(aws, queue):
+    broken = campaign_send()
+    del broken["client"]
+    event = firehose_event(broken, campaign_send())
+
+    records = pinpoint_transform.transform(event, aws.client("sqs"), queue, BUCKET)["records"]
+
+    assert [r["result"] for r in records] == ["ProcessingFailed", "Ok"]
+    assert records[0]["data"] == event["records"][0]["data"]
+    assert len(queued(aws, queue)) == 1
