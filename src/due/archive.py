@@ -30,7 +30,7 @@ from datetime import UTC, datetime
 from email.message import EmailMessage
 from typing import Any
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from due.logs import get_logger
 
@@ -216,7 +216,8 @@ class ArchiveQueue:
                 response = self._sqs.send_message_batch(QueueUrl=self._queue, Entries=[
                     {"Id": str(n), "MessageBody": m.to_json()} for n, m in enumerate(group)])
                 lost += len(response.get("Failed", []))
-            except (ClientError, OSError) as error:
+            # BotoCoreError: botocore's own failures (EndpointConnectionError, ReadTimeoutError) are not OSErrors.
+            except (ClientError, BotoCoreError, OSError) as error:
                 lost += len(group)
                 logger.error("messages not queued for the archive", extra={"count": len(group),
                                                                           "error": type(error).__name__})

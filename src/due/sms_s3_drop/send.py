@@ -15,12 +15,16 @@ row whose marker says "sending" (an earlier attempt ended without knowing
 whether the message left: sending again could send it twice). Anything else
 (throttling beyond the client's retries, a service or network error) raises,
 and Lambda retries the row.
+
+A row sent is also kept for the message archive (due.archiving), after the send and never in its way; the
+handler queues the batch's messages once, after the batch.
 """
 
 from __future__ import annotations
 
 from botocore.exceptions import ClientError
 
+from due.archiving import SentArchive
 from due.rate_limit import RateLimiter
 from due.row_queue import Chunk
 from due.send_markers import MaybeSent, SentMarkers, SetAside
@@ -51,10 +55,11 @@ def _reason(error: Exception) -> str:
 
 class Sender:
     def __init__(self, channel, markers: SentMarkers, limiter: RateLimiter, messages_per_second: float,
-                 set_aside: SetAside):
+                 set_aside: SetAside, archive: SentArchive | None = None):
         """``channel``: a due.sms_sending sender (End User Messaging or Pinpoint)."""
         self._channel, self._markers, self._limiter = channel, markers, limiter
         self._rate, self._set_aside = messages_per_second, set_aside
+        self.archive = archive or SentArchive(None)
 
     def send(self, request: SmsRequest) -> str:
         """"sent", "sent before" (skipped), or "set aside" (in the dead-letter queue with its reason)."""
@@ -77,4 +82,6 @@ class Sender:
             return "set aside"
         # Any other error (a timeout, a crash) leaves "sending": whether the message left is unknown.
         self._markers.finish(queued, "sent", message_id)
+        self.archive.add("sms", request.number, message_id, origination=request.origination,
+                         message_type=request.message_type, campaign_id=request.campaign_id, text=request.message)
         return "sent"

@@ -7,6 +7,7 @@ import os
 from typing import Any
 
 from due import aws, batch
+from due.archiving import SentArchive
 from due.logs import get_logger
 from due.rate_limit import RateLimiter
 from due.send_markers import SentMarkers, SetAside
@@ -26,7 +27,8 @@ def _sender() -> Sender:
     return Sender(channel, SentMarkers(aws.client("dynamodb"), os.environ["SENT_TABLE_NAME"]),
                   RateLimiter(aws.client("dynamodb"), os.environ["RATE_TABLE_NAME"]),
                   float(os.environ["MESSAGES_PER_SECOND"]),
-                  SetAside(aws.client("sqs"), os.environ["SEND_DEAD_LETTER_QUEUE_URL"]))
+                  SetAside(aws.client("sqs"), os.environ["SEND_DEAD_LETTER_QUEUE_URL"]),
+                  SentArchive.from_environment())
 
 
 def _process(record: batch.Record) -> None:
@@ -41,4 +43,6 @@ def _process(record: batch.Record) -> None:
 
 @logger.inject_lambda_context
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    return batch.process_sqs(event, _process)
+    response = batch.process_sqs(event, _process)
+    _sender().archive.flush()  # after every send of the batch: one archive call per 10 sent, never before a send
+    return response
