@@ -391,6 +391,26 @@ class SesV2Fake(FakeService):
             raise FakeError("NotFoundException", "contact not found", 404)
         return {"ContactListName": ContactListName, **contact}
 
+    def update_contact(self, ContactListName, EmailAddress, TopicPreferences=None, UnsubscribeAll=None,
+                       AttributesData=None):
+        """The preferences given replace the contact's ("You must specify all existing topic preferences ...
+        otherwise, all your existing preferences will be removed", UpdateContact, SES v2 API reference)."""
+        contact = self._contact_list(ContactListName)["contacts"].get(EmailAddress.lower())
+        if contact is None:
+            raise FakeError("NotFoundException", "contact not found", 404)
+        contact["TopicPreferences"] = list(TopicPreferences or [])
+        if UnsubscribeAll is not None:
+            contact["UnsubscribeAll"] = UnsubscribeAll
+        if AttributesData is not None:
+            contact["AttributesData"] = AttributesData
+        return {}
+
+    def delete_contact(self, ContactListName, EmailAddress):
+        """Removes a contact from a contact list (DeleteContact, SES v2 API reference)."""
+        if self._contact_list(ContactListName)["contacts"].pop(EmailAddress.lower(), None) is None:
+            raise FakeError("NotFoundException", "contact not found", 404)
+        return {}
+
     def create_import_job(self, ImportDestination, ImportDataSource):
         destination = ImportDestination.get("ContactListDestination")
         if destination is None:
@@ -1409,6 +1429,19 @@ class CustomerProfilesFake(FakeService):
                 else:
                     container[key] = item
         return {"ProfileId": ProfileId}
+
+    def delete_profile(self, ProfileId, DomainName):
+        """Deletes "the standard customer profile and all data pertaining to the profile" (DeleteProfile, API
+        reference): here the profile, its objects and its search keys."""
+        if self._domain_of.get(ProfileId) != DomainName:
+            raise FakeError("ResourceNotFoundException", f"profile {ProfileId} not found", 404)
+        del self.profiles[ProfileId], self._domain_of[ProfileId]
+        self._set_by_update.pop(ProfileId, None)
+        for key in [k for k, o in self.objects.items() if o["ProfileId"] == ProfileId]:
+            del self.objects[key]
+        for ids in self._index.values():
+            ids.discard(ProfileId)
+        return {"Message": "Profile deleted"}
 
     # --- segment definitions ------------------------------------------------
     # Only what this collection's templates create: custom-attribute dimensions (ProfileAttributes.Attributes)

@@ -1,0 +1,255 @@
+"""Erasing one person: the archive (every version and marker) against moto with versioning on, the profiles and
+contact list against the fakes, consent kept, refusals reported, a dry run that deletes nothing, and the command."""
+
+from __future__ import annotations
+
+import datetime
+import json
+
+import pytest
+
+from due import erasure
+from due.archive import ArchiveWriter, SentMessage
+from due.erasure import Person, Stack, erase_person
+from due_local.tables import create_table
+from scripts import erase_person as command
+
+SECRET = "an archive secret of enough length"
+ANA, BO = "Ana.Silva@Example.com", "bo@example.com"
+ANA_PHONE, BO_PHONE = "+14255550182", "+14255550101"
+BUCKET, DOMAIN, CONTACTS = "archive-bucket", "people", "newsletter"
+
+
+def message(recipient: str, message_id: str, channel: str = "email") -> SentMessage:
+    return SentMessage(channel, recipient, message_id, "2026-11-27T16:45:09Z", campaign_id="spring", text="Hello")
+
+
+@pytest.fixture
+def account(aws, fakes):
+    """An archive with Ana's and Bo's messages (a second version and a delete marker among Ana's), a profile domain,
+    a contact list, and the tables of the other stacks."""
+    s3 = aws.client("s3")
+    s3.create_bucket(Bucket=BUCKET)
+    s3.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
+    secret_arn = aws.client("secretsmanager").create_secret(Name="archive-secret", SecretString=SECRET)["ARN"]
+    writer = ArchiveWriter(s3, BUCKET, SECRET.encode())
+    for n in range(3):
+        writer.write(message(ANA, f"ana-{n}"))
+    writer.write(message(ANA_PHONE, "ana-sms", "sms"))
+    writer.write(message(BO, "bo-0"))
+    writer.write(message(BO_PHONE, "bo-sms", "sms"))
+    s3.put_object(Bucket=BUCKET, Key=message(ANA, "ana-0").key(SECRET.encode()), Body=b"a second version")
+    s3.delete_object(Bucket=BUCKET, Key=message(ANA, "ana-1").key(SECRET.encode()))  # a delete marker
+
+    profiles = aws.client("customer-profiles")
+    profiles.create_domain(DomainName=DOMAIN, DefaultExpirationDays=30)
+    for address, phone in ((ANA, ANA_PHONE), (ANA.lower(), ""), (BO, BO_PHONE)):
+        profiles.create_profile(DomainName=DOMAIN, EmailAddress=address, **({"PhoneNumber": phone} if phone else {}),
+                                Attributes={"email_opt_out": "true"} if not phone else {})
+    sesv2 = aws.client("sesv2")
+    sesv2.create_contact_list(ContactListName=CONTACTS, Topics=[
+        {"TopicName": "offers", "DisplayName": "Offers", "DefaultSubscriptionStatus": "OPT_IN"}])
+    for address in (ANA.lower(), BO):
+        sesv2.create_contact(ContactListName=CONTACTS, EmailAddress=address, AttributesData='{"city": "Porto"}')
+
+    dynamodb = aws.client("dynamodb")
+    for table, key in (("reply-log", "sender"), ("addresses", "email"), ("unsubscribes", "address"),
+                       ("lookup-cache", "number"), ("processed", "inbound_message_id"), ("sent", "deduplication_id")):
+        create_table(dynamodb, table, key)
+    dynamodb.put_item(TableName="reply-log", Item={"sender": {"S": "ana.silva@example.com"}})
+    dynamodb.put_item(TableName="reply-log", Item={"sender": {"S": BO}})
+    dynamodb.put_item(TableName="addresses", Item={"email": {"S": "ana.silva@example.com"}, "status": {"S": "active"}})
+    dynamodb.put_item(TableName="addresses", Item={"email": {"S": BO}, "status": {"S": "active"}})
+    dynamodb.put_item(TableName="lookup-cache", Item={"number": {"S": ANA_PHONE}})
+    dynamodb.put_item(TableName="lookup-cache", Item={"number": {"S": BO_PHONE}})
+    dynamodb.put_item(TableName="processed", Item={"inbound_message_id": {"S": f"number:{ANA_PHONE}"}})
+    dynamodb.put_item(TableName="processed", Item={"inbound_message_id": {"S": f"number:{BO_PHONE}"}})
+    sms = aws.client("pinpoint-sms-voice-v2")
+    sms.create_opt_out_list(OptOutListName="stops")
+
+    archive_stack = Stack("due-archive", {"ArchiveBucketName": BUCKET, "RecipientSecretArn": secret_arn,
+                                          "ArchiveQueueUrl": "https://sqs.example/archive"})
+    stacks = [
+        Stack("due-import", {"ProfilesDomainName": DOMAIN, "ContactListName": CONTACTS,
+                             "LookupCacheTableName": "lookup-cache", "ImportBucketName": "imports"}),
+        Stack("due-reply", {"ReplyLogTableName": "reply-log"}),
+        Stack("due-feedback", {"AddressTableName": "addresses"}, {"AddressKeyAttribute": "email"}),
+        Stack("due-sender", {"UnsubscribesTableName": "unsubscribes", "SentTableName": "sent",
+                             "SendDeadLetterQueueUrl": "https://sqs.example/dlq"},
+              {"ProfilesDomainName": DOMAIN, "ContactListName": CONTACTS}),  # the same domain and list: once each
+        Stack("due-stops", {"ProcessedTableName": "processed"},
+              resources={"OptOutList": ("AWS::SMSVOICE::OptOutList", "stops")}),
+        Stack("due-lake", {"DataBucketName": "lake", "DatabaseName": "due_events"}),
+    ]
+    return {"s3": s3, "sesv2": sesv2, "dynamodb": dynamodb, "sms": sms, "archive": archive_stack, "stacks": stacks,
+            "secret_arn": secret_arn}
+
+
+def keys_left(s3) -> list[str]:
+    listed = s3.list_object_versions(Bucket=BUCKET)
+    return sorted(v["Key"] for v in listed.get("Versions", []) + listed.get("DeleteMarkers", []))
+
+
+def outcome(report, store: str):
+    [found] = [s for s in report.stores if s.store == store]
+    return found
+
+
+def test_every_version_and_marker_of_that_person_goes_and_nobody_elses(aws, fakes, account):
+    report = erase_person(ANA, aws, account["archive"], account["stacks"])
+
+    archive = outcome(report, "archive")
+    assert (archive.outcome, archive.count) == (erasure.REMOVED, 5)  # 3 messages, a second version, a delete marker
+    bo_keys = sorted([message(BO, "bo-0").key(SECRET.encode()), message(BO_PHONE, "bo-sms", "sms").key(
+        SECRET.encode()), message(ANA_PHONE, "ana-sms", "sms").key(SECRET.encode())])
+    assert keys_left(account["s3"]) == bo_keys  # Bo's, and Ana's number's folder (another address)
+    assert not report.failed
+
+
+def test_the_profiles_and_contact_list_entry_go_consent_elsewhere_stays(aws, fakes, account):
+    fakes.sesv2.put_suppressed_destination(EmailAddress=ANA.lower(), Reason="COMPLAINT")
+    account["dynamodb"].put_item(TableName="unsubscribes", Item={"address": {"S": "ana.silva@example.com"}})
+
+    report = erase_person(ANA, aws, account["archive"], account["stacks"])
+
+    profiles = outcome(report, "profiles")
+    assert (profiles.outcome, profiles.count, profiles.stack) == (erasure.REMOVED, 2, "due-import")
+    assert "email_opt_out" in profiles.reason  # names the attribute, never the address
+    assert [p["EmailAddress"] for p in fakes.profiles.profiles.values()] == [BO]
+    assert (outcome(report, "contact list").outcome, list(fakes.sesv2.contact_lists[CONTACTS]["contacts"])) == (
+        erasure.REMOVED, [BO])
+    assert outcome(report, "SES account suppression list").outcome == erasure.KEPT
+    assert ANA.lower() in fakes.sesv2.suppressed
+    assert outcome(report, "unsubscribes").outcome == erasure.KEPT
+    assert (outcome(report, "auto reply window").outcome, outcome(report, "address table").outcome) == (
+        erasure.REMOVED, erasure.REMOVED)
+    dynamodb = account["dynamodb"]
+    assert [i["sender"]["S"] for i in dynamodb.scan(TableName="reply-log")["Items"]] == [BO]
+    assert [i["email"]["S"] for i in dynamodb.scan(TableName="addresses")["Items"]] == [BO]
+    assert outcome(report, "send markers").outcome == erasure.NO_ADDRESS
+    assert {s.store for s in report.stores if s.outcome == erasure.CANNOT} >= {"queues", "dropped files", "data lake"}
+    assert "ana" not in report.to_json().lower() and "ana" not in report.summary().lower()
+
+
+def test_an_unsubscribed_contact_and_a_suppressed_address_are_kept_without_their_attributes(aws, fakes, account):
+    account["sesv2"].update_contact(ContactListName=CONTACTS, EmailAddress=ANA.lower(), AttributesData='{"c": "P"}',
+                                    TopicPreferences=[{"TopicName": "offers", "SubscriptionStatus": "OPT_OUT"}])
+    account["dynamodb"].put_item(TableName="addresses", Item={"email": {"S": "ana.silva@example.com"},
+                                                              "status": {"S": "suppressed"}})
+    report = erase_person(ANA, aws, account["archive"], account["stacks"])
+
+    assert outcome(report, "contact list").outcome == erasure.KEPT
+    contact = account["sesv2"].get_contact(ContactListName=CONTACTS, EmailAddress=ANA.lower())
+    assert contact["TopicPreferences"] == [{"TopicName": "offers", "SubscriptionStatus": "OPT_OUT"}]
+    assert contact["AttributesData"] == "{}"
+    assert outcome(report, "address table").outcome == erasure.KEPT
+    assert "Item" in account["dynamodb"].get_item(TableName="addresses", Key={"email": {"S": "ana.silva@example.com"}})
+
+
+def test_a_number_is_erased_from_its_own_folder_profile_cache_and_decisions_and_its_opt_out_kept(aws, fakes,
+                                                                                                  account):
+    account["sms"].put_opted_out_number(OptOutListName="stops", OptedOutNumber=ANA_PHONE)
+    report = erase_person(ANA_PHONE, aws, account["archive"], account["stacks"])
+
+    assert (outcome(report, "archive").outcome, outcome(report, "archive").count) == (erasure.REMOVED, 1)
+    assert message(ANA_PHONE, "ana-sms", "sms").key(SECRET.encode()) not in keys_left(account["s3"])
+    assert message(ANA, "ana-2").key(SECRET.encode()) in keys_left(account["s3"])  # the email folder is another
+    assert (outcome(report, "profiles").outcome, outcome(report, "profiles").count) == (erasure.REMOVED, 1)
+    assert outcome(report, "phone lookup cache").outcome == erasure.REMOVED
+    assert outcome(report, "opt-out decision order").outcome == erasure.REMOVED
+    assert outcome(report, "SMS opt-out list").outcome == erasure.KEPT
+    dynamodb = account["dynamodb"]
+    assert [i["number"]["S"] for i in dynamodb.scan(TableName="lookup-cache")["Items"]] == [BO_PHONE]
+    assert [i["inbound_message_id"]["S"] for i in dynamodb.scan(TableName="processed")["Items"]] == [
+        f"number:{BO_PHONE}"]
+    assert not [s for s in report.stores if s.store in ("contact list", "auto reply window", "unsubscribes")]
+
+
+def test_a_dry_run_reports_what_would_go_and_deletes_nothing(aws, fakes, account):
+    before = keys_left(account["s3"])
+    report = erase_person(ANA, aws, account["archive"], account["stacks"], dry_run=True)
+
+    assert (outcome(report, "archive").outcome, outcome(report, "archive").count) == (erasure.WOULD_REMOVE, 5)
+    assert (outcome(report, "profiles").outcome, outcome(report, "profiles").count) == (erasure.WOULD_REMOVE, 2)
+    assert outcome(report, "contact list").outcome == erasure.WOULD_REMOVE
+    assert outcome(report, "auto reply window").outcome == erasure.WOULD_REMOVE
+    assert keys_left(account["s3"]) == before
+    assert len(fakes.profiles.profiles) == 3
+    assert len(fakes.sesv2.contact_lists[CONTACTS]["contacts"]) == 2
+    assert len(account["dynamodb"].scan(TableName="reply-log")["Items"]) == 2
+    assert not fakes.profiles.calls_of("DeleteProfile") and not fakes.sesv2.calls_of("DeleteContact")
+
+
+def test_a_person_found_nowhere_is_reported_as_nothing_found(aws, fakes, account):
+    report = erase_person("nobody@example.com", aws, account["archive"], account["stacks"])
+    assert {outcome(report, s).outcome for s in ("archive", "profiles", "contact list", "auto reply window")} == {
+        erasure.NOTHING_FOUND}
+    assert not report.failed
+
+
+def test_versions_object_lock_holds_are_reported_refused_and_the_rest_deleted(aws, fakes, account):
+    s3 = aws.client("s3")
+    s3.create_bucket(Bucket="locked-archive", ObjectLockEnabledForBucket=True)
+    writer = ArchiveWriter(s3, "locked-archive", SECRET.encode())
+    writer.write(message(ANA, "free"))
+    held = message(ANA, "held").key(SECRET.encode())
+    s3.put_object(Bucket="locked-archive", Key=held, Body=b"kept by law", ObjectLockMode="COMPLIANCE",
+                  ObjectLockRetainUntilDate=datetime.datetime.now(datetime.UTC) + datetime.timedelta(days=365))
+    locked = Stack("due-locked", {"ArchiveBucketName": "locked-archive",
+                                  "RecipientSecretArn": account["secret_arn"]})
+
+    report = erase_person(ANA, aws, locked, [])
+
+    archive = outcome(report, "archive")
+    assert (archive.outcome, archive.count, archive.codes) == (erasure.REFUSED, 1, {"AccessDenied": 1})
+    assert "1 deleted" in archive.reason
+    assert [v["Key"] for v in s3.list_object_versions(Bucket="locked-archive")["Versions"]] == [held]
+    assert report.failed
+
+
+def test_a_store_that_fails_is_reported_and_the_others_still_erased(aws, fakes, account):
+    fakes.profiles.fail_next("DeleteProfile", "AccessDeniedException", status=403)
+    report = erase_person(ANA, aws, account["archive"], account["stacks"])
+
+    assert (outcome(report, "profiles").outcome, outcome(report, "profiles").codes) == (
+        erasure.FAILED, {"AccessDeniedException": 1})
+    assert outcome(report, "contact list").outcome == erasure.REMOVED
+    assert outcome(report, "archive").outcome == erasure.REMOVED
+    assert report.failed
+
+
+def test_an_address_that_is_neither_email_nor_e164_is_refused():
+    assert Person.of(" Ana@Example.COM ") == Person("ana@example.com", "email")
+    assert Person.of("+14255550182").archive_channel == "sms"
+    with pytest.raises(ValueError, match=r"E\.164"):
+        Person.of("425-555-0182")
+
+
+TEMPLATE = {
+    "Resources": {"Bucket": {"Type": "AWS::S3::Bucket"}},
+    "Parameters": {"AddressKeyAttribute": {"Type": "String", "Default": "email"}},
+    "Outputs": {"ArchiveBucketName": {"Value": BUCKET}, "RecipientSecretArn": {"Value": "SECRET_ARN"},
+                "ProfilesDomainName": {"Value": DOMAIN}, "ContactListName": {"Value": CONTACTS}},
+}
+
+
+def test_the_command_reads_the_stacks_prints_json_and_exits_by_what_was_refused(aws, fakes, account, capsys):
+    cloudformation = aws.client("cloudformation")
+    body = json.dumps(TEMPLATE).replace("SECRET_ARN", account["secret_arn"])
+    cloudformation.create_stack(StackName="due-archive", TemplateBody=body)
+
+    assert command.main(["--address", ANA, "--archive-stack", "due-archive", "--dry-run"], session=aws) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert printed["dry_run"] is True
+    assert {s["store"]: s["count"] for s in printed["stores"] if s["outcome"] == erasure.WOULD_REMOVE} == {
+        "archive": 5, "profiles": 2, "contact list": 1}
+
+    fakes.sesv2.fail_next("DeleteContact", "BadRequestException")
+    assert command.main(["--address", ANA, "--archive-stack", "due-archive"], session=aws) == 1
+    captured = capsys.readouterr()
+    assert {s["store"]: s["outcome"] for s in json.loads(captured.out)["stores"]} == {
+        "archive": erasure.REMOVED, "profiles": erasure.REMOVED, "contact list": erasure.FAILED,
+        "SES account suppression list": erasure.NOTHING_FOUND}
+    assert "failed:" in captured.err and "ana" not in captured.err.lower()
+    assert command.main(["--address", "ana", "--archive-stack", "due-archive"], session=aws) == 2
+    assert command.main(["--address", ANA, "--archive-stack", "no-such-stack"], session=aws) == 2
