@@ -58,7 +58,8 @@ def test_each_queued_message_becomes_one_mime_file_at_its_recipients_key(emulato
         headers, parts = readable(files[message.key(secret)])
         assert (headers, parts) == readable(message.to_mime())
         assert (dict(headers)["To"], dict(headers)["X-Archive-Channel"]) == (message.recipient, message.channel)
-        assert parts[0] == ("text/plain", (message.text or "(the sender kept no text of this message)") + "\n")
+        text = message.text or "(the sender kept no text of this message)"
+        assert parts[0] == ("text/plain", text + "\r\n")  # SMTP policy: CRLF line ends
     templated = email.message_from_bytes(files[SENT[1].key(secret)], policy=email.policy.default)
     (attachment,) = templated.iter_attachments()
     assert b'"first_name": "Bo"' in attachment.get_content()
