@@ -232,7 +232,8 @@ class _Eraser:
                          "markers")
 
         self.guarded("archive", stack.name, bucket, work)
-        for archive_id in stack.of_type("AWS::SES::MailManagerArchive"):
+        archive_ids = set(stack.of_type("AWS::SES::MailManagerArchive")) | {stack.outputs.get("EmailArchiveId", "")}
+        for archive_id in sorted(archive_ids - {""}):
             if self.once("mail manager archive", archive_id):
                 self.add(Store("mail manager archive", stack.name, archive_id, CANNOT, reason=(
                     "Mail Manager has no per-message delete: the mail stays until the archive's retention ends; "

@@ -68,7 +68,8 @@ def account(aws, fakes):
     sms.create_opt_out_list(OptOutListName="stops")
 
     archive_stack = Stack("due-archive", {"ArchiveBucketName": BUCKET, "RecipientSecretArn": secret_arn,
-                                          "ArchiveQueueUrl": "https://sqs.example/archive"})
+                                          "ArchiveQueueUrl": "https://sqs.example/archive"},
+                          resources={"EmailArchive": ("AWS::SES::MailManagerArchive", "a-1234")})
     stacks = [
         Stack("due-import", {"ProfilesDomainName": DOMAIN, "ContactListName": CONTACTS,
                              "LookupCacheTableName": "lookup-cache", "ImportBucketName": "imports"}),
@@ -127,8 +128,11 @@ def test_the_profiles_and_contact_list_entry_go_consent_elsewhere_stays(aws, fak
     assert [i["sender"]["S"] for i in dynamodb.scan(TableName="reply-log")["Items"]] == [BO]
     assert [i["email"]["S"] for i in dynamodb.scan(TableName="addresses")["Items"]] == [BO]
     assert outcome(report, "send markers").outcome == erasure.NO_ADDRESS
+    assert outcome(report, "mail manager archive").outcome == erasure.CANNOT
+    [archive_queues] = [s for s in report.stores if s.store == "queues" and s.stack == "due-archive"]
+    assert "run the command again once the archive queue is empty" in archive_queues.reason
     assert {s.store for s in report.stores if s.outcome == erasure.CANNOT} >= {"queues", "dropped files", "data lake"}
-    assert "ana" not in report.to_json().lower() and "ana" not in report.summary().lower()
+    assert "ana.silva" not in report.to_json().lower() and "ana.silva" not in report.summary().lower()
 
 
 def test_an_unsubscribed_contact_and_a_suppressed_address_are_kept_without_their_attributes(aws, fakes, account):
@@ -250,6 +254,6 @@ def test_the_command_reads_the_stacks_prints_json_and_exits_by_what_was_refused(
     assert {s["store"]: s["outcome"] for s in json.loads(captured.out)["stores"]} == {
         "archive": erasure.REMOVED, "profiles": erasure.REMOVED, "contact list": erasure.FAILED,
         "SES account suppression list": erasure.NOTHING_FOUND}
-    assert "failed:" in captured.err and "ana" not in captured.err.lower()
+    assert "failed:" in captured.err and "ana.silva" not in captured.err.lower()
     assert command.main(["--address", "ana", "--archive-stack", "due-archive"], session=aws) == 2
     assert command.main(["--address", ANA, "--archive-stack", "no-such-stack"], session=aws) == 2
