@@ -5,8 +5,10 @@ from __future__ import annotations
 import enum
 import os
 from dataclasses import dataclass
+from email.message import EmailMessage
 
 from due import aws
+from due.archiving import SentArchive
 from due.ses_auto_reply import reply
 from due.ses_auto_reply.inbound import InboundMail
 from due.ses_auto_reply.loop_guard import OwnAddresses, reason_not_to_reply
@@ -37,8 +39,10 @@ class SendRefused(RuntimeError):
 
 
 class AutoResponder:
-    def __init__(self, templates, reply_log: ReplyLog, sesv2, settings: Settings):
+    def __init__(self, templates, reply_log: ReplyLog, sesv2, settings: Settings,
+                 archive: SentArchive | None = None):
         self._templates, self._reply_log, self._sesv2, self._settings = templates, reply_log, sesv2, settings
+        self._archive = archive or SentArchive(None)
 
     @classmethod
     def from_environment(cls) -> AutoResponder:
@@ -54,7 +58,7 @@ class AutoResponder:
         )
         reply_log = ReplyLog(aws.client("dynamodb"), os.environ["REPLY_LOG_TABLE_NAME"],
                              int(os.environ.get("REPLY_WINDOW_HOURS", "24")) * 3600)
-        return cls(templates, reply_log, aws.client("sesv2"), settings)
+        return cls(templates, reply_log, aws.client("sesv2"), settings, SentArchive.from_environment())
 
     def respond(self, mail: InboundMail) -> tuple[Outcome, str]:
         """Returns the outcome and, when not replying, why."""
@@ -78,18 +82,33 @@ class AutoResponder:
                 return Outcome.ALREADY_REPLIED, "a reply went to this sender or address within the window"
             claimed.append(key)
         try:
-            self._send(sender, mail.envelope_sender, message.as_bytes())
+            message_id = self._send(sender, mail.envelope_sender, message.as_bytes())
         except Exception:
             for key in claimed:
                 self._reply_log.release(key, mail.ses_message_id)  # the retry may send it
             raise
+        self._archive_reply(message, message_id)
         return Outcome.REPLIED, ""
 
-    def _send(self, sender: str, recipient: str, raw: bytes) -> None:
+    def _archive_reply(self, message: EmailMessage, message_id: str) -> None:
+        """The reply as sent, for the message archive (when on): after the send, never failing it."""
+        if not self._archive.enabled:
+            return
+        text, html = (message.get_body((subtype,)) for subtype in ("plain", "html"))
+        headers = {name: str(message[name]) for name in ("Message-ID", "Auto-Submitted", "In-Reply-To")
+                   if message[name]}
+        self._archive.add("email", str(message["To"]), message_id, origination=str(message["From"]),
+                          subject=str(message["Subject"]), text=text.get_content() if text else "",
+                          html=html.get_content() if html else "", template=self._settings.template_name,
+                          headers=headers)
+        self._archive.flush()
+
+    def _send(self, sender: str, recipient: str, raw: bytes) -> str:
+        """SES's message id of the reply (SendEmail's MessageId, SES API v2 reference)."""
         kwargs = {"ConfigurationSetName": self._settings.configuration_set} if self._settings.configuration_set else {}
         try:
-            self._sesv2.send_email(FromEmailAddress=sender, Destination={"ToAddresses": [recipient]},
-                                   Content={"Raw": {"Data": raw}}, **kwargs)
+            return self._sesv2.send_email(FromEmailAddress=sender, Destination={"ToAddresses": [recipient]},
+                                          Content={"Raw": {"Data": raw}}, **kwargs)["MessageId"]
         except self._sesv2.exceptions.MessageRejected as exc:
             raise SendRefused(f"SES refused to send from {sender} (is the identity verified, and the "
                               f"recipient too while in the sandbox?): {exc}") from exc

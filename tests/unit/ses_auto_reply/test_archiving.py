@@ -1,0 +1,80 @@
+"""The auto reply archives each reply it sent, after the send, and never fails or repeats a reply for it."""
+
+from __future__ import annotations
+
+import pytest
+
+from due import aws as due_aws
+from due.archive import ArchiveQueue, SentMessage
+from due.archiving import SentArchive
+from due.ses_auto_reply import inbound
+from due.ses_auto_reply.reply_log import ReplyLog
+from due.ses_auto_reply.responder import AutoResponder, Outcome, Settings
+from due.ses_auto_reply.templates import SesV2Templates
+from due_local.flows import sent_mail as sent_messages
+from tests.unit.ses_auto_reply.conftest import receipt_event
+from tests.unit.ses_auto_reply.test_loop_guard import OWN
+from tests.unit.ses_auto_reply.test_responder import account, responder  # noqa: F401 (account: the fixture)
+
+
+def with_archive(archive: SentArchive) -> AutoResponder:
+    return AutoResponder(SesV2Templates(due_aws.client("sesv2")),
+                         ReplyLog(due_aws.client("dynamodb"), "replies", 86400), due_aws.client("sesv2"),
+                         Settings("auto-reply", "", "", OWN), archive)
+
+
+@pytest.fixture
+def order(aws) -> list[str]:
+    """The reply sends, their SES message ids and the archive calls, in order."""
+    calls: list[str] = []
+    due_aws.client("sesv2").meta.events.register("before-call.sesv2.SendEmail", lambda **_: calls.append("send"))
+    due_aws.client("sesv2").meta.events.register(
+        "after-call.sesv2.SendEmail", lambda parsed, **_: calls.append(f"id {parsed.get('MessageId')}"))
+    due_aws.client("sqs").meta.events.register("before-call.sqs.SendMessageBatch", lambda **_: calls.append("archive"))
+    return calls
+
+
+def archived(url: str) -> list[SentMessage]:
+    messages = due_aws.client("sqs").receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
+    return [SentMessage.from_json(m["Body"]) for m in messages]
+
+
+def test_the_reply_is_archived_as_sent_with_its_ses_message_id(account, order):  # noqa: F811
+    url = due_aws.client("sqs").create_queue(QueueName="archive")["QueueUrl"]
+    answering = with_archive(SentArchive(ArchiveQueue(due_aws.client("sqs"), url)))
+    assert answering.respond(inbound.parse(receipt_event())) == (Outcome.REPLIED, "")
+    assert answering.respond(inbound.parse(receipt_event(subject="again")))[0] is Outcome.ALREADY_REPLIED
+    (reply,) = sent_messages()
+    (message,) = archived(url)
+    assert order == ["send", f"id {message.message_id}", "archive"]
+    assert (message.channel, message.recipient, message.origination) == (
+        "email", "jose.muller@example.net", "no-reply@example.com")
+    assert message.subject == reply["Subject"] == "Thanks for writing: Question about my order"
+    assert message.text == reply.get_body(("plain",)).get_content()
+    assert message.html == reply.get_body(("html",)).get_content()
+    assert message.template == "auto-reply"
+    assert message.headers["Auto-Submitted"] == "auto-replied"
+    assert message.headers["Message-ID"] == reply["Message-ID"]
+
+
+def test_mail_not_replied_to_is_not_archived(account, order):  # noqa: F811
+    url = due_aws.client("sqs").create_queue(QueueName="archive")["QueueUrl"]
+    answering = with_archive(SentArchive(ArchiveQueue(due_aws.client("sqs"), url)))
+    outcome, _ = answering.respond(inbound.parse(receipt_event(headers={"Auto-Submitted": "auto-replied"})))
+    assert outcome is Outcome.NOT_REPLYING
+    assert order == []
+
+
+def test_without_the_archive_nothing_is_queued(account, order):  # noqa: F811
+    assert responder().respond(inbound.parse(receipt_event()))[0] is Outcome.REPLIED
+    assert [call for call in order if call == "archive"] == []
+
+
+def test_an_archive_queue_that_fails_neither_fails_nor_repeats_the_reply(account, order):  # noqa: F811
+    gone = "https://sqs.us-east-1.amazonaws.com/123456789012/no-such-queue"
+    answering = with_archive(SentArchive(ArchiveQueue(due_aws.client("sqs"), gone)))
+    assert answering.respond(inbound.parse(receipt_event())) == (Outcome.REPLIED, "")
+    assert [call for call in order if not call.startswith("id ")] == ["send", "archive"]
+    # The claim on the sender stands: a retry of this mail would not reply twice.
+    assert answering.respond(inbound.parse(receipt_event()))[0] is Outcome.ALREADY_REPLIED
+    assert len(sent_messages()) == 1
