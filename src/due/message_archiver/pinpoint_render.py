@@ -5,7 +5,8 @@ For each send event (``pinpoint_send``) the archiver reads, through the Pinpoint
 
 * the campaign as it was when the message was sent: ``GetCampaign`` answers the current version with its
   ``Version`` (a number that grows with each ``UpdateCampaign``) and ``LastModifiedDate``; a campaign changed
-  after the send is read back version by version (``GetCampaignVersion``) to the last one modified before it.
+  after the send is read back version by version (``GetCampaignVersion``) to the last one modified before it
+  (a version's ``LastModifiedDate`` taken as when it was written; if even version 1 is dated later, version 1).
   Then the treatment the event names: an entry of ``AdditionalTreatments`` by its ``Id``, else, for ``"0"``, the
   campaign's own message (the default treatment);
 * or the journey (``GetJourney``) and the activity the event names (``Activities[journey_activity_id]``: its
@@ -43,7 +44,10 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from due.archive import SentMessage
+from due.logs import get_logger
 from due.message_archiver.pinpoint_send import SendEvent
+
+logger = get_logger("message_archiver.pinpoint_render")
 
 VARIABLE = re.compile(r"\{\{(\{?)([^{}]*)\}?\}\}")
 PUSH_PLATFORMS = {"GCM": "GCM", "APNS": "APNS", "APNS_SANDBOX": "APNS", "APNS_VOIP": "APNS",
@@ -94,7 +98,11 @@ class PinpointContent:
         while not _modified_by(campaign, sent):
             version -= 1
             if version < 1:
-                raise ContentMissing(f"no version of campaign {campaign_id} is older than the send")
+                # Even the first version is dated after the send (its date moved without a new version, or the
+                # clocks disagree): the first version is the oldest content there is, and the header says which.
+                logger.warning("every campaign version is dated after the send; the first one is archived",
+                               extra={"campaign_id": campaign_id})
+                return campaign
             campaign = self._read(("campaign", application_id, campaign_id, version), "get_campaign_version",
                                   "CampaignResponse", f"campaign {campaign_id} version {version}",
                                   ApplicationId=application_id, CampaignId=campaign_id, Version=str(version))
