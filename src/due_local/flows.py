@@ -914,6 +914,86 @@ def _drop_audience_for_spring(emulator: Emulator, stack: Stack, path: Path) -> s
     return f"s3://{stack.outputs['AudienceBucketName']}/{key} written (campaign spring: the sample content)"
 
 
+# ------------------------------------------------------- Message archiver (#6)
+def _archiver_prepare(_emulator: Emulator) -> dict[str, str]:
+    return {}
+
+
+def _archived_files(emulator: Emulator, stack: Stack) -> dict[str, bytes]:
+    s3, bucket = emulator.client("s3"), stack.outputs["ArchiveBucketName"]
+    versions = [v for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket)
+                for v in page.get("Versions", [])]
+    return {f"{v['Key']}#{v['VersionId']}": s3.get_object(Bucket=bucket, Key=v["Key"], VersionId=v["VersionId"])[
+        "Body"].read() for v in versions}
+
+
+def _archiver_run(emulator: Emulator, stack: Stack) -> FlowResult:
+    """The SMS S3 drop deployed with this archive: its sample file's SMS, each one MIME file at its number's key."""
+    from email.utils import parsedate_to_datetime
+
+    from due.archive import recipient_folder
+    from due.message_archiver.secret import recipient_secret
+    from scripts.deploy import LocalArtifacts, deploy_local
+
+    problems: list[str] = []
+    emulator.complete_wiring(stack)
+    artifacts = LocalArtifacts(stack.parameters["CodeBucket"], stack.parameters["CodeKey"])
+    drop = deploy_local(emulator, artifacts, "SMS_S3_drop", {
+        **_s3_drop_prepare(emulator), "ArchiveQueueArn": stack.outputs["ArchiveQueueArn"],
+        "ArchiveKeyArn": stack.outputs["ArchiveKeyArn"]}, stack_prefix=stack.name)
+    emulator.complete_wiring(drop)
+    sent_before = len(emulator.fakes.sms.sent)
+    emulator.client("s3").put_object(Bucket=drop.outputs["DropBucketName"], Key="incoming/sample.csv",
+                                     Body=(EXAMPLES / "sms_s3_drop" / "sample.csv").read_bytes())
+    emulator.pump(drop)
+    emulator.pump(stack)
+    sent = emulator.fakes.sms.sent[sent_before:]
+    secret = recipient_secret(emulator.client("secretsmanager"), stack.outputs["RecipientSecretArn"])
+    files = _archived_files(emulator, stack)
+    if len(files) != len(sent) or len(sent) != 4:
+        problems.append(f"{len(sent)} SMS sent and {len(files)} object versions archived, expected 4 and 4")
+    archived = {}
+    for versioned_key, body in files.items():
+        key = versioned_key.split("#")[0]
+        parsed = email.message_from_bytes(body, policy=email.policy.default)
+        when = parsedate_to_datetime(parsed["Date"])
+        message_id = parsed["Message-ID"].strip("<>").removesuffix("@archive.invalid")
+        derived = f"archive/{recipient_folder(secret, 'sms', parsed['To'])}/{when:%Y/%m/%d/%H}/{message_id}.eml"
+        if key != derived:
+            problems.append(f"{key} is not the derived path {derived}")
+        archived[message_id] = (parsed["To"], parsed["X-Archive-Origination"], parsed["X-Archive-Message-Type"],
+                                parsed.get_body(("plain",)).get_content().replace("\r\n", "\n").strip())
+    expected = {m["MessageId"]: (m["DestinationPhoneNumber"], m["OriginationIdentity"], m["MessageType"],
+                                 m["MessageBody"].replace("\r\n", "\n").strip()) for m in sent}
+    for message_id, fields in expected.items():
+        if archived.get(message_id) != fields:
+            problems.append(f"the SMS {message_id} is not archived as sent: {archived.get(message_id)} != {fields}")
+    if any(number in "".join(files) for number, *_ in expected.values()):
+        problems.append("a key names a phone number")
+    for output in ("ArchiveDeadLetterQueueUrl",):
+        if _queue_depth(emulator, stack.outputs[output]):
+            problems.append(f"messages in {output}")
+    return FlowResult(
+        "Message_Archiver",
+        went_in="SMS_S3_drop deployed with this stack's ArchiveQueueArn and ArchiveKeyArn; "
+                "examples/sms_s3_drop/sample.csv dropped in its incoming/",
+        came_out=f"{len(sent)} SMS sent; {len(files)} MIME files, each at archive/<HMAC of the number>/<hour>/"
+                 "<message id>.eml with the number, origination, type and text sent; no dead letters",
+        problems=problems,
+    )
+
+
+def _queue_sent_messages(emulator: Emulator, stack: Stack, path: Path) -> str:
+    from due.archive import ArchiveQueue, SentMessage
+
+    try:
+        messages = [SentMessage(**document) for document in json_documents(path)]
+    except TypeError as exc:
+        raise ValueError(f"{path}: not sent messages ({exc})") from None
+    lost = ArchiveQueue(emulator.client("sqs"), stack.outputs["ArchiveQueueUrl"]).submit(messages)
+    return f"{len(messages) - lost} sent message(s) queued on the archive queue ({lost} could not be)"
+
+
 FLOWS = {
     flow.template: flow
     for flow in (
@@ -929,6 +1009,7 @@ FLOWS = {
         Flow("Connect_as_a_Channel", _connect_prepare, _connect_run),
         Flow("External_Attributes", _external_attributes_prepare, _external_attributes_run),
         Flow("External_Templates", _external_templates_prepare, _external_templates_run),
+        Flow("Message_Archiver", _archiver_prepare, _archiver_run),
     )
 }
 
@@ -1056,4 +1137,7 @@ FEEDS = {
                                 "incoming/ with the sample offers in the table", _drop_audience_with_offers),
     "External_Templates": Feed("an audience CSV (an email column, optionally locale), written to incoming/spring/ "
                                "with the sample content in the content bucket", _drop_audience_for_spring),
+    "Message_Archiver": Feed("sent messages (JSON, one due.archive.SentMessage each, as in "
+                             "examples/message_archiver/sent_messages.json), queued on the archive queue",
+                             _queue_sent_messages),
 }
