@@ -42,6 +42,7 @@ from botocore.exceptions import ClientError
 
 from due import archive
 from due.archive import ARCHIVE_PREFIX, E164, normalised_recipient, recipient_folder
+from due.aws import RETRY_CONFIG
 from due.profiles import OPT_OUT_ATTRIBUTES, ProfileStore, says_opted_out
 from due.ses_auto_reply.sender_key import canonical_address
 
@@ -169,7 +170,8 @@ class _Eraser:
 
     def client(self, service: str):
         if service not in self._clients:
-            self._clients[service] = self._session.client(service)
+            # Throttling (Customer Profiles 100 calls a second, SES, DynamoDB) retried as every handler here does.
+            self._clients[service] = self._session.client(service, config=RETRY_CONFIG)
         return self._clients[service]
 
     def add(self, store: Store) -> None:
@@ -420,7 +422,9 @@ class _Eraser:
             for name in ("DropBucketName", "AudienceBucketName", "ImportBucketName", "BucketName"):
                 note("dropped files", outputs.get(name, ""), CANNOT,
                      "the files you put there hold the person's row; this command does not rewrite your files: "
-                     "delete or rewrite the ones that name them (and their versions)")
+                     "delete or rewrite the ones that name them (and their versions)" + (
+                         "; the import's staged files under work/ expire after 7 days" if name == "ImportBucketName"
+                         else ""))
         if outputs.get("DataBucketName") and outputs.get("DatabaseName"):
             note("data lake", outputs["DataBucketName"], CANNOT,
                  "events are Parquet or JSON files of many people: removing one person means rewriting the files; "
