@@ -10,7 +10,8 @@ Each store gets one of these outcomes in the report:
   pertaining to the profile", Customer Profiles API reference), the SES contact-list entry (DeleteContact:
   "Removes a contact from a contact list", SES v2 API reference), the auto reply's reply window item, the import's
   phone lookup cache item, the opt-out processor's latest-decision item, the feedback processors' address item
-  unless it records a suppression;
+  unless it records a suppression; the number in the Connect contact records of the calls the archive shows
+  (DeleteContactData, CUSTOMER_ENDPOINT);
 * ``kept``, with the reason: what records consent. The SES account suppression list, SMS opt-out lists, the
   senders' unsubscribe tables, a contact-list entry that records an unsubscription (its attributes data is
   cleared: UpdateContact replaces the topic preferences it is given, "You must specify all existing topic
@@ -22,7 +23,7 @@ Each store gets one of these outcomes in the report:
 * ``cannot remove here``, with how to: queued messages (SQS has no delete by content), the files a user dropped,
   the data lake's Parquet or JSON files (a rewrite; an Athena query finds them), the advanced segmentation
   membership (rewritten from the data lake by the next refresh), a Mail Manager archive (no per-message delete),
-  Pinpoint endpoints (the service's engagement features ended on 2026-10-30), Connect contact records;
+  Pinpoint endpoints (the service's engagement features ended on 2026-10-30);
 * ``refused`` or ``failed``: something that should have been removed was not (S3 refused a version: Object
   Lock in compliance mode answers ``AccessDenied`` for that key in DeleteObjects' Errors until its retention
   ends; or an AWS call failed). The command then exits non-zero.
@@ -32,6 +33,8 @@ No address is logged or written to the report: it names stores, counts and error
 
 from __future__ import annotations
 
+import email.parser
+import email.policy
 import json
 from collections import Counter
 from collections.abc import Callable, Iterable
@@ -157,6 +160,22 @@ def read_stack(cloudformation, name: str) -> Stack:
     return stack
 
 
+def _voice_message_ids(s3, bucket: str, prefix: str) -> list[str]:
+    """The message ids of the voice messages under one person's folder (one read per message file)."""
+    ids: dict[str, None] = {}
+    seen: set[str] = set()
+    for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket, Prefix=prefix):
+        for version in page.get("Versions", []):
+            if version["Key"] in seen:
+                continue  # every version of a key is the same message
+            seen.add(version["Key"])
+            body = s3.get_object(Bucket=bucket, Key=version["Key"], VersionId=version["VersionId"])["Body"].read()
+            headers = email.parser.BytesHeaderParser(policy=email.policy.default).parsebytes(body)
+            if headers.get("X-Archive-Channel") == "voice" and headers.get("Message-ID"):
+                ids[str(headers["Message-ID"]).strip().strip("<>").removesuffix("@archive.invalid")] = None
+    return list(ids)
+
+
 def _code(error: ClientError) -> str:
     return error.response.get("Error", {}).get("Code", "") or "Unknown"
 
@@ -167,6 +186,7 @@ class _Eraser:
         self._clients: dict[str, Any] = {}
         self.report = Report(person.kind, dry_run)
         self._done: set[tuple[str, str]] = set()  # (store, resource) handled already: stacks may share one
+        self.voice_contact_ids: list[str] | None = None  # the message ids of the person's archived voice messages
 
     def client(self, service: str):
         if service not in self._clients:
@@ -215,9 +235,11 @@ class _Eraser:
             except Exception as error:  # the secret holds no string: no folder can be derived
                 return Store("archive", stack.name, bucket, FAILED, reason=f"the recipient secret: {error}")
             s3 = self.client("s3")
+            folder = recipient_folder(secret, self.person.archive_channel, self.person.address)
+            prefix = f"{ARCHIVE_PREFIX}{folder}/"
+            if self.person.kind == "phone":
+                self.voice_contact_ids = _voice_message_ids(s3, bucket, prefix)  # read before the files go
             if self.dry_run:
-                folder = recipient_folder(secret, self.person.archive_channel, self.person.address)
-                prefix = f"{ARCHIVE_PREFIX}{folder}/"
                 found = sum(len(page.get("Versions", [])) + len(page.get("DeleteMarkers", []))
                             for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket,
                                                                                           Prefix=prefix))
@@ -240,6 +262,51 @@ class _Eraser:
                 self.add(Store("mail manager archive", stack.name, archive_id, CANNOT, reason=(
                     "Mail Manager has no per-message delete: the mail stays until the archive's retention ends; "
                     "search and export it in the SES console (Mail Manager, Archiving)")))
+
+    # --- Amazon Connect contact records -----------------------------------------------------------------------
+    def connect_contacts(self, stack: Stack) -> None:
+        """Redacts the number from the contact records of the calls the archive shows were made to it.
+
+        Connect keeps a contact "for 24 months, and then it is deleted" (DescribeContact, Connect API reference);
+        DeleteContactData redacts a terminated contact's PII, CUSTOMER_ENDPOINT being the customer's number, from
+        the contact and its contact record, permanently. SearchContacts cannot search by the customer's number
+        (its SearchCriteria has no such member), so the contact ids come from the person's archived voice
+        messages, whose message id is the ContactId (due.archive.SentMessage)."""
+        instance = stack.parameters.get("ConnectInstanceId", "")
+        if self.person.kind != "phone" or not instance or stack.parameters.get("Channel", "Connect") != "Connect":
+            return
+        if self.voice_contact_ids is None:
+            if self.once("Connect contact records", instance):
+                self.add(Store("Connect contact records", stack.name, instance, CANNOT, reason=(
+                    "the archive was not read, so the calls' contact ids are unknown (Connect cannot search "
+                    "contacts by number); Connect deletes a contact after 24 months")))
+            return
+
+        def work() -> Store:
+            connect, redacted, unknown, codes = self.client("connect"), 0, 0, Counter()
+            for contact_id in self.voice_contact_ids:
+                if self.dry_run:
+                    continue
+                try:
+                    connect.delete_contact_data(InstanceId=instance, ContactId=contact_id,
+                                                ContactFields=["CUSTOMER_ENDPOINT"])
+                    redacted += 1
+                except connect.exceptions.ResourceNotFoundException:
+                    unknown += 1  # another instance's call, a voice message not sent through Connect, or deleted
+                except ClientError as error:
+                    codes[_code(error)] += 1  # ContactNotTerminatedException: the call is still up; run again
+            found = len(self.voice_contact_ids)
+            reason = (f"{found} archived voice messages; {unknown} not contacts of this instance (older than 24 "
+                      "months, or not sent through it)" if not self.dry_run else
+                      f"up to {found}: the archived voice messages' contact ids")
+            if codes:
+                return Store("Connect contact records", stack.name, instance, FAILED, sum(codes.values()),
+                             reason + "; ContactNotTerminatedException is a call still up: run again", dict(codes))
+            return Store("Connect contact records", stack.name, instance,
+                         self.removed(found if self.dry_run else redacted), found if self.dry_run else redacted,
+                         reason)
+
+        self.guarded("Connect contact records", stack.name, instance, work)
 
     # --- Customer Profiles ----------------------------------------------------------------------------------
     def profiles(self, stack: Stack) -> None:
@@ -439,8 +506,6 @@ class _Eraser:
         note("Pinpoint project", stack.parameters.get("PinpointApplicationId", ""), CANNOT,
              "Pinpoint's endpoints and analytics: its engagement features ended on 2026-10-30, with no API left "
              "to delete an endpoint")
-        note("Connect instance", stack.parameters.get("ConnectInstanceId", ""), CANNOT,
-             "Connect keeps a contact record of every call with the number; there is no API to delete one")
 
 
 def erase_person(address: str, session, archive_stack: Stack | None, stacks: Iterable[Stack], *,
@@ -459,9 +524,9 @@ def erase_person(address: str, session, archive_stack: Stack | None, stacks: Ite
                                                                        "looked at"))
     everything = ([archive_stack] if archive_stack else []) + list(stacks)
     for stack in everything:
-        for store in (eraser.profiles, eraser.contact_list, eraser.opt_out_lists, eraser.reply_log,
-                      eraser.lookup_cache, eraser.opt_out_decisions, eraser.address_table, eraser.unsubscribes,
-                      eraser.notes):
+        for store in (eraser.connect_contacts, eraser.profiles, eraser.contact_list, eraser.opt_out_lists,
+                      eraser.reply_log, eraser.lookup_cache, eraser.opt_out_decisions, eraser.address_table,
+                      eraser.unsubscribes, eraser.notes):
             store(stack)
     eraser.suppression_list()
     return eraser.report

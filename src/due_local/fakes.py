@@ -1065,6 +1065,19 @@ class ConnectFake(FakeService):
             self.active[contact_id] = contact
         return {"ContactId": contact_id}
 
+    def delete_contact_data(self, InstanceId, ContactId, ContactFields):
+        """Redacts a terminated contact's PII (DeleteContactData, Connect API reference): CUSTOMER_ENDPOINT is
+        the customer's number. A contact still up is refused with ContactNotTerminatedException."""
+        contact = next((c for c in self.contacts if c["ContactId"] == ContactId and c["InstanceId"] == InstanceId),
+                       None)
+        if contact is None:
+            raise FakeError("ResourceNotFoundException", f"contact {ContactId} not found", 404)
+        if ContactId in self.active:
+            raise FakeError("ContactNotTerminatedException", "the contact is not terminated", 409)
+        if "CUSTOMER_ENDPOINT" in ContactFields:
+            contact["DestinationPhoneNumber"] = ""
+        return {}
+
     def disconnect(self, contact_id: str, region: str = "us-east-1", account: str = "123456789012") -> dict:
         """Ends an active call; returns its contact event as EventBridge delivers it."""
         contact = self.active.pop(contact_id)

@@ -169,6 +169,44 @@ def test_a_number_is_erased_from_its_own_folder_profile_cache_and_decisions_and_
     assert not [s for s in report.stores if s.store in ("contact list", "auto reply window", "unsubscribes")]
 
 
+def test_the_number_is_redacted_from_the_connect_contacts_its_archived_calls_name(aws, fakes, account):
+    connect = aws.client("connect")
+
+    def call() -> str:
+        return connect.start_outbound_voice_contact(DestinationPhoneNumber=ANA_PHONE, ContactFlowId="flow",
+                                                    InstanceId="instance-1", SourcePhoneNumber="+18445550100",
+                                                    )["ContactId"]
+
+    ended, up = call(), call()
+    fakes.connect.disconnect(ended)
+    writer = ArchiveWriter(account["s3"], BUCKET, SECRET.encode())
+    for contact_id in (ended, up, "sent-by-end-user-messaging"):
+        writer.write(message(ANA_PHONE, contact_id, "voice"))
+    stacks = [Stack("due-connect", {}, {"ConnectInstanceId": "instance-1", "Channel": "Connect"})]
+
+    dry = erase_person(ANA_PHONE, aws, account["archive"], stacks, dry_run=True)
+    assert (outcome(dry, "Connect contact records").outcome, outcome(dry, "Connect contact records").count) == (
+        erasure.WOULD_REMOVE, 3)
+    assert not fakes.connect.calls_of("DeleteContactData")
+
+    report = erase_person(ANA_PHONE, aws, account["archive"], stacks)
+    records = outcome(report, "Connect contact records")
+    assert (records.outcome, records.codes) == (erasure.FAILED, {"ContactNotTerminatedException": 1})
+    assert "1 not contacts of this instance" in records.reason
+    assert {c["ContactId"]: c["DestinationPhoneNumber"] for c in fakes.connect.contacts} == {ended: "",
+                                                                                             up: ANA_PHONE}
+    assert outcome(report, "archive").outcome == erasure.REMOVED  # the sms and the three voice messages
+    assert report.failed
+
+
+def test_connect_contacts_are_not_looked_for_without_the_archive_or_in_voice_mode(aws, fakes, account):
+    stacks = [Stack("due-connect", {}, {"ConnectInstanceId": "instance-1", "Channel": "Connect"}),
+              Stack("due-voice", {}, {"ConnectInstanceId": "instance-2", "Channel": "EndUserMessagingVoice"})]
+    report = erase_person(ANA_PHONE, aws, None, stacks)
+    assert [(s.resource, s.outcome) for s in report.stores if s.store == "Connect contact records"] == [
+        ("instance-1", erasure.CANNOT)]
+
+
 def test_a_dry_run_reports_what_would_go_and_deletes_nothing(aws, fakes, account):
     before = keys_left(account["s3"])
     report = erase_person(ANA, aws, account["archive"], account["stacks"], dry_run=True)
