@@ -38,6 +38,12 @@ A call SES refuses whole (BadRequestException, MessageRejected, ValidationExcept
 its size, or one bad entry) is split in halves, and the halves are sent; later calls of that chunk stay at the
 smaller size, and the next chunk starts again at the full size (one bad address must not shrink every later
 call of a warm sender). A single destination refused that way is rejected with the error's code.
+
+Each destination sent (SUCCESS, with SES's ``MessageId`` for it in its BulkEmailEntryResults item) is kept for the
+message archive (due.archiving) with what the sender knows of it: the content as sent (inline, placeholders and
+all: SES fills them in), the values, the List-Unsubscribe headers and, for #11, the stored template's name (SES
+v2 templates have no versions). They are queued once per chunk, after its calls, even when the chunk stops part
+way.
 """
 
 from __future__ import annotations
@@ -52,6 +58,7 @@ from dataclasses import dataclass, field
 from botocore.exceptions import ClientError
 
 from due import aws
+from due.archiving import SentArchive
 from due.send_time.consent import Consent
 from due.send_time.content_store import MAX_SUBJECT_CHARACTERS
 from due.send_time.lookup import Lookup, MissingDataPolicy, Recipient, apply_policy
@@ -183,8 +190,11 @@ class EmailSender:
                  policy: MissingDataPolicy,
                  default_data: dict[str, str] | Callable[[], dict[str, str]] | None = None,
                  configuration_set: str = "", pace: Callable[[int], None] = lambda n: None,
-                 emails_per_second: float = MAX_DESTINATIONS_PER_CALL, sleep: Callable[[float], None] = time.sleep):
+                 emails_per_second: float = MAX_DESTINATIONS_PER_CALL, sleep: Callable[[float], None] = time.sleep,
+                 archive: SentArchive | None = None):
         self._ses, self._lookup, self._content, self._markers = sesv2, lookup, content, markers
+        self._archive = archive or SentArchive(None)
+        self._campaign = ""
         self._consent, self._unsubscribe = consent, unsubscribe
         self._from, self._policy, self._default = from_address, policy, default_data
         self._configuration_set, self._pace, self._sleep = configuration_set, pace, sleep
@@ -201,7 +211,7 @@ class EmailSender:
         invocation has left (Lambda's ``context.get_remaining_time_in_millis() / 1000``); waiting for the rate
         can take longer than a function may run, so no call starts without ``CALL_TIME_NEEDED_SECONDS`` left."""
         outcome = Outcome()
-        self._time_left = time_left
+        self._time_left, self._campaign = time_left, chunk.campaign
         self._chunk_call_size = self.call_size
         chunk_key = chunk.id
         by_ref = {r.ref: r for r in chunk.recipients}
@@ -249,6 +259,8 @@ class EmailSender:
             raise
         except Exception as error:  # whatever ended the sending: the rows of a call in flight stay in flight
             raise ChunkFailed(f"{type(error).__name__}: {error}", outcome) from error
+        finally:
+            self._archive.flush()  # what was sent, after the calls; never raises
         return outcome
 
     def _send_groups(self, chunk_key: str, remaining: list[str], groups: list, outcome: Outcome) -> None:
@@ -275,7 +287,8 @@ class EmailSender:
               outcome: Outcome) -> tuple[list[str], list]:
         """Sends one call (split on a whole-call refusal); returns (rows still unsettled, entries to retry)."""
         refs = [r.ref for r, _ in call]
-        content = template_content(self._content.content(call[0][1]))
+        written = self._content.content(call[0][1])
+        content = template_content(written)
         request = {"FromEmailAddress": self._from,
                    "DefaultContent": {"Template": {"TemplateContent": content, "TemplateData": "{}"}},
                    "BulkEmailEntries": [{
@@ -302,6 +315,8 @@ class EmailSender:
             if status == "SUCCESS":
                 outcome.sent.append(recipient.ref)
                 settled.append(recipient.ref)
+                self._keep_for_archive(recipient, d, {**written, "subject": content["Subject"]},
+                                       result.get("MessageId", ""))
             elif status in _RETRIED:
                 retry.append((recipient, d))
             elif status in _ACCOUNT_WIDE:
@@ -313,6 +328,19 @@ class EmailSender:
         if stop:
             raise ChunkFailed(f"SES refused the send for the whole account or configuration: {stop}", outcome)
         return remaining, retry
+
+    def _keep_for_archive(self, recipient: Recipient, data: dict[str, str], content: dict[str, str],
+                          message_id: str) -> None:
+        """``content``: as written (the HTML part's placeholders not yet pointed at the escaped copies), with the
+        subject as sent; the values without those copies."""
+        if not self._archive.enabled:
+            return
+        headers = {h["Name"]: h["Value"] for h in self._unsubscribe.headers(recipient.address)}
+        template = self._content.name if isinstance(self._content, StoredTemplate) else "inline"
+        self._archive.add("email", recipient.address, message_id, origination=self._from,
+                          campaign_id=self._campaign, subject=content.get("subject", ""),
+                          text=content.get("text", ""), html=content.get("html", ""), template=template,
+                          replacement_data={**recipient.fields, **self._content.values(data)}, headers=headers)
 
 
     def _send_call(self, chunk_key: str, remaining: list[str], request: dict, refs: list[str],

@@ -8,7 +8,7 @@ flight, to be set aside (``due.send_time.markers``).
 Environment: ``FROM_ADDRESS``, ``CONFIGURATION_SET_NAME``, ``EMAILS_PER_SECOND``, ``SENT_TABLE_NAME``,
 ``RATE_TABLE_NAME``, ``CONTACT_LIST_NAME``, ``TOPIC_NAME``, ``PROFILES_DOMAIN_NAME``, ``UNSUBSCRIBE_URL``,
 ``UNSUBSCRIBE_KEY_ARN`` (the KMS HMAC key that signs the stack's own links; empty when the URL is the
-user's) and ``UNSUBSCRIBES_TABLE_NAME``.
+user's), ``UNSUBSCRIBES_TABLE_NAME`` and ``ARCHIVE_QUEUE_URL`` (due.archiving; empty: no archiving).
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ import boto3
 from botocore.config import Config
 
 from due import aws, profiles
+from due.archiving import SentArchive
 from due.rate_limit import RateLimiter
 from due.send_time.consent import Consent, Unsubscribes
 from due.send_time.email_sender import EmailSender, InlineContent, StoredTemplate
@@ -74,4 +75,5 @@ def build_sender(lookup: Lookup, content: StoredTemplate | InlineContent, policy
     return EmailSender(sending_client(), lookup, content, markers, consent, unsubscribe,
                        from_address=os.environ["FROM_ADDRESS"], policy=policy, default_data=default,
                        configuration_set=os.environ["CONFIGURATION_SET_NAME"],
-                       pace=pacer(rate, per_second), emails_per_second=per_second)
+                       pace=pacer(rate, per_second), emails_per_second=per_second,
+                       archive=SentArchive.from_environment())

@@ -6,6 +6,8 @@ import pytest
 from botocore.exceptions import ClientError
 
 from due import aws as due_aws
+from due.archive import ArchiveQueue, SentMessage
+from due.archiving import SentArchive
 from due.send_time.attribute_store import AttributeStore
 from due.send_time.consent import Consent, Unsubscribes
 from due.send_time.content_store import ContentStore
@@ -446,3 +448,88 @@ def test_the_consent_lists_are_asked_for_in_pages_of_1000(fakes, markers, offers
     listed = fakes.sesv2.calls_of("ListSuppressedDestinations") + fakes.sesv2.calls_of("ListContacts")
     assert [c.params.get("PageSize") for c in listed] == [1000, 1000]
     assert consent.ses_api_calls == 3  # the topics, one page of each list
+
+
+# ------------------------------------------------------------------ the message archive (#15)
+
+
+class RecordingArchiveSqs:
+    def __init__(self, fail: bool = False):
+        self.batches: list[list[SentMessage]] = []
+        self._fail = fail
+
+    def send_message_batch(self, QueueUrl, Entries):
+        if self._fail:
+            raise ConnectionResetError("the archive queue is unreachable")
+        self.batches.append([SentMessage.from_json(e["MessageBody"]) for e in Entries])
+        return {"Successful": [{"Id": e["Id"]} for e in Entries], "Failed": []}
+
+
+def archive_of(sqs: RecordingArchiveSqs) -> SentArchive:
+    return SentArchive(ArchiveQueue(sqs, "https://sqs.us-east-1.amazonaws.com/123456789012/archive"))
+
+
+def archiving_offers_sender(markers, offers, sqs):
+    return build(markers, AttributeStore(due_aws.client("dynamodb"), offers, "id", 2),
+                 StoredTemplate(due_aws.client("sesv2"), "offer"), archive=archive_of(sqs))
+
+
+def test_each_destination_ses_accepted_is_archived_with_its_template_values_headers_and_message_id(
+        ses, markers, offers):
+    sqs = RecordingArchiveSqs()
+    ses.entry_statuses = ["SUCCESS", "ACCOUNT_THROTTLED", "MESSAGE_REJECTED", "TRANSIENT_FAILURE"]
+    sender = archiving_offers_sender(markers, offers, sqs)
+    outcome = sender.send(Chunk(FILE, "spring", [person(i, "c-2") for i in (1, 2, 3, 4)]))
+    assert sorted(outcome.sent) == ["1", "2", "4"] and outcome.calls == 2
+    (batch,) = sqs.batches  # one archive call for the chunk, after both SES calls
+    ids = {m["To"][0]: m["MessageId"] for m in ses.sent_bulk}
+    assert sorted((m.recipient, m.message_id) for m in batch) == sorted(ids.items())
+    first = next(m for m in batch if m.recipient == "person1@example.com")
+    assert (first.channel, first.origination, first.campaign_id, first.template) == (
+        "email", "news@example.com", "spring", "offer")
+    assert (first.subject, first.html, first.text) == (
+        "An offer for {{first_name}}", "<p>{{first_name}}: {{Offer}}</p>", "{{Offer}}")
+    assert first.replacement_data["Offer"] == "Free <b>socks</b> & laces"
+    assert first.replacement_data["first_name"] == "P1"
+    assert not any(name.endswith("__html") for name in first.replacement_data)
+    assert first.headers["List-Unsubscribe"] == "<https://example.com/unsubscribe?who=person1%40example.com>"
+
+
+def test_inline_content_is_archived_as_sent_with_the_rows_values(fakes, markers, content_bucket):
+    sqs = RecordingArchiveSqs()
+    sender = build(markers, ContentStore(due_aws.client("s3"), content_bucket, "content/", "en_US", 2),
+                   InlineContent(), archive=archive_of(sqs))
+    sender.send(Chunk(FILE, "spring", [person(1, locale="es_MX"), person(2, locale="en_US")]))
+    (batch,) = sqs.batches
+    by_address = {m.recipient: m for m in batch}
+    assert by_address["person1@example.com"].html == "<p>Qué tal {{first_name}}</p>"
+    assert by_address["person2@example.com"].subject == "Spring {{first_name}}"
+    assert by_address["person2@example.com"].template == "inline"
+    assert by_address["person2@example.com"].replacement_data == {"email": "person2@example.com",
+                                                                   "first_name": "P2"}
+
+
+def test_what_was_sent_before_the_chunk_stopped_is_archived(ses, markers, offers):
+    sqs = RecordingArchiveSqs()
+    ses.entry_statuses = ["SUCCESS", "ACCOUNT_THROTTLED", "ACCOUNT_THROTTLED", "ACCOUNT_THROTTLED"]
+    with pytest.raises(ChunkFailed):
+        archiving_offers_sender(markers, offers, sqs).send(Chunk(FILE, "spring", [person(1, "c-1"), person(2, "c-2")]))
+    assert [[m.recipient for m in batch] for batch in sqs.batches] == [["person1@example.com"]]
+
+
+def test_without_the_archive_nothing_is_queued(ses, markers, offers, monkeypatch):
+    monkeypatch.setenv("ARCHIVE_QUEUE_URL", "")
+    calls = []
+    due_aws.client("sqs").meta.events.register("before-call.sqs.SendMessageBatch", lambda **_: calls.append(1))
+    sender = build(markers, AttributeStore(due_aws.client("dynamodb"), offers, "id", 2),
+                   StoredTemplate(due_aws.client("sesv2"), "offer"), archive=SentArchive.from_environment())
+    assert sender.send(Chunk(FILE, "spring", [person(1, "c-1")])).sent == ["1"]
+    assert calls == []
+
+
+def test_an_archive_queue_that_fails_neither_fails_nor_repeats_the_send(ses, markers, offers):
+    sender = archiving_offers_sender(markers, offers, RecordingArchiveSqs(fail=True))
+    chunk = Chunk(FILE, "spring", [person(1, "c-1"), person(2, "c-2")])
+    assert sender.send(chunk).sent == ["1", "2"]
+    assert sender.send(chunk).already_done  # settled: a redelivery sends nothing again
+    assert len(ses.sent_bulk) == 2
