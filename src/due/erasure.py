@@ -296,7 +296,8 @@ class _Eraser:
                 except ClientError as error:
                     codes[_code(error)] += 1  # ContactNotTerminatedException: the call is still up; run again
             found = len(self.voice_contact_ids)
-            reason = (f"{found} archived voice messages; {unknown} not contacts of this instance (older than 24 "
+            reason = (f"{found} archived voice messages: {redacted} redacted, {unknown} not contacts of this "
+                      "instance (older than 24 "
                       "months, or not sent through it)" if not self.dry_run else
                       f"up to {found}: the archived voice messages' contact ids")
             if codes:

@@ -192,7 +192,7 @@ def test_the_number_is_redacted_from_the_connect_contacts_its_archived_calls_nam
     report = erase_person(ANA_PHONE, aws, account["archive"], stacks)
     records = outcome(report, "Connect contact records")
     assert (records.outcome, records.codes) == (erasure.FAILED, {"ContactNotTerminatedException": 1})
-    assert "1 not contacts of this instance" in records.reason
+    assert "3 archived voice messages: 1 redacted, 1 not contacts of this instance" in records.reason
     assert {c["ContactId"]: c["DestinationPhoneNumber"] for c in fakes.connect.contacts} == {ended: "",
                                                                                              up: ANA_PHONE}
     assert outcome(report, "archive").outcome == erasure.REMOVED  # the sms and the three voice messages
