@@ -54,6 +54,8 @@ class ConnectCalls:
         self._connect, self._instance = connect, instance_id
         self._flow = contact_flow.rsplit("/", 1)[-1]  # an ARN (the stack's own flow) or an id
         self._queue, self._source = queue_id, source_number
+        # What the message archive names as the call's origination: the number it is placed from, else the queue.
+        self.origination = source_number or f"queue {queue_id}"
 
     def message_refusal(self, message: str) -> str | None:
         return None  # the message's size is checked with the attributes when the row is read (32,768 bytes)
@@ -71,6 +73,7 @@ class EndUserMessagingVoice:
 
     def __init__(self, sms_voice, origination_identity: str, voice_id: str = "JOANNA"):
         self._sms_voice, self._origination, self._voice = sms_voice, origination_identity, voice_id
+        self.origination = origination_identity
 
     def message_refusal(self, message: str) -> str | None:
         """Why SendVoiceMessage would refuse the message (refused before dialling, never cut short), or None."""

@@ -29,6 +29,10 @@ call already placed: nothing to do or report). In order:
    4xx answers and a connection never made raise for Lambda to retry, the slot given back. A 5xx answer or
    a lost answer (read time-out, connection closed) leaves whether the call went unknown: it is set aside at
    once (marker left "sending", the slot's lease left to end or expire), never dialled again.
+
+A call placed is kept for the message archive (due.archiving) with the message spoken, the number, the
+origination and the call's id (Connect ContactId, End User Messaging MessageId); the sender queues them once
+per batch, after its calls.
 """
 
 from __future__ import annotations
@@ -41,6 +45,7 @@ from dataclasses import dataclass
 
 from botocore.exceptions import ClientError, EndpointConnectionError, HTTPClientError
 
+from due.archiving import SentArchive
 from due.aws import is_service_fault, is_throttling
 from due.connect_channel.call_slots import CallSlots
 from due.connect_channel.outcomes import Outcome
@@ -135,8 +140,9 @@ class Dialer:
                  slots: CallSlots | None = None, default_message: str = "",
                  clock: Callable[[], float] = time.time, sleep: Callable[[float], None] = time.sleep,
                  slot_wait_seconds: float = SLOT_WAIT_SECONDS, slot_hold_seconds: int = SLOT_HOLD_SECONDS,
-                 marker_reader: MarkerReader | None = None):
+                 marker_reader: MarkerReader | None = None, archive: SentArchive | None = None):
         self._channel, self._markers, self._limiter = channel, markers, limiter
+        self.archive = archive or SentArchive(None)
         self._rate_key, self._rate, self._set_aside = rate_key, calls_per_second, set_aside
         self._rules, self._opt_outs, self._slots = rules, opt_outs, slots
         self._default_message, self._clock, self._sleep = default_message, clock, sleep
@@ -229,6 +235,7 @@ class Dialer:
         self._markers.finish(queued, "sent", call_id)
         if self._slots is not None:
             self._slots.started(slot, call_id)
+        self._keep_for_archive(request, message, call_id)
         return Outcome.of(request, "throttled then called" if throttled else "called", call_id=call_id)
 
     def give_up_waiting(self, request: CallRequest, why: str) -> Outcome:
@@ -241,6 +248,14 @@ class Dialer:
         """The call's outcome is in the result file and on the topic: a redelivery reports nothing more."""
         if self._marker_reader is not None:
             self._marker_reader.note_reported(request)
+
+    def _keep_for_archive(self, request: CallRequest, message: str, call_id: str) -> None:
+        # A hook's source is pinpoint/<application>/<campaign>/<treatment>/<activity> (due.connect_channel.hook).
+        source = request.file.split("/")
+        campaign = source[2] if source[0] == "pinpoint" and len(source) > 2 else ""
+        self.archive.add("voice", request.number, call_id, origination=self._channel.origination, text=message,
+                         campaign_id=campaign,
+                         headers={"External-Id": request.external_id} if request.external_id else {})
 
     def _unknown(self, request: CallRequest, queued: Chunk, why: str) -> Outcome:
         """Whether the call went is unknown: set aside for a person, the marker left "sending" (never redialled)."""

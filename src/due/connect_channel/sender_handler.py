@@ -14,6 +14,7 @@ import time
 from typing import Any
 
 from due import aws, batch
+from due.archiving import SentArchive
 from due.connect_channel.call_slots import CallSlots
 from due.connect_channel.channels import ConnectCalls, EndUserMessagingVoice, placing_client
 from due.connect_channel.dialer import SLOT_HOLD_SECONDS, SLOT_WAIT_SECONDS, Decision, Dialer, MarkerReader, OptOutList
@@ -68,7 +69,8 @@ def _dialer() -> Dialer:
                   OptOutList(aws.client("pinpoint-sms-voice-v2"), opt_out_list) if opt_out_list else None,
                   slots, os.environ["MESSAGE"], slot_wait_seconds=SLOT_WAIT_SECONDS,
                   slot_hold_seconds=SLOT_HOLD_SECONDS,
-                  marker_reader=MarkerReader(dynamodb, os.environ["SENT_TABLE_NAME"]))
+                  marker_reader=MarkerReader(dynamodb, os.environ["SENT_TABLE_NAME"]),
+                  archive=SentArchive.from_environment())
 
 
 @functools.lru_cache(maxsize=1)
@@ -117,4 +119,6 @@ def _cannot_wait(record: batch.Record, hold: int) -> str | None:
 
 @logger.inject_lambda_context
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    return batch.process_sqs(event, _process)
+    response = batch.process_sqs(event, _process)
+    _dialer().archive.flush()  # the batch's calls, for the message archive: after them, never failing one
+    return response

@@ -9,6 +9,8 @@ import pytest
 from botocore.exceptions import ClientError
 
 from due import aws as due_aws
+from due.archive import ArchiveQueue, SentMessage
+from due.archiving import SentArchive
 from due.connect_channel.call_slots import CallSlots
 from due.connect_channel.channels import ConnectCalls, EndUserMessagingVoice, placing_client
 from due.connect_channel.contact_events_handler import ended_contact
@@ -400,3 +402,77 @@ def test_the_sender_knows_the_queues_retention_and_receive_limit():
     queue = load_template("Connect_as_a_Channel")["Resources"]["SendQueue"]["Properties"]
     assert queue["MessageRetentionPeriod"] == sender_handler.QUEUE_RETENTION_SECONDS
     assert queue["RedrivePolicy"]["maxReceiveCount"] == sender_handler.MAX_RECEIVES
+
+
+# ------------------------------------------------------------------ the message archive (#15)
+class RecordingArchiveSqs:
+    def __init__(self, fail: bool = False):
+        self.batches: list[list[SentMessage]] = []
+        self._fail = fail
+
+    def send_message_batch(self, QueueUrl, Entries):
+        if self._fail:
+            raise ConnectionResetError("the archive queue is unreachable")
+        self.batches.append([SentMessage.from_json(e["MessageBody"]) for e in Entries])
+        return {"Successful": [{"Id": e["Id"]} for e in Entries], "Failed": []}
+
+
+def archive_of(sqs: RecordingArchiveSqs) -> SentArchive:
+    return SentArchive(ArchiveQueue(sqs, "https://sqs.us-east-1.amazonaws.com/123456789012/archive"))
+
+
+def test_each_call_placed_is_archived_with_its_contact_id_once_the_sender_flushes(fakes, tables):
+    sqs = RecordingArchiveSqs()
+    calling = dialer(tables, archive=archive_of(sqs))
+    calling.call(request(row=1))
+    calling.call(request(row=2, number="+442079460000"))  # another country: refused, not called
+    calling.call(request(row=3, number="+14255550103"))
+    assert sqs.batches == []  # nothing before the flush: the archive never comes between calls
+    assert calling.archive.flush() == 0
+    (batch,) = sqs.batches
+    contacts = {c["DestinationPhoneNumber"]: c["ContactId"] for c in fakes.connect.contacts}
+    assert sorted((m.recipient, m.message_id) for m in batch) == sorted(contacts.items())
+    assert {(m.channel, m.origination, m.text) for m in batch} == {("voice", "queue queue-1", "Hello")}
+
+
+def test_end_user_messaging_voice_calls_are_archived_with_their_message_id(fakes, tables):
+    sqs = RecordingArchiveSqs()
+    voice = EndUserMessagingVoice(due_aws.client("pinpoint-sms-voice-v2"), "pool-1", "MATTHEW")
+    calling = dialer(tables, channel=voice, archive=archive_of(sqs))
+    calling.call(request())
+    calling.archive.flush()
+    ((message,),) = sqs.batches
+    (sent,) = fakes.sms.voice_messages
+    assert (message.message_id, message.origination, message.recipient) == (sent["MessageId"], "pool-1",
+                                                                            "+14255550101")
+
+
+class OrderedArchiveSqs(RecordingArchiveSqs):
+    def __init__(self, order: list[str], fail: bool):
+        super().__init__(fail)
+        self._order = order
+
+    def send_message_batch(self, QueueUrl, Entries):
+        self._order.append("archive")
+        return super().send_message_batch(QueueUrl, Entries)
+
+
+@pytest.mark.parametrize("failing", [False, True])
+def test_the_sender_archives_once_per_batch_after_its_calls_and_a_failing_archive_fails_nothing(
+        fakes, tables, monkeypatch, lambda_context, failing):
+    from due.connect_channel import sender_handler
+
+    order: list[str] = []
+    sqs = OrderedArchiveSqs(order, failing)
+    calling = dialer(tables, archive=archive_of(sqs))
+    placing_client("connect").meta.events.register("before-call.connect.StartOutboundVoiceContact",
+                                                   lambda **_: order.append("call"))
+    monkeypatch.setattr(sender_handler, "_dialer", lambda: calling)
+    monkeypatch.setattr(sender_handler, "_report", lambda: type("Report", (), {
+        "add": lambda self, outcome: None, "flush": lambda self: None})())
+    event = {"Records": [{"messageId": f"m{row}", "receiptHandle": f"r{row}",
+                          "body": request(row=row, number=f"+142555501{row}").to_json()} for row in (10, 11)]}
+    assert sender_handler.lambda_handler(event, lambda_context) == {"batchItemFailures": []}
+    assert order == ["call", "call", "archive"]
+    assert len(fakes.connect.contacts) == 2
+    assert [len(batch) for batch in sqs.batches] == ([] if failing else [2])
