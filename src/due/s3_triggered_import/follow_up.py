@@ -24,6 +24,11 @@ Facts this relies on:
   overrides the project's default sender.
 
 ``pace()`` is called once per recipient before the call that sends to them (SES's sending rate counts recipients).
+
+Each person sent to (SendBulkEmail's SUCCESS entry, or SendEmail's answer, each with SES's ``MessageId``) is kept
+for the message archive (due.archiving) with what this sender knows: the template's name (SES renders it; SES v2
+templates have no versions), the row's values, the List-Unsubscribe headers it gave and the From address. They are
+queued once per chunk, after its calls, also when SES stops the follow-up part way.
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ from dataclasses import dataclass, field
 
 from botocore.exceptions import ClientError
 
+from due.archiving import SentArchive
 from due.profiles import EMAIL_OPT_OUT
 from due.s3_triggered_import.destination_files import email_problem, opted_out
 from due.s3_triggered_import.rows import ImportRow
@@ -76,17 +82,19 @@ class FollowUpStopped(Exception):
 def send_template(sesv2, rows: Iterable[ImportRow], email_column: str, template_name: str, from_address: str,
                   configuration_set: str | None, contact_list: str | None, topic: str | None,
                   pace: Callable[[], None], is_opted_out: Callable[[str], bool], *,
-                  list_unsubscribe: str | None = None) -> FollowUpCounts:
+                  list_unsubscribe: str | None = None, archive: SentArchive | None = None) -> FollowUpCounts:
     """Sends the template to every row with a usable address that has not opted out; returns the counts.
 
     Raises FollowUpStopped when SES refuses for a reason every later send would share.
     """
     counts = FollowUpCounts()
+    archive = archive or SentArchive(None)
     if contact_list:
         sender: _Sender = _ListManagedSender(sesv2, counts, pace, template_name, from_address, configuration_set,
                                              contact_list, topic)
     else:
         sender = _BulkSender(sesv2, counts, pace, template_name, from_address, configuration_set, list_unsubscribe)
+    sender.archive = archive
     pending: list[tuple[str, dict[str, str]]] = []
     for row in rows:
         address = row.fields.get(email_column, "").strip()
@@ -97,11 +105,18 @@ def send_template(sesv2, rows: Iterable[ImportRow], email_column: str, template_
         else:
             pending.append((address, row.fields))
             if len(pending) >= sender.chunk_size:
-                sender.send(pending)
+                _send_and_archive(sender, pending)
                 pending = []
     if pending:
-        sender.send(pending)
+        _send_and_archive(sender, pending)
     return counts
+
+
+def _send_and_archive(sender: _Sender, people: list[tuple[str, dict[str, str]]]) -> None:
+    try:
+        sender.send(people)
+    finally:
+        sender.archive.flush()  # what went, after the calls (also when SES stopped them); never raises
 
 
 class _Sender:
@@ -109,6 +124,12 @@ class _Sender:
 
     def __init__(self, sesv2, counts: FollowUpCounts, pace: Callable[[], None]):
         self._ses, self._counts, self._pace = sesv2, counts, pace
+        self.archive = SentArchive(None)
+        self.template_name, self.from_address, self.headers = "", "", {}  # what the archive records of each send
+
+    def _archive(self, address: str, fields: dict[str, str], message_id: str) -> None:
+        self.archive.add("email", address, message_id, origination=self.from_address, template=self.template_name,
+                         replacement_data=fields, headers=self.headers)
 
     def send(self, people: list[tuple[str, dict[str, str]]]) -> None:
         raise NotImplementedError
@@ -125,6 +146,7 @@ class _BulkSender(_Sender):
 
     def __init__(self, sesv2, counts, pace, template_name, from_address, configuration_set, list_unsubscribe):
         super().__init__(sesv2, counts, pace)
+        self.template_name, self.from_address = template_name, from_address
         template: dict = {"TemplateName": template_name, "TemplateData": "{}"}
         if list_unsubscribe:
             # RFC 2369: each URL in angle brackets, comma-separated; the parameter may give them bare.
@@ -134,6 +156,7 @@ class _BulkSender(_Sender):
             if "<https://" in list_unsubscribe:
                 headers.append({"Name": "List-Unsubscribe-Post", "Value": "List-Unsubscribe=One-Click"})
             template["Headers"] = headers
+            self.headers = {h["Name"]: h["Value"] for h in headers}
         self._request = {"FromEmailAddress": from_address, "DefaultContent": {"Template": template},
                          **({"ConfigurationSetName": configuration_set} if configuration_set else {})}
 
@@ -172,6 +195,7 @@ class _BulkSender(_Sender):
             status = result["Status"]
             if status == "SUCCESS":
                 self._counts.sent += 1
+                self._archive(*person, result.get("MessageId", ""))
             elif status in _STOPPING:
                 self._counts.fail(status)
                 raise self._stop(status)
@@ -189,6 +213,9 @@ class _ListManagedSender(_Sender):
     def __init__(self, sesv2, counts, pace, template_name, from_address, configuration_set, contact_list, topic):
         super().__init__(sesv2, counts, pace)
         self._template_name = template_name
+        self.template_name, self.from_address = template_name, from_address
+        # SES adds List-Unsubscribe itself here; the archive records which list and topic it was for.
+        self.headers = {"Contact-List": contact_list, **({"Topic": topic} if topic else {})}
         options = {"ContactListName": contact_list, **({"TopicName": topic} if topic else {})}
         self._request = {"FromEmailAddress": from_address, "ListManagementOptions": options,
                          **({"ConfigurationSetName": configuration_set} if configuration_set else {})}
@@ -198,7 +225,7 @@ class _ListManagedSender(_Sender):
             self._pace()
             self._counts.calls += 1
             try:
-                self._ses.send_email(**self._request, Destination={"ToAddresses": [address]}, Content={
+                response = self._ses.send_email(**self._request, Destination={"ToAddresses": [address]}, Content={
                     "Template": {"TemplateName": self._template_name,
                                  "TemplateData": json.dumps(fields, ensure_ascii=False)}})
             except ClientError as error:
@@ -208,6 +235,7 @@ class _ListManagedSender(_Sender):
                 self._counts.fail(code)
             else:
                 self._counts.sent += 1
+                self._archive(address, fields, response.get("MessageId", ""))
 
 
 def create_campaign(pinpoint, application_id: str, segment_id: str, name: str, template_name: str,

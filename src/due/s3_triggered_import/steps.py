@@ -30,6 +30,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from due import aws, phone_validation, profiles
+from due.archiving import SentArchive
 from due.dropped_file import Checkpoint, records, write_report
 from due.logs import get_logger
 from due.s3_triggered_import import follow_up, pinpoint_import, ses_contact_list
@@ -416,7 +417,7 @@ class Steps:
             contact_list=s.contact_list_name or None if s.destination == "SESContactList" else None,
             topic=s.topic_name or None if s.destination == "SESContactList" else None,
             pace=self.clients.pace("ses:send", s.emails_per_second), is_opted_out=self._opted_out_check(),
-            list_unsubscribe=s.follow_up_list_unsubscribe or None)
+            list_unsubscribe=s.follow_up_list_unsubscribe or None, archive=SentArchive.from_environment())
         # Sent a chunk at a time, the checkpoint moved past each chunk once it is sent: SES sends have no client
         # token, so a step that failed and ran again from an older checkpoint would mail people twice. A passing
         # trouble ends the invocation at the last chunk sent instead, and the state machine runs it again.
