@@ -7,6 +7,7 @@ import os
 from typing import Any
 
 from due import aws, batch, sms_events
+from due.archiving import SentArchive
 from due.logs import get_logger
 from due.self_managed_opt_outs.keywords import Intent, KeywordRules
 from due.self_managed_opt_outs.opt_out_store import PinpointEndpoints, SmsOptOutList
@@ -32,6 +33,7 @@ def _processor() -> OptOutProcessor:
         steps=ProcessedSteps(aws.client("dynamodb"), os.environ["PROCESSED_TABLE_NAME"]),
         texts=Texts(os.environ.get("OPT_OUT_CONFIRMATION", ""), os.environ.get("OPT_IN_CONFIRMATION", ""),
                     os.environ.get("HELP_TEXT", ""), os.environ.get("OPT_IN_REFUSED", "")),
+        archive=SentArchive.from_environment(),
     )
 
 
@@ -46,4 +48,6 @@ def process_record(record: batch.Record) -> None:
 
 @logger.inject_lambda_context
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    return batch.process_sqs(event, process_record)
+    response = batch.process_sqs(event, process_record)
+    _processor().archive.flush()  # the batch's replies, for the message archive: after them, never failing one
+    return response

@@ -22,6 +22,7 @@ import json
 import time
 from dataclasses import dataclass
 
+from due.archiving import SentArchive
 from due.logs import get_logger
 from due.self_managed_opt_outs.keywords import Intent, KeywordRules
 from due.self_managed_opt_outs.opt_out_store import OptInRefused
@@ -86,9 +87,10 @@ class Texts:
 
 class OptOutProcessor:
     def __init__(self, rules: KeywordRules, store, replies, sns, notifications_topic_arn: str,
-                 steps: ProcessedSteps, texts: Texts):
+                 steps: ProcessedSteps, texts: Texts, archive: SentArchive | None = None):
         self._rules, self._store, self._replies, self._sns = rules, store, replies, sns
         self._topic, self._steps, self._texts = notifications_topic_arn, steps, texts
+        self.archive = archive or SentArchive(None)  # replies sent, for the message archive (the handler flushes)
 
     def handle(self, sms: InboundSms) -> tuple[Intent, str]:
         """The intent and keyword; Intent.NONE also when a later message from the number already decided."""
@@ -113,8 +115,10 @@ class OptOutProcessor:
         reply = self._texts.opt_in_refused if refused_because else self._texts.for_intent(intent)
         if STEP_REPLY not in done and reply:
             # From the number the customer wrote to; a reply to a keyword is transactional.
-            self._replies.send(sms.customer_number, sms.our_number, reply, "TRANSACTIONAL")
+            message_id = self._replies.send(sms.customer_number, sms.our_number, reply, "TRANSACTIONAL")
             self._steps.mark(sms.inbound_message_id, STEP_REPLY)
+            self.archive.add("sms", sms.customer_number, message_id, origination=sms.our_number,
+                             message_type="TRANSACTIONAL", text=reply)
         return intent, keyword
 
     def _record(self, sms: InboundSms, intent: Intent) -> str:

@@ -3,6 +3,8 @@ import json
 
 import pytest
 
+from due import aws as due_aws
+from due.archive import SentMessage
 from due.self_managed_opt_outs import handler
 from tests.unit.self_managed_opt_outs.conftest import inbound
 
@@ -43,3 +45,45 @@ def test_a_refused_opt_in_is_not_a_batch_failure(environment, lambda_context):
     assert handler.lambda_handler(sqs_event(*bodies), lambda_context) == {"batchItemFailures": []}
     assert list(environment.sms.opt_out_lists["promotional"]) == ["+14255550182"]
     assert environment.sms.sent[-1]["MessageBody"] == "not yet"
+
+
+# ------------------------------------------------------------------ the message archive (#15)
+def calls_in_order() -> list[str]:
+    order: list[str] = []
+    due_aws.client("pinpoint-sms-voice-v2").meta.events.register(
+        "before-call.pinpoint-sms-voice-v2.SendTextMessage", lambda **_: order.append("reply"))
+    due_aws.client("sqs").meta.events.register("before-call.sqs.SendMessageBatch", lambda **_: order.append("archive"))
+    return order
+
+
+def keywords() -> dict:
+    return sqs_event(json.dumps(inbound("stop")), json.dumps(inbound("help", inboundMessageId="help-1")),
+                     json.dumps(inbound("stop", messageBody="thanks", inboundMessageId="other-1")))
+
+
+def test_each_reply_sent_is_archived_after_the_batch(environment, aws, lambda_context, monkeypatch):
+    url = aws.client("sqs").create_queue(QueueName="archive")["QueueUrl"]
+    monkeypatch.setenv("ARCHIVE_QUEUE_URL", url)
+    order = calls_in_order()
+    assert handler.lambda_handler(keywords(), lambda_context) == {"batchItemFailures": []}
+    assert order == ["reply", "reply", "archive"]
+    messages = [SentMessage.from_json(m["Body"]) for m in aws.client("sqs").receive_message(
+        QueueUrl=url, MaxNumberOfMessages=10)["Messages"]]
+    sent = environment.sms.sent
+    assert sorted((m.message_id, m.text) for m in messages) == sorted((s["MessageId"], s["MessageBody"])
+                                                                       for s in sent)
+    assert {(m.channel, m.recipient, m.origination, m.message_type) for m in messages} == {
+        ("sms", s["DestinationPhoneNumber"], s["OriginationIdentity"], "TRANSACTIONAL") for s in sent}
+
+
+def test_without_the_archive_nothing_is_queued(environment, lambda_context):
+    order = calls_in_order()
+    handler.lambda_handler(keywords(), lambda_context)
+    assert order == ["reply", "reply"]
+
+
+def test_an_archive_queue_that_fails_neither_fails_nor_repeats_a_reply(environment, lambda_context, monkeypatch):
+    monkeypatch.setenv("ARCHIVE_QUEUE_URL", "https://sqs.us-east-1.amazonaws.com/123456789012/no-such-queue")
+    assert handler.lambda_handler(keywords(), lambda_context) == {"batchItemFailures": []}
+    assert handler.lambda_handler(keywords(), lambda_context) == {"batchItemFailures": []}  # a redelivery
+    assert [s["MessageBody"] for s in environment.sms.sent] == ["bye", "help"]
