@@ -7,6 +7,12 @@ send that succeeded, and ``flush()`` once after the batch of sends, which queues
 it is queued only after the sends, and a message that cannot be described (a send that returned no message id)
 or queued is counted and logged without personal data, and the send stands.
 
+The send's message id each sender records, as the API references name it: End User Messaging SendTextMessage and
+SendVoiceMessage ``MessageId`` ("The unique identifier for the message"), Pinpoint SendMessages
+``MessageResult.MessageId``, SES v2 SendEmail ``MessageId`` and SendBulkEmail ``BulkEmailEntryResult.MessageId``
+("The unique message identifier returned from the ... operation"), Connect StartOutboundVoiceContact ``ContactId``
+("The identifier of this contact within the Amazon Connect instance").
+
 (A module of its own rather than a function in due.archive: the archiver's own functions import due.archive,
 and a variable read there would be one every one of them must set.)
 """
