@@ -8,6 +8,7 @@ through the stack's queues and streams, and checks what came out. The
 
 from __future__ import annotations
 
+import datetime
 import email
 import email.policy
 import json
@@ -992,6 +993,131 @@ def _queue_sent_messages(emulator: Emulator, stack: Stack, path: Path) -> str:
         raise ValueError(f"{path}: not sent messages ({exc})") from None
     lost = ArchiveQueue(emulator.client("sqs"), stack.outputs["ArchiveQueueUrl"]).submit(messages)
     return f"{len(messages) - lost} sent message(s) queued on the archive queue ({lost} could not be)"
+
+
+# ------------------------------------- Message archiver, Mode Pinpoint (#6, engineer B)
+def pinpoint_archiver_prepare(emulator: Emulator) -> dict[str, str]:
+    """Mode Pinpoint's parameters: a project (moto's) whose event stream the stack creates."""
+    application = emulator.client("pinpoint").create_app(CreateApplicationRequest={"Name": "archived-project"})
+    return {"Mode": "Pinpoint", "PinpointApplicationId": application["ApplicationResponse"]["Id"]}
+
+
+def pinpoint_archiver_run(emulator: Emulator, stack: Stack) -> FlowResult:
+    """A project's campaign and journey sends through the stack's event stream: each archived as rendered.
+
+    The content covers every read the renderer makes: an email campaign with two A/B treatments, an SMS campaign
+    edited after its send (so the version sent is read back), push and voice templates, a journey's email
+    activity at a pinned template version and SMS activity at the active one; plus an open event and a send
+    Pinpoint did not make (QUIET_TIME), which pass through unarchived."""
+    from due.archive import recipient_folder
+    from due.message_archiver.secret import recipient_secret
+    from due_local.firehose import FirehoseDelivery
+
+    problems: list[str] = []
+    emulator.complete_wiring(stack)
+    project = stack.parameters["PinpointApplicationId"]
+    pinpoint, fake = emulator.client("pinpoint"), emulator.fakes.pinpoint
+    fake.segments[(project, "everyone")] = {"Id": "everyone"}
+    people = {  # endpoint id -> channel, address, first name
+        "ana": ("EMAIL", "ana@example.com", "Ana"), "bo": ("EMAIL", "bo@example.com", "Bo"),
+        "cy": ("SMS", "+14255550141", "Cy"), "di": ("GCM", "device-token-di", "Di"),
+        "ed": ("VOICE", "+14255550142", "Ed"), "fay": ("EMAIL", "fay@example.com", "Fay"),
+        "gus": ("SMS", "+14255550143", "Gus"),
+    }
+    for endpoint_id, (channel, address, name) in people.items():
+        pinpoint.update_endpoint(ApplicationId=project, EndpointId=endpoint_id, EndpointRequest={
+            "ChannelType": channel, "Address": address, "User": {"UserAttributes": {"FirstName": [name]}}})
+    for name, subject in (("spring-a", "Spring sale"), ("spring-b", "Spring offers")):
+        pinpoint.create_email_template(TemplateName=name, EmailTemplateRequest={
+            "Subject": f"{subject}, {{{{User.UserAttributes.FirstName}}}}", "TextPart": f"{subject} inside",
+            "HtmlPart": f"<p>{subject} inside</p>"})
+    pinpoint.create_push_template(TemplateName="spring-push", PushNotificationTemplateRequest={
+        "Default": {"Title": "Spring", "Body": "Hi {{User.UserAttributes.FirstName}}"}})
+    pinpoint.create_voice_template(TemplateName="spring-voice", VoiceTemplateRequest={
+        "Body": "Hello {{User.UserAttributes.FirstName}}, spring is here.", "LanguageCode": "en-US"})
+    pinpoint.create_email_template(TemplateName="welcome", EmailTemplateRequest={
+        "Subject": "Welcome (version 1)", "TextPart": "first"})
+    pinpoint.update_email_template(TemplateName="welcome", CreateNewVersion=True, EmailTemplateRequest={
+        "Subject": "Welcome, {{User.UserAttributes.FirstName}}", "TextPart": "second"})
+    pinpoint.create_sms_template(TemplateName="reminder", SMSTemplateRequest={"Body": "Reminder for {{Address}}"})
+
+    sent_at = datetime.datetime.now(datetime.UTC) - datetime.timedelta(minutes=5)
+
+    def campaign(**settings) -> str:
+        campaign_id = pinpoint.create_campaign(ApplicationId=project, WriteCampaignRequest={
+            "Name": "spring", "SegmentId": "everyone", "Schedule": {"StartTime": "IMMEDIATE"}, **settings,
+        })["CampaignResponse"]["Id"]
+        written = (sent_at - datetime.timedelta(hours=1)).isoformat()  # created an hour before its send
+        fake.campaigns[(project, campaign_id)]["LastModifiedDate"] = written
+        fake.campaign_versions[(project, campaign_id, 1)]["LastModifiedDate"] = written
+        return campaign_id
+
+    email_campaign = campaign(TemplateConfiguration={"EmailTemplate": {"Name": "spring-a"}}, AdditionalTreatments=[
+        {"SizePercent": 50, "TemplateConfiguration": {"EmailTemplate": {"Name": "spring-b"}}}])
+    other_channels = campaign(TemplateConfiguration={"PushTemplate": {"Name": "spring-push"},
+                                                     "VoiceTemplate": {"Name": "spring-voice"}})
+    sms_campaign = campaign(MessageConfiguration={"SMSMessage": {"Body": "Hi {{User.UserAttributes.FirstName}}",
+                                                                 "OriginationNumber": "+18445550100"}})
+    pinpoint.update_campaign(ApplicationId=project, CampaignId=sms_campaign, WriteCampaignRequest={
+        "TemplateConfiguration": {"SMSTemplate": {"Name": "reminder"}}})  # after the send: not what was sent
+    journey = pinpoint.create_journey(ApplicationId=project, WriteJourneyRequest={"Name": "welcome", "Activities": {
+        "greet": {"EMAIL": {"TemplateName": "welcome", "TemplateVersion": "2"}},
+        "remind": {"SMS": {"TemplateName": "reminder"}}}})["JourneyResponse"]["Id"]
+
+    millis = int(sent_at.timestamp() * 1000)
+
+    def send(endpoint_id, attributes, event_type="_campaign.send") -> bytes:
+        return (json.dumps({"event_type": event_type, "event_timestamp": millis, "arrival_timestamp": millis + 90,
+                            "event_version": "3.1", "application": {"app_id": project, "sdk": {}},
+                            "client": {"client_id": endpoint_id}, "device": {"platform": {}}, "session": {},
+                            "attributes": attributes, "awsAccountId": "123456789012"}) + "\n").encode()
+
+    def campaign_send(endpoint_id, campaign_id, treatment="0", status="SUCCESS") -> bytes:
+        return send(endpoint_id, {"campaign_id": campaign_id, "treatment_id": treatment,
+                                  "campaign_activity_id": f"run-{campaign_id[:8]}", "campaign_send_status": status})
+
+    records = [campaign_send("ana", email_campaign), campaign_send("bo", email_campaign, treatment="1"),
+               campaign_send("cy", sms_campaign), campaign_send("di", other_channels),
+               campaign_send("ed", other_channels),
+               send("fay", {"journey_id": journey, "journey_activity_id": "greet", "journey_run_id": "run1",
+                            "journey_send_status": "SUCCESS", "journey_activity_type": "EMAIL"}, "_journey.send"),
+               send("gus", {"journey_id": journey, "journey_activity_id": "remind", "journey_run_id": "run1",
+                            "journey_send_status": "SUCCESS", "journey_activity_type": "SMS"}, "_journey.send"),
+               campaign_send("ana", email_campaign, status="QUIET_TIME"),
+               send("ana", {"feedback": "opened"}, "_email.open")]
+    delivered = FirehoseDelivery(emulator, stack, "PinpointEventsStream").put_record_batch(records)
+    if delivered.results != {"Ok": len(records)}:
+        problems.append(f"transformation results {dict(delivered.results)}, expected all {len(records)} Ok")
+    emulator.pump(stack)
+
+    secret = recipient_secret(emulator.client("secretsmanager"), stack.outputs["RecipientSecretArn"])
+    s3, bucket = emulator.client("s3"), stack.outputs["ArchiveBucketName"]
+    expected = {"ana": "Spring sale, Ana", "bo": "Spring offers, Bo", "cy": "Hi Cy", "di": "Hi Di",
+                "ed": "Hello Ed, spring is here.", "fay": "Welcome, Fay", "gus": "Reminder for +14255550143"}
+    for endpoint_id, want in expected.items():
+        channel, address, _ = people[endpoint_id]
+        kind = {"EMAIL": "email", "SMS": "sms", "GCM": "push", "VOICE": "voice"}[channel]
+        folder = f"archive/{recipient_folder(secret, kind, address)}/"
+        keys = [o["Key"] for o in s3.list_objects_v2(Bucket=bucket, Prefix=folder).get("Contents", [])]
+        if len(keys) != 1:
+            problems.append(f"{endpoint_id}: {len(keys)} archived messages, expected 1")
+            continue
+        message = email.message_from_bytes(s3.get_object(Bucket=bucket, Key=keys[0])["Body"].read(),
+                                           policy=email.policy.default)
+        shown = message["Subject"] if kind == "email" else message.get_body(("plain",)).get_content().strip()
+        if shown != want:
+            problems.append(f"{endpoint_id}: archived {shown!r}, expected {want!r}")
+    if _queue_depth(emulator, stack.outputs["PinpointRenderDeadLetterQueueUrl"]):
+        problems.append("messages in the render dead-letter queue")
+    return FlowResult(
+        "Message_Archiver (Mode Pinpoint)",
+        went_in=f"{len(records)} Pinpoint events into the stack's event stream: 5 campaign sends (email A/B, an SMS "
+                "campaign edited since, push, voice), journey email and SMS sends, a send not made (QUIET_TIME), "
+                "an open",
+        came_out="7 MIME files, each at its endpoint's folder, rendered from the treatment, campaign version and "
+                 "template version sent; the other events passed through; no dead letters",
+        problems=problems,
+    )
 
 
 FLOWS = {

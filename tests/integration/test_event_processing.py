@@ -6,9 +6,18 @@ import json
 
 import pytest
 
+from due.archive import ArchiveQueue, SentMessage
 from due_local import iam
 from due_local.cfn_response import ResponseCatcher
-from due_local.flows import EXAMPLES, FLOWS, SEGMENT_ATTRIBUTE, SEGMENT_DOMAIN, example
+from due_local.flows import (
+    EXAMPLES,
+    FLOWS,
+    SEGMENT_ATTRIBUTE,
+    SEGMENT_DOMAIN,
+    example,
+    pinpoint_archiver_prepare,
+    pinpoint_archiver_run,
+)
 from scripts.deploy import deploy_local
 
 pytestmark = pytest.mark.integration
@@ -118,6 +127,18 @@ def test_each_role_allows_exactly_what_its_code_calls(emulator, artifacts, cloud
     # The default Auto Reply stack: it also creates and activates a rule set.
     stacks["default auto reply"] = deploy_local(emulator, artifacts, "SES_Auto_Reply",
                                                 {"TemplateName": "auto-reply"}, stack_prefix="default")
+    # The message archiver in Mode Pinpoint: its stream's transformation, its renderer, its stream's custom
+    # resource (Delete below) and its writer, which archives what senders queue in this mode too.
+    pinpoint_archiver = stacks["pinpoint archiver"] = deploy_local(
+        emulator, artifacts, "Message_Archiver", pinpoint_archiver_prepare(emulator), stack_prefix="pinpoint")
+    assert pinpoint_archiver_run(emulator, pinpoint_archiver).passed
+    ArchiveQueue(emulator.client("sqs"), pinpoint_archiver.outputs["ArchiveQueueUrl"]).submit([SentMessage(
+        channel="sms", recipient="+14255550150", message_id="m-1", sent_at="2026-11-28T09:00:00Z", text="hi")])
+    emulator.pump(pinpoint_archiver)
+    project = pinpoint_archiver.parameters["PinpointApplicationId"]
+    stream = emulator.client("pinpoint").get_event_stream(ApplicationId=project)["EventStream"]
+    _send_delete(emulator, pinpoint_archiver, {"ApplicationId": project, "RoleArn": stream["RoleArn"],
+                                               "DestinationStreamArn": stream["DestinationStreamArn"]})
 
     ses_stack = stacks["SES_Event_Processing"]
     catcher = ResponseCatcher()
@@ -172,7 +193,9 @@ def test_each_role_allows_exactly_what_its_code_calls(emulator, artifacts, cloud
                                       "ForwarderFunction", "ApplierFunction", "RulesCheckFunction",
                                       "StepsFunction", "SegmentDefinitionFunction",
                                       "ReaderFunction", "SenderFunction", "ReaderFunction", "SenderFunction",
-                                      "ReaderFunction", "SenderFunction", "ContactEventsFunction"])
+                                      "ReaderFunction", "SenderFunction", "ContactEventsFunction",
+                                      "WriterFunction", "WriterFunction", "PinpointTransformFunction",
+                                      "PinpointRenderFunction", "PinpointEventStreamFunction"])
 
 
 def _send_delete(emulator, stack, properties: dict) -> dict:
