@@ -64,7 +64,7 @@ LIMITS: dict[tuple[str, str], NameLimit] = {
         127, r".+", "AWS::ConnectCampaignsV2::Campaign Name (CampaignName): 1 to 127 characters (CloudFormation "
                     "resource schema)"),
     ("AWS::IAM::Policy", "PolicyName"): NameLimit(
-        128, r"[\w+=,.@-]+", "IAM API Reference, PutRolePolicy: PolicyName 1 to 128 characters, pattern [\w+=,.@-]+"),
+        128, r"[\w+=,.@-]+", "IAM API Reference, PutRolePolicy: PolicyName 1 to 128 characters, pattern [\\w+=,.@-]+"),
 }
 
 # Properties that carry the stack name without naming anything, and why their length does not matter here.

@@ -50,6 +50,7 @@ def transform(event: dict[str, Any], sqs, queue_url: str, bucket: str,
               sleep: Callable[[float], None] = time.sleep) -> dict[str, list[dict[str, str]]]:
     answers: list[dict[str, str]] = []
     stamped: list[_Stamped] = []
+    not_sent = 0  # send events whose status says Pinpoint did not send (counted, so that none vanishes unseen)
     for record in event.get("records", []):
         data = record.get("data", "")
         answer = {"recordId": record["recordId"], "result": OK, "data": data}
@@ -60,6 +61,7 @@ def transform(event: dict[str, Any], sqs, queue_url: str, bucket: str,
         except ValueError:
             continue  # not a Pinpoint event: not ours to judge
         if not isinstance(document, dict) or not pinpoint_send.is_archivable(document):
+            not_sent += isinstance(document, dict) and document.get("event_type") in pinpoint_send.SEND_EVENT_TYPES
             continue
         try:
             send = pinpoint_send.parse(document)
@@ -77,7 +79,7 @@ def transform(event: dict[str, Any], sqs, queue_url: str, bucket: str,
         answers[index]["result"] = FAILED
     failed = sum(1 for answer in answers if answer["result"] == FAILED)
     logger.info("records transformed", extra={"records": len(answers), "send_events": len(stamped),
-                                              "processing_failed": failed})
+                                              "sends_not_made": not_sent, "processing_failed": failed})
     return {"records": answers}
 
 
