@@ -16,6 +16,7 @@ import pytest
 
 from due.archive import SentMessage
 from due.message_archiver.secret import recipient_secret
+from due_local import iam
 from due_local.flows import FLOWS, sent_mail
 from scripts.deploy import deploy_local
 from tests.integration.test_message_archiver import archived
@@ -87,6 +88,14 @@ def test_sms_and_auto_replies_sent_are_each_one_mime_file_at_the_recipients_path
     assert mime.get_body(("html",)).get_content().strip() == reply.get_body(("html",)).get_content().strip()
     assert not any(number in "".join(files) for number in (s["DestinationPhoneNumber"] for s in sms))
     assert "muller" not in "".join(files).lower()
+
+    # With the archive given, each sender's role allows everything its code called, the archive queue included
+    # (the other paths' calls are checked by test_event_processing's test of every role).
+    for stack, function in ((drop, "SenderFunction"), (replies, "ResponderFunction")):
+        calls = emulator.runtime.api_calls.get(stack.physical(function), set())
+        allowed = iam.allowed_actions(stack.template, function, stack.conditions)
+        assert stack.conditions["Archiving"] and "sqs:SendMessage" in calls and "sqs:SendMessage" in allowed
+        assert {c for c in calls if not iam.is_allowed(c, allowed)} == set(), function
 
 
 def test_a_sender_whose_archive_queue_fails_still_sends_everything(emulator, artifacts):
