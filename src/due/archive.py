@@ -43,6 +43,10 @@ UNSAFE_IN_KEY = re.compile(r"[^A-Za-z0-9._-]")
 WRITE_ATTEMPTS = 3  # a 409 (a concurrent write of the same key) is retried; S3 then answers 412 or takes it
 DELETE_BATCH = 1000  # DeleteObjects: up to 1,000 keys a request (S3 API reference)
 SEND_BATCH = 10  # SendMessageBatch: up to 10 messages
+# SendMessageBatch: "The maximum allowed individual message size and the maximum total payload size (the sum of the
+# individual lengths of all of the batched messages) are both 256 KB (262,144 bytes)" (SQS API reference). An email
+# with its HTML reaches that in a few messages: the batches are cut by size too.
+SEND_BATCH_BYTES = 262_144
 
 
 def normalised_recipient(channel: str, address: str) -> str:
@@ -208,13 +212,25 @@ class ArchiveQueue:
         self._sqs, self._queue = sqs, queue_url
 
     def submit(self, messages: list[SentMessage]) -> int:
-        """Queues the messages, 10 a call; returns how many could not be queued (logged, never raised)."""
-        lost = 0
-        for start in range(0, len(messages), SEND_BATCH):
-            group = messages[start:start + SEND_BATCH]
+        """Queues the messages, 10 (and 256 KB) a call; returns how many could not be queued (logged, never raised)."""
+        lost, groups, group, size = 0, [], [], 0
+        for body in (m.to_json() for m in messages):
+            length = len(body.encode())
+            if length > SEND_BATCH_BYTES:
+                lost += 1
+                logger.error("a sent message is too large for the archive queue", extra={"bytes": length})
+                continue
+            if len(group) == SEND_BATCH or size + length > SEND_BATCH_BYTES:
+                groups.append(group)
+                group, size = [], 0
+            group.append(body)
+            size += length
+        if group:
+            groups.append(group)
+        for group in groups:
             try:
                 response = self._sqs.send_message_batch(QueueUrl=self._queue, Entries=[
-                    {"Id": str(n), "MessageBody": m.to_json()} for n, m in enumerate(group)])
+                    {"Id": str(n), "MessageBody": body} for n, body in enumerate(group)])
                 lost += len(response.get("Failed", []))
             # BotoCoreError: botocore's own failures (EndpointConnectionError, ReadTimeoutError) are not OSErrors.
             except (ClientError, BotoCoreError, OSError) as error:

@@ -68,3 +68,14 @@ def test_a_send_without_a_message_id_is_counted_lost_not_raised():
     sms(archive, 2)
     assert archive.flush() == 1
     assert len(sqs.batches[0]) == 1
+
+
+def test_batches_are_cut_at_sqs_256_kb_and_a_message_larger_than_that_is_counted_lost():
+    sqs = RecordingSqs()
+    archive = SentArchive(ArchiveQueue(sqs, "https://queue"))
+    for n in range(5):
+        archive.add("email", f"p{n}@example.com", f"id-{n}", html="<p>" + "x" * 100_000 + "</p>")
+    archive.add("email", "big@example.com", "id-big", html="y" * 300_000)
+    assert archive.flush() == 1
+    assert [len(b) for b in sqs.batches] == [2, 2, 1]
+    assert all(sum(len(e["MessageBody"].encode()) for e in b) <= 262_144 for b in sqs.batches)
