@@ -200,9 +200,15 @@ def _scalar(value: Any) -> str:
 
 
 def _endpoint_as_sent(endpoint: dict[str, Any], snapshot: dict[str, Any] | None) -> dict[str, Any]:
+    """GetEndpoint's endpoint, with what the event's snapshot holds put over it, member by member (a snapshot's
+    ``User`` may carry the UserId alone: the user attributes GetEndpoint gives stay)."""
     merged = dict(endpoint)
     for name, value in (snapshot or {}).items():
-        if name != "Address" and value not in (None, {}, [], ""):  # an empty snapshot part says nothing
+        if name == "Address" or value in (None, {}, [], ""):  # an empty snapshot part says nothing
+            continue
+        if isinstance(value, dict) and isinstance(merged.get(name), dict):
+            merged[name] = {**merged[name], **{k: v for k, v in value.items() if v not in (None, {}, [], "")}}
+        else:
             merged[name] = value
     return merged
 

@@ -276,6 +276,19 @@ def test_the_endpoint_as_sent_wins_over_its_later_attributes(aws, pinpoint, writ
     assert the_one(aws, "sms", "+14255550187").get_content().rstrip("\r\n") == "Thanks for buying Plant for 34"
 
 
+def test_a_snapshot_naming_only_the_user_keeps_the_endpoints_user_attributes(aws, pinpoint, writer):
+    pinpoint.create_sms_template(TemplateName="hi", SMSTemplateRequest={
+        "Body": "Hi {{User.UserAttributes.FirstName}} ({{User.UserId}}), {{Attributes.Item}}"})
+    endpoint(pinpoint, "e8", "SMS", "+14255550188", {"Item": ["Taco"]}, {"FirstName": ["Dee"]})
+    campaign_id = campaign(pinpoint, TemplateConfiguration={"SMSTemplate": {"Name": "hi"}})
+    snapshot = {"ChannelType": "SMS", "Attributes": {"Item": ["Plant"]}, "User": {"UserId": "User8"}}
+
+    assert process(pinpoint, writer, campaign_send(campaign_id, "e8", snapshot=snapshot)) == {
+        "batchItemFailures": []}
+
+    assert the_one(aws, "sms", "+14255550188").get_content().rstrip("\r\n") == "Hi Dee (User8), Plant"
+
+
 def _published(name: str) -> dict:
     if not EXAMPLES.is_dir():
         pytest.skip(f"AWS example payloads not present at {EXAMPLES} (a clone without ../shared)")

@@ -183,3 +183,21 @@ def test_a_send_event_without_its_endpoint_is_backed_up_not_dropped(aws, queue):
     assert [r["result"] for r in records] == ["ProcessingFailed", "Ok"]
     assert records[0]["data"] == event["records"][0]["data"]
     assert len(queued(aws, queue)) == 1
+
+
+@pytest.mark.parametrize(("name", "message_id"), [
+    ("campaign_send.json", "campaign-5473285727f04865bc673e527example-d8dcf7c5-e81a-48ae-8313-f540cexample-"
+                           "1562109497426"),
+    ("journey_send.json", "journey-edc9a0b577164d1daf72ebd15example-0yKexample-d8dcf7c5-e81a-48ae-8313-f540cexample-"
+                          "1572989078843"),
+])
+def test_the_published_send_events_are_stamped_from_their_own_fields(aws, queue, name, message_id):
+    published = example(name)
+
+    (record,) = pinpoint_transform.transform(firehose_event(published), aws.client("sqs"), queue, BUCKET)["records"]
+
+    location = json.loads(decoded(record))[LOCATION_FIELD]
+    hour = {"campaign_send.json": "2019/07/02/23", "journey_send.json": "2019/11/05/21"}[name]
+    assert location == {"bucket": BUCKET, "key": f"archive/{RECIPIENT_PLACEHOLDER}/{hour}/{message_id}.eml",
+                        "message_id": message_id, "recipient_folder": location["recipient_folder"]}
+    assert queued(aws, queue)[0]["client"] == published["client"]
