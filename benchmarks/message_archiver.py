@@ -89,7 +89,8 @@ def writer_rate(count: int) -> tuple[float, float]:
 
 
 def send_latency(batches: int) -> dict[str, dict[str, list[float]]]:
-    """Per mode ("off", "on"): seconds of each send, and of each batch of 10 sends with its archive flush."""
+    """Per mode ("off", "on"): seconds of each send, of each batch of 10 sends with its archive flush, and of the
+    flush alone."""
     session = boto3.Session(region_name="us-east-1")
     SmsVoiceV2Fake().attach(session)
     dynamodb, sqs = session.client("dynamodb"), session.client("sqs")
@@ -102,7 +103,7 @@ def send_latency(batches: int) -> dict[str, dict[str, list[float]]]:
                             SentMarkers(dynamodb, "sent"), RateLimiter(dynamodb, "rates"), 10_000.0, set_aside,
                             SentArchive(ArchiveQueue(sqs, queue_url) if mode == "on" else None))
                for mode in ("off", "on")}
-    figures = {mode: {"send": [], "batch": []} for mode in senders}
+    figures = {mode: {"send": [], "batch": [], "flush": []} for mode in senders}
     row = 0
     for _ in range(batches):
         for mode, sender in senders.items():  # alternately, so drift in the machine's speed hits both alike
@@ -114,7 +115,9 @@ def send_latency(batches: int) -> dict[str, dict[str, list[float]]]:
                 started = time.perf_counter()
                 assert sender.send(request) == "sent"
                 figures[mode]["send"].append(time.perf_counter() - started)
+            flush_started = time.perf_counter()
             assert sender.archive.flush() == 0
+            figures[mode]["flush"].append(time.perf_counter() - flush_started)
             figures[mode]["batch"].append(time.perf_counter() - batch_started)
         queued = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get("Messages", [])
         if len(queued) != BATCH:
@@ -146,6 +149,9 @@ def main() -> None:
     print(f"a batch of {BATCH} sends and its flush (median): {median['off']['batch'] * 1000:.2f} ms -> "
           f"{median['on']['batch'] * 1000:.2f} ms   (ratio {median['on']['batch'] / median['off']['batch']:.2f}: "
           "one SendMessageBatch after the sends)")
+    print(f"the flush alone (median):                  {median['off']['flush'] * 1000:.3f} ms -> "
+          f"{median['on']['flush'] * 1000:.2f} ms   (one SendMessageBatch of {BATCH} to moto's SQS, after the "
+          "batch's last send)")
 
     pinpoint = REPO / "benchmarks" / "message_archiver_pinpoint.py"
     if pinpoint.exists():
