@@ -13,7 +13,6 @@ event of another project fails with that reason rather than an AccessDenied).
 
 from __future__ import annotations
 
-import functools
 import json
 import os
 from typing import Any
@@ -23,19 +22,13 @@ from due.archive import ArchiveWriter
 from due.logs import get_logger
 from due.message_archiver import pinpoint_send
 from due.message_archiver.pinpoint_render import PinpointContent, rebuild
-from due.message_archiver.secret import recipient_secret
+from due.message_archiver.secret import archive_writer
 
 logger = get_logger("message_archiver.pinpoint_render")
 
 
 class ForeignProject(ValueError):
     """The send event is another project's: this stack may read only its own project."""
-
-
-@functools.cache
-def _writer() -> ArchiveWriter:
-    secret = recipient_secret(aws.client("secretsmanager"), os.environ["RECIPIENT_SECRET_ARN"])
-    return ArchiveWriter(aws.client("s3"), os.environ["ARCHIVE_BUCKET"], secret)
 
 
 def archive(record: batch.Record, content: PinpointContent, writer: ArchiveWriter, application_id: str) -> bool:
@@ -67,4 +60,4 @@ def process(event: dict[str, Any], pinpoint, writer: ArchiveWriter, application_
 
 @logger.inject_lambda_context
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    return process(event, aws.client("pinpoint"), _writer(), os.environ.get("PINPOINT_APPLICATION_ID", ""))
+    return process(event, aws.client("pinpoint"), archive_writer(), os.environ.get("PINPOINT_APPLICATION_ID", ""))

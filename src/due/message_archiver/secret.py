@@ -7,6 +7,12 @@ its UTF-8 bytes, the same for every reader: the writer, the Pinpoint-mode archiv
 
 from __future__ import annotations
 
+import functools
+import os
+
+from due import aws
+from due.archive import ArchiveWriter
+
 
 class SecretMissing(Exception):
     """The secret holds no string (a binary secret, or an empty one): no folder could be derived from it."""
@@ -18,3 +24,11 @@ def recipient_secret(secretsmanager_client, secret_arn: str) -> bytes:
     if not value:
         raise SecretMissing("the recipient secret has no SecretString; the archive's folders cannot be derived")
     return value.encode()
+
+
+@functools.cache
+def archive_writer() -> ArchiveWriter:
+    """The writer of a function that archives (ARCHIVE_BUCKET, RECIPIENT_SECRET_ARN), its secret read once per
+    container."""
+    secret = recipient_secret(aws.client("secretsmanager"), os.environ["RECIPIENT_SECRET_ARN"])
+    return ArchiveWriter(aws.client("s3"), os.environ["ARCHIVE_BUCKET"], secret)

@@ -9,27 +9,19 @@ someone. The HMAC key is read from Secrets Manager once per container.
 
 from __future__ import annotations
 
-import functools
 import json
-import os
 from typing import Any
 
-from due import aws, batch
+from due import batch
 from due.archive import ArchiveWriter, SentMessage, normalised_recipient
 from due.logs import get_logger
-from due.message_archiver.secret import recipient_secret
+from due.message_archiver.secret import archive_writer
 
 logger = get_logger("message_archiver")
 
 
 class NotASentMessage(ValueError):
     """The queued body is not a sent message; the reason names what is wrong, not what it holds."""
-
-
-@functools.cache
-def _writer() -> ArchiveWriter:
-    secret = recipient_secret(aws.client("secretsmanager"), os.environ["RECIPIENT_SECRET_ARN"])
-    return ArchiveWriter(aws.client("s3"), os.environ["ARCHIVE_BUCKET"], secret)
 
 
 def parse(body: str) -> SentMessage:
@@ -57,5 +49,5 @@ def archive(record: batch.Record, writer: ArchiveWriter) -> bool:
 
 @logger.inject_lambda_context
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    writer = _writer()
+    writer = archive_writer()
     return batch.process_sqs(event, lambda record: archive(record, writer))

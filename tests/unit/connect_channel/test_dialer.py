@@ -9,8 +9,6 @@ import pytest
 from botocore.exceptions import ClientError
 
 from due import aws as due_aws
-from due.archive import ArchiveQueue, SentMessage
-from due.archiving import SentArchive
 from due.connect_channel.call_slots import CallSlots
 from due.connect_channel.channels import ConnectCalls, EndUserMessagingVoice, placing_client
 from due.connect_channel.contact_events_handler import ended_contact
@@ -21,6 +19,7 @@ from due.events import BadEvent
 from due.rate_limit import RateLimiter
 from due.send_markers import SentMarkers, SetAside
 from due_local.tables import create_table
+from tests.archive_doubles import RecordingArchiveSqs, archive_of
 from tests.unit.connect_channel.test_requests_and_rules import EXAMPLES
 
 INSTANCE = "11111111-2222-3333-4444-555555555555"
@@ -405,22 +404,6 @@ def test_the_sender_knows_the_queues_retention_and_receive_limit():
 
 
 # ------------------------------------------------------------------ the message archive (#15)
-class RecordingArchiveSqs:
-    def __init__(self, fail: bool = False):
-        self.batches: list[list[SentMessage]] = []
-        self._fail = fail
-
-    def send_message_batch(self, QueueUrl, Entries):
-        if self._fail:
-            raise ConnectionResetError("the archive queue is unreachable")
-        self.batches.append([SentMessage.from_json(e["MessageBody"]) for e in Entries])
-        return {"Successful": [{"Id": e["Id"]} for e in Entries], "Failed": []}
-
-
-def archive_of(sqs: RecordingArchiveSqs) -> SentArchive:
-    return SentArchive(ArchiveQueue(sqs, "https://sqs.us-east-1.amazonaws.com/123456789012/archive"))
-
-
 def test_each_call_placed_is_archived_with_its_contact_id_once_the_sender_flushes(fakes, tables):
     sqs = RecordingArchiveSqs()
     calling = dialer(tables, archive=archive_of(sqs))

@@ -9,9 +9,10 @@ import logging
 
 import pytest
 
+from due import aws as due_aws
 from due.archive import SentMessage
 from due.message_archiver import writer_handler
-from due.message_archiver.secret import SecretMissing, recipient_secret
+from due.message_archiver.secret import SecretMissing, archive_writer, recipient_secret
 
 BUCKET = "archive-bucket"
 SECRET_NAME = "recipient-hmac"
@@ -102,7 +103,7 @@ def test_a_body_that_is_not_a_sent_message_fails_alone_and_its_reason_names_no_o
 
 def test_a_failed_write_is_reported_and_the_others_are_kept(archive, lambda_context, monkeypatch):
     secret = SECRET_VALUE.encode()
-    writer = writer_handler._writer()
+    writer = archive_writer()
     calls = {"n": 0}
     real_put = writer._s3.put_object
 
@@ -122,7 +123,7 @@ def test_a_failed_write_is_reported_and_the_others_are_kept(archive, lambda_cont
 
 def test_the_secret_is_read_once_per_container(archive, lambda_context):
     reads = []
-    secretsmanager = writer_handler.aws.client("secretsmanager")
+    secretsmanager = due_aws.client("secretsmanager")
     secretsmanager.meta.events.register("before-call.secrets-manager.GetSecretValue",
                                         lambda **kwargs: reads.append(1))
     for n in range(3):

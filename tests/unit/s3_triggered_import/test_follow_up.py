@@ -2,11 +2,10 @@ from __future__ import annotations
 
 import pytest
 
-from due.archive import ArchiveQueue, SentMessage
-from due.archiving import SentArchive
 from due.s3_triggered_import import follow_up, pinpoint_import
 from due.s3_triggered_import.follow_up import FollowUpStopped
 from due.s3_triggered_import.rows import ImportRow
+from tests.archive_doubles import RecordingArchiveSqs, archive_of
 from tests.unit.s3_triggered_import.conftest import BUCKET
 
 TEMPLATE = "welcome"
@@ -168,26 +167,10 @@ def test_pinpoint_mode_creates_the_seeds_campaign_to_the_imported_segment(aws, f
 
 
 # ------------------------------------------------------------------ the message archive (#15)
-class RecordingArchiveSqs:
-    def __init__(self, fail: bool = False):
-        self.batches: list[list[SentMessage]] = []
-        self._fail = fail
-
-    def send_message_batch(self, QueueUrl, Entries):
-        if self._fail:
-            raise ConnectionResetError("the archive queue is unreachable")
-        self.batches.append([SentMessage.from_json(e["MessageBody"]) for e in Entries])
-        return {"Successful": [{"Id": e["Id"]} for e in Entries], "Failed": []}
-
-
-def _archive(sqs: RecordingArchiveSqs) -> SentArchive:
-    return SentArchive(ArchiveQueue(sqs, "https://sqs.us-east-1.amazonaws.com/123456789012/archive"))
-
-
 def test_each_person_sent_to_is_archived_with_the_template_their_data_and_ses_message_id(sesv2, fakes):
     sqs = RecordingArchiveSqs()
     value = "<https://example.com/unsubscribe>"
-    counts = _send(sesv2, _people(60), list_unsubscribe=value, archive=_archive(sqs))
+    counts = _send(sesv2, _people(60), list_unsubscribe=value, archive=archive_of(sqs))
     assert counts.sent == 60
     assert [len(batch) for batch in sqs.batches] == [10] * 6  # queued after each chunk of calls, 10 a call
     archived = [m for batch in sqs.batches for m in batch]
@@ -203,7 +186,7 @@ def test_what_went_before_ses_stopped_the_follow_up_is_archived(sesv2, fakes):
     sqs = RecordingArchiveSqs()
     fakes.sesv2.entry_statuses.extend(["SUCCESS", "ACCOUNT_DAILY_QUOTA_EXCEEDED"])
     with pytest.raises(FollowUpStopped):
-        _send(sesv2, _people(60), archive=_archive(sqs))
+        _send(sesv2, _people(60), archive=archive_of(sqs))
     assert [[m.recipient for m in batch] for batch in sqs.batches] == [["person1@example.com"]]
 
 
@@ -211,7 +194,7 @@ def test_list_managed_sends_are_archived_with_their_list_and_topic(sesv2, fakes)
     sqs = RecordingArchiveSqs()
     sesv2.create_contact_list(ContactListName="customers", Topics=[
         {"TopicName": "news", "DisplayName": "News", "DefaultSubscriptionStatus": "OPT_IN"}])
-    _send(sesv2, _people(2), contact_list="customers", topic="news", archive=_archive(sqs))
+    _send(sesv2, _people(2), contact_list="customers", topic="news", archive=archive_of(sqs))
     archived = [m for batch in sqs.batches for m in batch]
     assert [(m.recipient, m.message_id) for m in archived] == [(m["To"][0], m["MessageId"])
                                                                for m in fakes.sesv2.sent_templated]
@@ -220,5 +203,5 @@ def test_list_managed_sends_are_archived_with_their_list_and_topic(sesv2, fakes)
 
 def test_without_the_archive_or_with_a_failing_one_the_follow_up_sends_the_same(sesv2, fakes):
     assert _send(sesv2, _people(3)).sent == 3
-    assert _send(sesv2, _people(3), archive=_archive(RecordingArchiveSqs(fail=True))).sent == 3
+    assert _send(sesv2, _people(3), archive=archive_of(RecordingArchiveSqs(fail=True))).sent == 3
     assert len(fakes.sesv2.sent_bulk) == 6

@@ -6,7 +6,6 @@ import pytest
 from botocore.exceptions import ClientError
 
 from due import aws as due_aws
-from due.archive import ArchiveQueue, SentMessage
 from due.archiving import SentArchive
 from due.send_time.attribute_store import AttributeStore
 from due.send_time.consent import Consent, Unsubscribes
@@ -18,6 +17,7 @@ from due.send_time.sending import sending_client
 from due.send_time.unsubscribe import ListUnsubscribe
 from due_local.fakes import FakeError
 from due_local.tables import create_table
+from tests.archive_doubles import RecordingArchiveSqs, archive_of
 
 FILE = "audience/incoming/spring/list.csv@v1"
 
@@ -451,24 +451,6 @@ def test_the_consent_lists_are_asked_for_in_pages_of_1000(fakes, markers, offers
 
 
 # ------------------------------------------------------------------ the message archive (#15)
-
-
-class RecordingArchiveSqs:
-    def __init__(self, fail: bool = False):
-        self.batches: list[list[SentMessage]] = []
-        self._fail = fail
-
-    def send_message_batch(self, QueueUrl, Entries):
-        if self._fail:
-            raise ConnectionResetError("the archive queue is unreachable")
-        self.batches.append([SentMessage.from_json(e["MessageBody"]) for e in Entries])
-        return {"Successful": [{"Id": e["Id"]} for e in Entries], "Failed": []}
-
-
-def archive_of(sqs: RecordingArchiveSqs) -> SentArchive:
-    return SentArchive(ArchiveQueue(sqs, "https://sqs.us-east-1.amazonaws.com/123456789012/archive"))
-
-
 def archiving_offers_sender(markers, offers, sqs):
     return build(markers, AttributeStore(due_aws.client("dynamodb"), offers, "id", 2),
                  StoredTemplate(due_aws.client("sesv2"), "offer"), archive=archive_of(sqs))
