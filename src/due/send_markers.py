@@ -12,8 +12,12 @@ an object with ``deduplication_id``, ``file``, ``rows`` (the file's row numbers 
   for more than one, ``rows`` (a number set). It returns False when the item was sent already (a
   redelivery: skip it) and raises ``MaybeSent`` when an earlier attempt began and never finished: whether
   it left is unknown, and sending again could send it twice, so the sender sets it aside instead;
-* ``finish(item, status, message_id)`` records "sent" (with the service's id) or "failed" (the service
-  answered and did not send: a later attempt may begin again).
+* ``finish(item, status, message_id, sent_at)`` records "sent" (with the service's id and the time of the send)
+  or "failed" (the service answered and did not send: a later attempt may begin again);
+* ``begin_unless_sent(item)`` is ``begin`` that, for an item sent already, returns the marker's ``Sent``
+  (message id and time): a sender that archives what it sent archives it again from there, at least once (an
+  invocation that died between the send and its archive flush lost the first; the archive's conditional write
+  on the same key, same hour and id, makes a second harmless).
 
 The marker is a conditional PutItem ("no marker yet, or a failed one"), with ReturnValuesOnConditionCheckFailure
 to learn the marker that stopped it (DynamoDB API reference, PutItem). Markers expire after ``keep_days``.
@@ -26,6 +30,7 @@ once the cause is fixed, redrive.
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from typing import Protocol
 
 
@@ -56,12 +61,24 @@ def describe(item: Queued) -> str:
     return f"rows {rows[0]} to {rows[-1]} ({len(rows)} rows) of {item.file}"
 
 
+@dataclass(frozen=True)
+class Sent:
+    """What a "sent" marker says of the send: the service's message id and when ("" for a marker older than it)."""
+    message_id: str
+    sent_at: str
+
+
 class SentMarkers:
     def __init__(self, dynamodb, table_name: str, keep_days: int = 30):
         self._dynamodb, self._table, self._keep = dynamodb, table_name, keep_days * 86400
 
     def begin(self, item: Queued) -> bool:
         """False when the item was sent already; raises MaybeSent when that is unknown."""
+        return self.begin_unless_sent(item) is None
+
+    def begin_unless_sent(self, item: Queued) -> Sent | None:
+        """None when the marker "sending" is written (send it); the earlier send when it was sent already;
+        raises MaybeSent when that is unknown."""
         marker = {"deduplication_id": {"S": item.deduplication_id}, "status": {"S": "sending"},
                   "file": {"S": item.file}, "row": {"N": str(item.rows[0])},
                   "expires_at": {"N": str(int(time.time()) + self._keep)}}
@@ -75,20 +92,24 @@ class SentMarkers:
                 ExpressionAttributeValues={":failed": {"S": "failed"}},
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
-            return True
+            return None
         except self._dynamodb.exceptions.ConditionalCheckFailedException as exc:
-            status = exc.response.get("Item", {}).get("status", {}).get("S")
-        if status == "sent":
-            return False
+            old = exc.response.get("Item", {})
+        if old.get("status", {}).get("S") == "sent":
+            return Sent(old.get("message_id", {}).get("S", ""), old.get("sent_at", {}).get("S", ""))
         raise MaybeSent(f"{describe(item)}: an earlier attempt may have sent "
                         f"{'it' if len(item.rows) == 1 else 'them'}; not resending")
 
-    def finish(self, item: Queued, status: str, message_id: str = "") -> None:
+    def finish(self, item: Queued, status: str, message_id: str = "", sent_at: str = "") -> None:
+        update, values = "SET #status = :status, message_id = :message_id", {":status": {"S": status},
+                                                                              ":message_id": {"S": message_id}}
+        if sent_at:
+            update += ", sent_at = :sent_at"
+            values[":sent_at"] = {"S": sent_at}
         self._dynamodb.update_item(
             TableName=self._table, Key={"deduplication_id": {"S": item.deduplication_id}},
-            UpdateExpression="SET #status = :status, message_id = :message_id",
-            ExpressionAttributeNames={"#status": "status"},
-            ExpressionAttributeValues={":status": {"S": status}, ":message_id": {"S": message_id}},
+            UpdateExpression=update, ExpressionAttributeNames={"#status": "status"},
+            ExpressionAttributeValues=values,
         )
 
 

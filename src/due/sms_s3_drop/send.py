@@ -17,14 +17,17 @@ whether the message left: sending again could send it twice). Anything else
 and Lambda retries the row.
 
 A row sent is also kept for the message archive (due.archiving), after the send and never in its way; the
-handler queues the batch's messages once, after the batch.
+handler queues the batch's messages once, after the batch. The marker keeps the send's message id and time, and
+a redelivered row whose marker says "sent" is archived again from them (not sent): an invocation that timed out
+or crashed before its flush loses its archive records with its memory, and the redelivery puts them back. The
+archive's write is conditional on the key (hour and message id), so a second copy adds nothing.
 """
 
 from __future__ import annotations
 
 from botocore.exceptions import ClientError
 
-from due.archiving import SentArchive
+from due.archiving import SentArchive, now
 from due.rate_limit import RateLimiter
 from due.row_queue import Chunk
 from due.send_markers import MaybeSent, SentMarkers, SetAside
@@ -65,7 +68,8 @@ class Sender:
         """"sent", "sent before" (skipped), or "set aside" (in the dead-letter queue with its reason)."""
         queued = Chunk((request,))  # one row a queue message
         try:
-            if not self._markers.begin(queued):
+            if (earlier := self._markers.begin_unless_sent(queued)) is not None:
+                self._archive(request, earlier.message_id, earlier.sent_at)
                 return "sent before"
         except MaybeSent as unknown:
             self._set_aside.put(queued, str(unknown))
@@ -81,7 +85,11 @@ class Sender:
             self._set_aside.put(queued, _reason(refused))
             return "set aside"
         # Any other error (a timeout, a crash) leaves "sending": whether the message left is unknown.
-        self._markers.finish(queued, "sent", message_id)
-        self.archive.add("sms", request.number, message_id, origination=request.origination,
-                         message_type=request.message_type, campaign_id=request.campaign_id, text=request.message)
+        sent_at = now()
+        self._markers.finish(queued, "sent", message_id, sent_at)
+        self._archive(request, message_id, sent_at)
         return "sent"
+
+    def _archive(self, request: SmsRequest, message_id: str, sent_at: str) -> None:
+        self.archive.add("sms", request.number, message_id, sent_at=sent_at, origination=request.origination,
+                         message_type=request.message_type, campaign_id=request.campaign_id, text=request.message)

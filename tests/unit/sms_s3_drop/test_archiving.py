@@ -6,7 +6,7 @@ import pytest
 
 from due.archive import SentMessage
 from due.sms_s3_drop import sender_handler
-from due.sms_s3_drop.requests import from_row
+from due.sms_s3_drop.requests import SmsRequest, from_row
 from due_local.tables import create_table
 
 ORIGINATION = "+18445550100"
@@ -72,10 +72,29 @@ def test_each_sms_sent_is_archived_with_its_send_id_in_one_call_after_the_batch(
         ("+14255550102", sent["+14255550102"], "Hello 2"), ("+14255550103", sent["+14255550103"], "Hello 3")]
     assert {(m.channel, m.origination, m.message_type, m.campaign_id) for m in messages} == {
         ("sms", ORIGINATION, "PROMOTIONAL", "spring")}
-    # A redelivery of what was sent sends nothing and archives nothing again.
+    # A redelivery of what was sent sends nothing, and archives it again as it was (same id and time: the
+    # writer's conditional put on the same key keeps one copy).
     sender_handler.lambda_handler({"Records": event("+14255550101", "+14255550102", "+14255550103")["Records"][1:]},
                                   lambda_context)
-    assert archived(aws.client("sqs"), archive_queue) == []
+    assert len(fakes.sms.sent) == 2
+    assert sorted(archived(aws.client("sqs"), archive_queue), key=lambda m: m.recipient) == messages
+
+
+def test_a_send_whose_archive_died_with_the_invocation_is_archived_by_the_redelivery(fakes, aws, archive_queue):
+    """The invocation times out after the send and before the flush: its pending archive records go with the
+    execution environment. The redelivered row is not sent again, and is archived from its marker."""
+    first = sender_handler._sender()
+    request = SmsRequest.from_json(event("+14255550102")["Records"][0]["body"])
+    assert first.send(request) == "sent"  # ... and the invocation dies here, its archive never flushed
+    sender_handler._sender.cache_clear()  # a new execution environment
+    second = sender_handler._sender()
+    assert second.send(request) == "sent before"
+    assert second.archive.flush() == 0
+    (kept,) = archived(aws.client("sqs"), archive_queue)
+    assert len(fakes.sms.sent) == 1
+    assert (kept.recipient, kept.message_id, kept.text) == ("+14255550102", fakes.sms.sent[0]["MessageId"], "Hello 1")
+    marker = aws.client("dynamodb").scan(TableName="sent")["Items"][0]
+    assert kept.sent_at == marker["sent_at"]["S"]
 
 
 def test_without_the_archive_nothing_is_queued(fakes, aws, sender_environment, lambda_context):
