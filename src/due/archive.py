@@ -154,8 +154,13 @@ class ArchiveWriter:
         key, body = message.key(self._secret), message.to_mime()
         for attempt in range(WRITE_ATTEMPTS):
             try:
+                # ChecksumAlgorithm: S3 refuses a PutObject into a bucket with a default Object Lock retention
+                # unless it carries Content-MD5 or an x-amz-checksum-* header ("Content-MD5 OR x-amz-checksum- HTTP
+                # header is required for Put Object requests with Object Lock parameters"; S3 User Guide, "Object
+                # Lock considerations": uploading objects to an Object Lock enabled bucket). botocore adds a CRC32
+                # by default only from 1.36 on, and the Lambda runtime's botocore is not ours to choose.
                 self._s3.put_object(Bucket=self._bucket, Key=key, Body=body, ContentType="message/rfc822",
-                                    IfNoneMatch="*")
+                                    IfNoneMatch="*", ChecksumAlgorithm="CRC32")
                 return True
             except ClientError as error:
                 code = error.response.get("Error", {}).get("Code")
