@@ -32,7 +32,9 @@ call already placed: nothing to do or report). In order:
 
 A call placed is kept for the message archive (due.archiving) with the message spoken, the number, the
 origination and the call's id (Connect ContactId, End User Messaging MessageId); the sender queues them once
-per batch, after its calls.
+per batch, after its calls. The marker keeps the call's id and time, and a redelivery that finds it "called"
+archives the call again from them (never calls again): an invocation that died before its flush lost its
+archive records with its memory, and the archive's conditional write on the same key keeps one copy.
 """
 
 from __future__ import annotations
@@ -45,7 +47,7 @@ from dataclasses import dataclass
 
 from botocore.exceptions import ClientError, EndpointConnectionError, HTTPClientError
 
-from due.archiving import SentArchive
+from due.archiving import SentArchive, now
 from due.aws import is_service_fault, is_throttling
 from due.connect_channel.call_slots import CallSlots
 from due.connect_channel.outcomes import Outcome
@@ -107,9 +109,11 @@ class MarkerReader:
         self._dynamodb, self._table = dynamodb, table_name
 
     def read(self, queued: Chunk) -> dict[str, str]:
-        """{"status": ..., "message_id": ..., "reported": "yes"} as far as the marker has them; {} when none."""
+        """{"status": ..., "message_id": ..., "sent_at": ..., "reported": "yes"} as far as the marker has them;
+        {} when none."""
         item = self._dynamodb.get_item(TableName=self._table, Key={"deduplication_id": {"S": queued.deduplication_id}},
-                                       ConsistentRead=True, ProjectionExpression="#status, message_id, reported",
+                                       ConsistentRead=True,
+                                       ProjectionExpression="#status, message_id, sent_at, reported",
                                        ExpressionAttributeNames={"#status": "status"}).get("Item", {})
         return {name: value["S"] for name, value in item.items() if "S" in value}
 
@@ -162,6 +166,7 @@ class Dialer:
         marker = self._marker_reader.read(queued) if self._marker_reader is not None else {}
         status = marker.get("status")
         if status == "sent":
+            self._keep_for_archive(request, message, marker.get("message_id", ""), marker.get("sent_at", ""))
             if self._marker_reader is not None and not marker.get("reported"):  # its report failed: report it
                 return Decision(Outcome.of(request, "called", "reported again (the first report failed)",
                                            call_id=marker.get("message_id", "")))
@@ -232,10 +237,11 @@ class Dialer:
                 raise
         # Any other error (a timeout, a crash) leaves "sending" and the slot's lease: whether the call went is
         # unknown, so it is never placed again, and the lease expires on its own.
-        self._markers.finish(queued, "sent", call_id)
+        sent_at = now()
+        self._markers.finish(queued, "sent", call_id, sent_at)
         if self._slots is not None:
             self._slots.started(slot, call_id)
-        self._keep_for_archive(request, message, call_id)
+        self._keep_for_archive(request, message, call_id, sent_at)
         return Outcome.of(request, "throttled then called" if throttled else "called", call_id=call_id)
 
     def give_up_waiting(self, request: CallRequest, why: str) -> Outcome:
@@ -249,12 +255,12 @@ class Dialer:
         if self._marker_reader is not None:
             self._marker_reader.note_reported(request)
 
-    def _keep_for_archive(self, request: CallRequest, message: str, call_id: str) -> None:
+    def _keep_for_archive(self, request: CallRequest, message: str, call_id: str, sent_at: str) -> None:
         # A hook's source is pinpoint/<application>/<campaign>/<treatment>/<activity> (due.connect_channel.hook).
         source = request.file.split("/")
         campaign = source[2] if source[0] == "pinpoint" and len(source) > 2 else ""
-        self.archive.add("voice", request.number, call_id, origination=self._channel.origination, text=message,
-                         campaign_id=campaign,
+        self.archive.add("voice", request.number, call_id, sent_at=sent_at, origination=self._channel.origination,
+                         text=message, campaign_id=campaign,
                          headers={"External-Id": request.external_id} if request.external_id else {})
 
     def _unknown(self, request: CallRequest, queued: Chunk, why: str) -> Outcome:

@@ -418,6 +418,22 @@ def test_each_call_placed_is_archived_with_its_contact_id_once_the_sender_flushe
     assert {(m.channel, m.origination, m.text) for m in batch} == {("voice", "queue queue-1", "Hello")}
 
 
+def test_a_call_whose_archive_died_with_the_invocation_is_archived_by_the_redelivery(fakes, tables):
+    """Called, then the invocation dies before its flush: the redelivery calls nobody and archives the call
+    from its marker, with the same contact id and time (the same archive key)."""
+    first = dialer(tables, archive=archive_of(RecordingArchiveSqs()))
+    first.call(request(row=1))  # ... never flushed
+    sqs = RecordingArchiveSqs()
+    again = dialer(tables, archive=archive_of(sqs))
+    assert again.call(request(row=1)).outcome.reason == "reported again (the first report failed)"
+    assert again.archive.flush() == 0
+    ((message,),) = sqs.batches
+    (contact,) = fakes.connect.contacts
+    marker = due_aws.client("dynamodb").scan(TableName="sent")["Items"][0]
+    assert (message.message_id, message.recipient, message.sent_at) == (contact["ContactId"], "+14255550101",
+                                                                        marker["sent_at"]["S"])
+
+
 def test_end_user_messaging_voice_calls_are_archived_with_their_message_id(fakes, tables):
     sqs = RecordingArchiveSqs()
     voice = EndUserMessagingVoice(due_aws.client("pinpoint-sms-voice-v2"), "pool-1", "MATTHEW")
