@@ -8,7 +8,11 @@ The order of steps matters and each is remembered per ``inboundMessageId``:
 the opt-out is recorded before anything else, so a failed confirmation never
 loses it; a redelivered message (or the retry after a failed step) skips the
 steps already done, so nobody gets two confirmations and other systems get
-one notification.
+one notification. The reply's step keeps its message id and time: a redelivery
+that finds the reply sent archives it again from them (never sends it again),
+so a reply whose archive record died with its invocation (a timeout before the
+handler's flush) is archived after all; the archive's conditional write on the
+same key keeps one copy.
 
 End User Messaging takes a number off an opt-out list once every 30 days. A
 START it refuses leaves the number opted out, and is answered as such: the
@@ -22,7 +26,7 @@ import json
 import time
 from dataclasses import dataclass
 
-from due.archiving import SentArchive
+from due.archiving import SentArchive, now
 from due.logs import get_logger
 from due.self_managed_opt_outs.keywords import Intent, KeywordRules
 from due.self_managed_opt_outs.opt_out_store import OptInRefused
@@ -37,6 +41,8 @@ STEP_RECORD, STEP_REFUSED, STEP_NOTIFY, STEP_REPLY, STEP_STALE = "record", "refu
 class Progress:
     steps: frozenset[str]
     refused_because: str = ""  # End User Messaging's reason, once it refused an opt-in
+    reply_message_id: str = ""  # the reply's send (STEP_REPLY): its message id and time, for the archive
+    reply_sent_at: str = ""
 
 
 class ProcessedSteps:
@@ -48,7 +54,9 @@ class ProcessedSteps:
     def progress(self, message_id: str) -> Progress:
         item = self._dynamodb.get_item(TableName=self._table, Key={"inbound_message_id": {"S": message_id}},
                                        ConsistentRead=True).get("Item", {})
-        return Progress(frozenset(item.get("steps", {}).get("SS", [])), item.get("refused_because", {}).get("S", ""))
+        text = {name: value["S"] for name, value in item.items() if "S" in value}
+        return Progress(frozenset(item.get("steps", {}).get("SS", [])), text.get("refused_because", ""),
+                        text.get("reply_message_id", ""), text.get("reply_sent_at", ""))
 
     def newest_decision(self, number: str, received_at: str, message_id: str) -> bool:
         """Record this message as the number's latest decision, unless a later one was applied already."""
@@ -63,12 +71,14 @@ class ProcessedSteps:
         except self._dynamodb.exceptions.ConditionalCheckFailedException:
             return False
 
-    def mark(self, message_id: str, step: str, refused_because: str = "") -> None:
+    def mark(self, message_id: str, step: str, refused_because: str = "", **texts: str) -> None:
+        """``texts``: more string attributes to keep with the step (the reply's message id and time)."""
         values = {":step": {"SS": [step]}, ":expires": {"N": str(int(time.time()) + self._keep)}}
         update = "ADD steps :step SET expires_at = if_not_exists(expires_at, :expires)"
-        if refused_because:
-            update += ", refused_because = :reason"
-            values[":reason"] = {"S": refused_because}
+        for name, value in {"refused_because": refused_because, **texts}.items():
+            if value:
+                update += f", {name} = :{name}"
+                values[f":{name}"] = {"S": value}
         self._dynamodb.update_item(TableName=self._table, Key={"inbound_message_id": {"S": message_id}},
                                    UpdateExpression=update, ExpressionAttributeValues=values)
 
@@ -116,10 +126,17 @@ class OptOutProcessor:
         if STEP_REPLY not in done and reply:
             # From the number the customer wrote to; a reply to a keyword is transactional.
             message_id = self._replies.send(sms.customer_number, sms.our_number, reply, "TRANSACTIONAL")
-            self._steps.mark(sms.inbound_message_id, STEP_REPLY)
-            self.archive.add("sms", sms.customer_number, message_id, origination=sms.our_number,
-                             message_type="TRANSACTIONAL", text=reply)
+            sent_at = now()
+            self._steps.mark(sms.inbound_message_id, STEP_REPLY, reply_message_id=message_id or "",
+                             reply_sent_at=sent_at)
+            self._archive(sms, reply, message_id, sent_at)
+        elif STEP_REPLY in done and reply and progress.reply_message_id:  # a redelivery: archived again, not sent
+            self._archive(sms, reply, progress.reply_message_id, progress.reply_sent_at)
         return intent, keyword
+
+    def _archive(self, sms: InboundSms, reply: str, message_id: str, sent_at: str) -> None:
+        self.archive.add("sms", sms.customer_number, message_id, sent_at=sent_at, origination=sms.our_number,
+                         message_type="TRANSACTIONAL", text=reply)
 
     def _record(self, sms: InboundSms, intent: Intent) -> str:
         """Applies the decision; returns the service's reason when it refused an opt-in ("" otherwise)."""

@@ -87,3 +87,26 @@ def test_an_archive_queue_that_fails_neither_fails_nor_repeats_a_reply(environme
     assert handler.lambda_handler(keywords(), lambda_context) == {"batchItemFailures": []}
     assert handler.lambda_handler(keywords(), lambda_context) == {"batchItemFailures": []}  # a redelivery
     assert [s["MessageBody"] for s in environment.sms.sent] == ["bye", "help"]
+
+
+def test_a_reply_whose_archive_died_with_the_invocation_is_archived_by_the_redelivery(environment, aws, steps,
+                                                                                     notifications):
+    """Replied, then the invocation dies before its flush: the redelivery replies to nobody and archives the
+    reply from its step, with the same message id and time (the same archive key)."""
+    from tests.archive_doubles import RecordingArchiveSqs, archive_of
+    from tests.unit.self_managed_opt_outs.conftest import processor, sms
+
+    first = processor("EndUserMessaging", notifications[0], steps)
+    first.archive = archive_of(RecordingArchiveSqs())
+    first.handle(sms("stop"))  # ... never flushed
+    again = processor("EndUserMessaging", notifications[0], steps)
+    sqs = RecordingArchiveSqs()
+    again.archive = archive_of(sqs)
+    again.handle(sms("stop"))
+    assert again.archive.flush() == 0
+    ((message,),) = sqs.batches
+    (sent,) = environment.sms.sent
+    item = aws.client("dynamodb").get_item(TableName="processed",
+                                          Key={"inbound_message_id": {"S": sms("stop").inbound_message_id}})["Item"]
+    assert (message.message_id, message.text, message.sent_at) == (sent["MessageId"], sent["MessageBody"],
+                                                                   item["reply_sent_at"]["S"])
