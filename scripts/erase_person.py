@@ -4,7 +4,8 @@
 Reads each named stack (DescribeStacks, ListStackResources), then removes what holds the address, keeps what
 records consent, and reports what it cannot remove (``due.erasure``; docs/Erasing_a_person.md). The report goes
 to stdout as JSON, a summary to stderr; neither names the address. Exit status: 0 when nothing that should have
-been removed was refused, 1 when something was (Object Lock, a failed call), 2 for bad usage.
+been removed was refused, 1 when something was (Object Lock, a failed call), 2 for bad usage. The report is
+printed even when an unexpected error stops the run (what was erased by then is in it).
 """
 
 from __future__ import annotations
@@ -13,9 +14,9 @@ import argparse
 import sys
 
 import boto3
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
-from due.erasure import erase_person, read_stack
+from due.erasure import Person, Report, erase_person, read_stack
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -33,27 +34,39 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--stack", action="append", default=[], metavar="NAME",
                         help="another stack of the collection whose stores may hold the person (repeatable)")
     parser.add_argument("--region", help="the stacks' region (default: your configured region)")
+    parser.add_argument("--also-as", action="append", default=[], metavar="SPELLING",
+                        help="another spelling the contact list and the profiles may hold the address under (as an "
+                             "import file wrote it, a number in national format); repeatable")
+    parser.add_argument("--mfa", default="", metavar="'SERIAL CODE'",
+                        help="for an archive bucket with MFA Delete: the MFA device's serial number, a space and "
+                             "the code it shows (DeleteObjects' x-amz-mfa)")
     parser.add_argument("--dry-run", action="store_true", help="report what would be removed; delete nothing")
     return parser.parse_args(argv)
 
 
 def main(argv: list[str] | None = None, session=None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
+    try:
+        person = Person.of(args.address, args.also_as)
+    except ValueError as error:
+        print(f"erase_person: {error}", file=sys.stderr)
+        return 2
     session = session or boto3.Session(region_name=args.region)
     cloudformation = session.client("cloudformation")
     try:
         archive_stack = read_stack(cloudformation, args.archive_stack) if args.archive_stack else None
         stacks = [read_stack(cloudformation, name) for name in dict.fromkeys(args.stack)]
-    except ClientError as error:
+    except (ClientError, BotoCoreError) as error:
         print(f"erase_person: cannot read the stacks: {error}", file=sys.stderr)
         return 2
+    report = Report(person.kind, args.dry_run)
     try:
-        report = erase_person(args.address, session, archive_stack, stacks, dry_run=args.dry_run)
-    except ValueError as error:
-        print(f"erase_person: {error}", file=sys.stderr)
-        return 2
-    print(report.to_json())
-    print(report.summary(), file=sys.stderr)
+        erase_person(args.address, session, archive_stack, stacks, dry_run=args.dry_run, also_as=args.also_as,
+                     mfa=args.mfa, report=report)
+    finally:
+        # Printed even when something unexpected stops the run: the stores already erased are in it.
+        print(report.to_json())
+        print(report.summary(), file=sys.stderr)
     return 1 if report.failed else 0
 
 

@@ -41,12 +41,12 @@ from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from due import archive
 from due.archive import ARCHIVE_PREFIX, E164, normalised_recipient, recipient_folder
 from due.aws import RETRY_CONFIG
-from due.profiles import OPT_OUT_ATTRIBUTES, ProfileStore, says_opted_out
+from due.profiles import EMAIL_OPT_OUT, SMS_OPT_OUT, ProfileStore, says_opted_out
 from due.ses_auto_reply.sender_key import canonical_address
 
 REMOVED, WOULD_REMOVE, NOTHING_FOUND = "removed", "would remove", "nothing found"
@@ -56,6 +56,7 @@ FAILING = (REFUSED, FAILED)
 
 # Outputs that name a queue of a stack: messages in them may carry the address (a set-aside row, a failed event).
 QUEUE_OUTPUT_SUFFIX = "QueueUrl"
+CONNECT_STORE = "Connect contact records"
 # SQS keeps a message at most 14 days (MessageRetentionPeriod, 60 to 1,209,600 seconds, SQS API reference).
 SQS_MAX_RETENTION_DAYS = 14
 DATA_LAKE_QUERY = ("SELECT DISTINCT \"$path\" FROM {database}.events WHERE contains(transform(destinations, "
@@ -64,19 +65,33 @@ DATA_LAKE_QUERY = ("SELECT DISTINCT \"$path\" FROM {database}.events WHERE conta
 
 @dataclass(frozen=True)
 class Person:
-    """The address as the stores keep it: an email address lower-cased, a phone number in E.164."""
+    """The address as the archive keeps it (an email address lower-cased, a phone number in E.164), and the other
+    spellings the stores that keep what a file said may hold it under.
+
+    The import writes contact-list entries and profiles with the address as the file spells it
+    (``Ana.Silva@Example.com``), and the SES v2 API reference does not say that GetContact's EmailAddress is
+    compared without case; a number imported without validation keeps its national format. So the contact list
+    and the profiles are also asked for the address exactly as typed and for every ``also_as`` spelling."""
 
     address: str
     kind: str  # "email" or "phone"
+    also_as: tuple[str, ...] = ()  # other spellings: as typed, and the operator's --also-as
 
     @classmethod
-    def of(cls, address: str) -> Person:
+    def of(cls, address: str, also_as: Iterable[str] = ()) -> Person:
         address = address.strip()
         if "@" in address:
-            return cls(normalised_recipient("email", address), "email")
-        if E164.match(address):
-            return cls(address, "phone")
-        raise ValueError("the address must be an email address or a phone number in E.164 (+ and country code)")
+            normalised, kind = normalised_recipient("email", address), "email"
+        elif E164.match(address):
+            normalised, kind = address, "phone"
+        else:
+            raise ValueError("the address must be an email address or a phone number in E.164 (+ and country code)")
+        others = (address, *(a.strip() for a in also_as))
+        return cls(normalised, kind, tuple(dict.fromkeys(a for a in others if a and a != normalised)))
+
+    @property
+    def spellings(self) -> list[str]:
+        return [self.address, *self.also_as]
 
     @property
     def archive_channel(self) -> str:
@@ -95,6 +110,8 @@ class Store:
     count: int = 0
     reason: str = ""
     codes: dict[str, int] = field(default_factory=dict)  # AWS error codes and how often they came
+    # Identifiers that are not personal data and that the operator needs: the Connect contact ids still to redact.
+    ids: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -176,13 +193,35 @@ def _voice_message_ids(s3, bucket: str, prefix: str) -> list[str]:
     return list(ids)
 
 
-def _code(error: ClientError) -> str:
-    return error.response.get("Error", {}).get("Code", "") or "Unknown"
+def _opt_out_profiles(profiles: Iterable[dict]) -> list[tuple[dict[str, str], dict[str, str]]]:
+    """For the profiles about to be deleted, the minimal profiles that keep their opt-outs: (fields for
+    ProfileStore.create, attributes). Each opt-out goes with the address it is about: email_opt_out with the
+    profile's EmailAddress, sms_opt_out with its PhoneNumber."""
+    kept: dict[tuple, None] = {}
+    for profile in profiles:
+        attributes = profile.get("Attributes") or {}
+        email = profile.get("EmailAddress", "") if says_opted_out(attributes.get(EMAIL_OPT_OUT)) else ""
+        phone = profile.get("PhoneNumber", "") if says_opted_out(attributes.get(SMS_OPT_OUT)) else ""
+        if email or phone:
+            kept[(email, phone)] = None
+    return [({"email": email or None, "phone": phone or None},
+             {**({EMAIL_OPT_OUT: "true"} if email else {}), **({SMS_OPT_OUT: "true"} if phone else {})})
+            for email, phone in kept]
+
+
+def _code(error: ClientError | BotoCoreError) -> str:
+    """ClientError's code; for botocore's own failures (EndpointConnectionError, ReadTimeoutError left after the
+    retries, a service without an endpoint in the region), the exception's class name."""
+    if isinstance(error, ClientError):
+        return error.response.get("Error", {}).get("Code", "") or "Unknown"
+    return type(error).__name__
 
 
 class _Eraser:
-    def __init__(self, person: Person, session, dry_run: bool, read_secret: Callable[[Any, str], bytes]):
+    def __init__(self, person: Person, session, dry_run: bool, read_secret: Callable[[Any, str], bytes],
+                 mfa: str = ""):
         self.person, self.dry_run, self._session, self._read_secret = person, dry_run, session, read_secret
+        self._mfa = mfa
         self._clients: dict[str, Any] = {}
         self.report = Report(person.kind, dry_run)
         self._done: set[tuple[str, str]] = set()  # (store, resource) handled already: stacks may share one
@@ -192,7 +231,18 @@ class _Eraser:
         if service not in self._clients:
             # Throttling (Customer Profiles 100 calls a second, SES, DynamoDB) retried as every handler here does.
             self._clients[service] = self._session.client(service, config=RETRY_CONFIG)
+            if service == "s3" and self._mfa:
+                # On a bucket with MFA Delete, a request that permanently deletes a version must carry the
+                # x-amz-mfa header, "the concatenation of your authentication device's serial number, a space, and
+                # the authentication code"; "If you don't include this request header, the request fails" (S3
+                # User Guide, "Deleting an object from an MFA delete-enabled bucket"). DeleteObjects' MFA member
+                # is that header: added to every DeleteObjects call due.archive.erase makes.
+                self._clients[service].meta.events.register("provide-client-params.s3.DeleteObjects",
+                                                             self._with_mfa)
         return self._clients[service]
+
+    def _with_mfa(self, params: dict, **_kwargs) -> None:
+        params.setdefault("MFA", self._mfa)
 
     def add(self, store: Store) -> None:
         self.report.stores.append(store)
@@ -209,7 +259,7 @@ class _Eraser:
             return
         try:
             self.add(work())
-        except ClientError as error:
+        except (ClientError, BotoCoreError) as error:
             self.add(Store(store, stack, resource, FAILED, reason="an AWS call failed; run again once fixed",
                            codes={_code(error): 1}))
 
@@ -219,7 +269,11 @@ class _Eraser:
         return WOULD_REMOVE if self.dry_run else REMOVED
 
     # --- the archive --------------------------------------------------------------------------------------
-    def archive(self, stack: Stack) -> None:
+    def archive(self, stack: Stack, connect_stacks: list[Stack]) -> None:
+        """Erases the person's archive folder. For a number, with Connect stacks named, the voice messages' contact
+        ids are read first and the calls redacted (``connect_contacts``); while a redaction fails, the folder is
+        kept, since those archived messages are the only way to find the calls again (SearchContacts cannot
+        search by number), and the report names the contact ids still to redact."""
         bucket, secret_arn = stack.outputs.get("ArchiveBucketName", ""), stack.outputs.get("RecipientSecretArn", "")
         if not bucket or not secret_arn:
             self.add(Store("archive", stack.name, bucket or "?", FAILED,
@@ -230,30 +284,51 @@ class _Eraser:
         def work() -> Store:
             try:
                 secret = self._read_secret(self.client("secretsmanager"), secret_arn)
-            except ClientError:
+            except (ClientError, BotoCoreError):
                 raise
             except Exception as error:  # the secret holds no string: no folder can be derived
                 return Store("archive", stack.name, bucket, FAILED, reason=f"the recipient secret: {error}")
             s3 = self.client("s3")
             folder = recipient_folder(secret, self.person.archive_channel, self.person.address)
             prefix = f"{ARCHIVE_PREFIX}{folder}/"
-            if self.person.kind == "phone":
-                self.voice_contact_ids = _voice_message_ids(s3, bucket, prefix)  # read before the files go
+            if self.person.kind == "phone" and connect_stacks:
+                # Only then: GetObject with a VersionId needs s3:GetObjectVersion (S3 API reference, GetObject,
+                # Permissions), which an erasure without Connect neither needs nor is granted; and it costs a GET
+                # per archived message.
+                self.voice_contact_ids = _voice_message_ids(s3, bucket, prefix)
+                for connect_stack in connect_stacks:
+                    self.connect_contacts(connect_stack)
+            unredacted = sorted({i for s in self.report.stores if s.store == CONNECT_STORE for i in s.ids})
+            if unredacted and not self.dry_run:
+                return Store("archive", stack.name, bucket, FAILED, len(unredacted),
+                             "kept: the archived voice messages are the only record of which Connect calls to "
+                             "redact, and these were not redacted yet; run again once they are (a call still up "
+                             "ends, a throttled call is retried)", ids=unredacted)
             if self.dry_run:
                 found = sum(len(page.get("Versions", [])) + len(page.get("DeleteMarkers", []))
                             for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket,
                                                                                           Prefix=prefix))
                 return Store("archive", stack.name, bucket, self.removed(found), found,
                              "every version and delete marker under the person's folder")
-            erased = archive.erase(s3, bucket, secret, self.person.archive_channel, self.person.address)
+            deleted, objects, passes = 0, 0, 0
+            while True:
+                # Again until a pass deletes nothing: archive.erase deletes each 1,000 as it lists them, and a
+                # listing whose next page starts at a version just deleted can end early (moto ends it; the S3 API
+                # reference does not say what ListObjectVersions does with a deleted VersionIdMarker). Each pass
+                # costs one ListObjectVersions; what S3 refused is found again, so the last pass's refusals count.
+                erased = archive.erase(s3, bucket, secret, self.person.archive_channel, self.person.address)
+                deleted, objects, passes = deleted + erased.deleted, max(objects, erased.objects), passes + 1
+                if not erased.deleted:
+                    break
             if erased.refused:
+                codes = dict(Counter(r["code"] for r in erased.refused))
                 return Store("archive", stack.name, bucket, REFUSED, len(erased.refused),
-                             f"S3 refused these versions ({erased.deleted} deleted); AccessDenied is Object Lock "
-                             "in compliance mode: they go when their retention ends, run the command again then",
-                             dict(Counter(r["code"] for r in erased.refused)))
-            return Store("archive", stack.name, bucket, self.removed(erased.deleted), erased.deleted,
-                         f"{erased.objects} messages: {erased.versions} versions, {erased.delete_markers} delete "
-                         "markers")
+                             f"S3 refused these versions ({deleted} deleted); AccessDenied for some keys is "
+                             "Object Lock in compliance mode or a legal hold: they go when their retention ends "
+                             "or the hold is removed, run the command again then; AccessDenied for every key is "
+                             "MFA Delete (give --mfa) or missing s3:DeleteObjectVersion", codes)
+            return Store("archive", stack.name, bucket, self.removed(deleted), deleted,
+                         f"{objects} messages: every version and delete marker ({passes} listings)")
 
         self.guarded("archive", stack.name, bucket, work)
         archive_ids = set(stack.of_type("AWS::SES::MailManagerArchive")) | {stack.outputs.get("EmailArchiveId", "")}
@@ -264,69 +339,103 @@ class _Eraser:
                     "search and export it in the SES console (Mail Manager, Archiving)")))
 
     # --- Amazon Connect contact records -----------------------------------------------------------------------
-    def connect_contacts(self, stack: Stack) -> None:
-        """Redacts the number from the contact records of the calls the archive shows were made to it.
+    def places_connect_calls(self, stack: Stack) -> bool:
+        return (self.person.kind == "phone" and bool(stack.parameters.get("ConnectInstanceId"))
+                and stack.parameters.get("Channel", "Connect") == "Connect")
 
-        Connect keeps a contact "for 24 months, and then it is deleted" (DescribeContact, Connect API reference);
+    def connect_contacts(self, stack: Stack) -> None:
+        """Redacts the number, and empties the sender's contact attributes, in the contact records of the calls the
+        archive shows were made to it.
+
+        Connect keeps a contact "for 24 months, and then it is deleted" (DescribeContact, Connect API reference).
         DeleteContactData redacts a terminated contact's PII, CUSTOMER_ENDPOINT being the customer's number, from
-        the contact and its contact record, permanently. SearchContacts cannot search by the customer's number
-        (its SearchCriteria has no such member), so the contact ids come from the person's archived voice
+        the contact and its contact record, permanently; "The contact must be in a terminated state", and "Any PII
+        that you place in fields outside the scope of this operation remains your responsibility to remove"
+        (API_DeleteContactData). The sender put the row's other columns and the message into user-defined contact
+        attributes (StartOutboundVoiceContact's Attributes), which UpdateContactAttributes can change "for both
+        ongoing and completed contacts" (API_UpdateContactAttributes): each attribute GetContactAttributes returns
+        is set to "" (the value may be 0 to 32,767 characters). SearchContacts cannot search by the customer's
+        number (its SearchCriteria has no such member), so the contact ids come from the person's archived voice
         messages, whose message id is the ContactId (due.archive.SentMessage)."""
         instance = stack.parameters.get("ConnectInstanceId", "")
-        if self.person.kind != "phone" or not instance or stack.parameters.get("Channel", "Connect") != "Connect":
+        if not self.places_connect_calls(stack):
             return
         if self.voice_contact_ids is None:
-            if self.once("Connect contact records", instance):
-                self.add(Store("Connect contact records", stack.name, instance, CANNOT, reason=(
+            if self.once(CONNECT_STORE, instance):
+                self.add(Store(CONNECT_STORE, stack.name, instance, CANNOT, reason=(
                     "the archive was not read, so the calls' contact ids are unknown (Connect cannot search "
                     "contacts by number); Connect deletes a contact after 24 months")))
             return
 
         def work() -> Store:
-            connect, redacted, unknown, codes = self.client("connect"), 0, 0, Counter()
+            connect, redacted, unknown, codes, pending = self.client("connect"), 0, 0, Counter(), []
             for contact_id in self.voice_contact_ids:
                 if self.dry_run:
                     continue
                 try:
                     connect.delete_contact_data(InstanceId=instance, ContactId=contact_id,
                                                 ContactFields=["CUSTOMER_ENDPOINT"])
+                    attributes = connect.get_contact_attributes(InstanceId=instance,
+                                                                InitialContactId=contact_id).get("Attributes", {})
+                    if any(attributes.values()):
+                        connect.update_contact_attributes(InstanceId=instance, InitialContactId=contact_id,
+                                                          Attributes=dict.fromkeys(attributes, ""))
                     redacted += 1
                 except connect.exceptions.ResourceNotFoundException:
                     unknown += 1  # another instance's call, a voice message not sent through Connect, or deleted
-                except ClientError as error:
+                except (ClientError, BotoCoreError) as error:
                     codes[_code(error)] += 1  # ContactNotTerminatedException: the call is still up; run again
+                    pending.append(contact_id)
             found = len(self.voice_contact_ids)
-            reason = (f"{found} archived voice messages: {redacted} redacted, {unknown} not contacts of this "
-                      "instance (older than 24 "
+            reason = (f"{found} archived voice messages: {redacted} redacted (the number, and the row's columns and "
+                      f"message in the contact attributes), {unknown} not contacts of this instance (older than 24 "
                       "months, or not sent through it)" if not self.dry_run else
                       f"up to {found}: the archived voice messages' contact ids")
             if codes:
-                return Store("Connect contact records", stack.name, instance, FAILED, sum(codes.values()),
-                             reason + "; ContactNotTerminatedException is a call still up: run again", dict(codes))
-            return Store("Connect contact records", stack.name, instance,
+                return Store(CONNECT_STORE, stack.name, instance, FAILED, sum(codes.values()),
+                             reason + "; ContactNotTerminatedException is a call still up: the archive is kept so "
+                                      "that a run after the call ends finds these contact ids again", dict(codes),
+                             ids=pending)
+            return Store(CONNECT_STORE, stack.name, instance,
                          self.removed(found if self.dry_run else redacted), found if self.dry_run else redacted,
                          reason)
 
-        self.guarded("Connect contact records", stack.name, instance, work)
+        self.guarded(CONNECT_STORE, stack.name, instance, work)
 
     # --- Customer Profiles ----------------------------------------------------------------------------------
     def profiles(self, stack: Stack) -> None:
+        """Deletes the person's profiles, after keeping any opt-out they recorded in a profile of its own.
+
+        DeleteProfile "Deletes the standard customer profile and all data pertaining to the profile" (Customer
+        Profiles API reference), its email_opt_out or sms_opt_out with it. The email senders' consent check reads
+        that attribute from the profiles SearchProfiles finds by the address (due.send_time.consent step 5, the
+        import's follow-up), and an opt-out may have been recorded nowhere else (an import file's column with no
+        contact list, an event segmentation rule). So before the delete, a profile holding only the address and
+        the opt-out (CreateProfile with EmailAddress or PhoneNumber and that one attribute) is created in the same
+        domain: the senders that read the old one read it, and it holds no more than a suppression list entry
+        would. The account suppression list cannot take it: PutSuppressedDestination's Reason is BOUNCE or
+        COMPLAINT only (SES v2 API reference, SuppressionListReason)."""
         domain = stack.named("ProfilesDomainName")
 
         def work() -> Store:
             store = ProfileStore(self.client("customer-profiles"), domain, object_type="")
-            found = store.find(**{self.person.kind: self.person.address})
-            opted_out = sorted({name for p in found for name in OPT_OUT_ATTRIBUTES
-                                if says_opted_out((p.get("Attributes") or {}).get(name))})
+            found: dict[str, dict] = {}
+            for spelling in self.person.spellings:
+                for profile in store.find(**{self.person.kind: spelling}):
+                    found.setdefault(profile["ProfileId"], profile)
+            kept = _opt_out_profiles(found.values())
             if not self.dry_run:
-                for profile in found:
-                    # Deletes "the standard customer profile and all data pertaining to the profile" (API reference).
-                    self.client("customer-profiles").delete_profile(ProfileId=profile["ProfileId"],
-                                                                     DomainName=domain)
+                for fields, attributes in kept:  # first: a failure here leaves the old profiles in place
+                    store.create(attributes, **fields)
+                for profile_id in found:
+                    self.client("customer-profiles").delete_profile(ProfileId=profile_id, DomainName=domain)
+            if kept:
+                names = sorted({name for _, attributes in kept for name in attributes})
+                self.add(Store("profile opt-out", stack.name, domain, KEPT, len(kept),
+                               f"a profile holding only the address and {', '.join(names)} (consent) replaces the "
+                               "deleted ones: the senders' consent check reads it" +
+                               (" (would be)" if self.dry_run else "")))
             reason = "found by SearchProfiles on " + ("_email" if self.person.kind == "email" else "_phone")
-            if opted_out:
-                reason += (f"; the profile recorded {', '.join(opted_out)}: the suppression list, opt-out list or "
-                           "contact list keep that opt-out only if it was recorded there too")
             return Store("profiles", stack.name, domain, self.removed(len(found)), len(found), reason)
 
         self.guarded("profiles", stack.name, domain, work)
@@ -338,23 +447,35 @@ class _Eraser:
             return
 
         def work() -> Store:
-            sesv2 = self.client("sesv2")
-            try:
-                contact = sesv2.get_contact(ContactListName=name, EmailAddress=self.person.address)
-            except sesv2.exceptions.NotFoundException:
-                return Store("contact list", stack.name, name, NOTHING_FOUND)
-            preferences = contact.get("TopicPreferences", [])
-            if contact.get("UnsubscribeAll") or any(p.get("SubscriptionStatus") == "OPT_OUT" for p in preferences):
+            sesv2, removed, kept, seen = self.client("sesv2"), 0, 0, set()
+            for spelling in self.person.spellings:  # the import keeps the address as the file spelled it
+                try:
+                    contact = sesv2.get_contact(ContactListName=name, EmailAddress=spelling)
+                except sesv2.exceptions.NotFoundException:
+                    continue
+                address = contact.get("EmailAddress") or spelling
+                if address in seen:
+                    continue  # the list answered another spelling with the same entry
+                seen.add(address)
+                preferences = contact.get("TopicPreferences", [])
+                if contact.get("UnsubscribeAll") or any(p.get("SubscriptionStatus") == "OPT_OUT"
+                                                        for p in preferences):
+                    if not self.dry_run:
+                        sesv2.update_contact(ContactListName=name, EmailAddress=address,
+                                             TopicPreferences=preferences,
+                                             UnsubscribeAll=bool(contact.get("UnsubscribeAll")), AttributesData="{}")
+                    kept += 1
+                    continue
                 if not self.dry_run:
-                    sesv2.update_contact(ContactListName=name, EmailAddress=self.person.address,
-                                         TopicPreferences=preferences,
-                                         UnsubscribeAll=bool(contact.get("UnsubscribeAll")), AttributesData="{}")
-                return Store("contact list", stack.name, name, KEPT, 1,
+                    sesv2.delete_contact(ContactListName=name, EmailAddress=address)
+                removed += 1
+            if kept:
+                if removed:
+                    self.add(Store("contact list", stack.name, name, self.removed(removed), removed))
+                return Store("contact list", stack.name, name, KEPT, kept,
                              "the entry records an unsubscription (consent); its attributes data was cleared" +
                              (" (would be)" if self.dry_run else ""))
-            if not self.dry_run:
-                sesv2.delete_contact(ContactListName=name, EmailAddress=self.person.address)
-            return Store("contact list", stack.name, name, self.removed(1), 1)
+            return Store("contact list", stack.name, name, self.removed(removed), removed)
 
         self.guarded("contact list", stack.name, name, work)
 
@@ -427,7 +548,17 @@ class _Eraser:
         table = stack.outputs.get("AddressTableName", "")
         if not table or self.person.kind != "email":
             return
-        key = {stack.parameters.get("AddressKeyAttribute") or "email": {"S": self.person.address}}
+        key_name = stack.parameters.get("AddressKeyAttribute") or "email"
+        if stack.parameters.get("ExistingAddressTableName"):
+            # The stack writes into your own table (its ExistingAddressTableName): the item is your customer's
+            # row, with more than this stack wrote. Like the offer table, it is left to you.
+            if self.once("address table", table):
+                self.add(Store("address table", stack.name, table, CANNOT, reason=(
+                    f"your own table (ExistingAddressTableName), keyed by {key_name}: the feedback processor added "
+                    "status and bounce and complaint counts to your item; delete or update it yourself, and keep "
+                    "a suppressed status (it removes the address from future sends)")))
+            return
+        key = {key_name: {"S": self.person.address}}
 
         def work() -> Store:
             dynamodb = self.client("dynamodb")
@@ -440,7 +571,11 @@ class _Eraser:
                              "future sends")
             if not self.dry_run:
                 try:  # the condition keeps a suppression recorded since the read
-                    dynamodb.delete_item(TableName=table, Key=key, ConditionExpression="#s <> :suppressed",
+                    # An item with no status (one the feedback processor only counted) is allowed explicitly: the
+                    # DynamoDB documentation found does not say how "<>" treats a missing attribute (moto takes it
+                    # as unequal), and a refusal would read as "suppressed while we looked".
+                    dynamodb.delete_item(TableName=table, Key=key,
+                                         ConditionExpression="attribute_not_exists(#s) OR #s <> :suppressed",
                                          ExpressionAttributeNames={"#s": "status"},
                                          ExpressionAttributeValues={":suppressed": {"S": "suppressed"}})
                 except dynamodb.exceptions.ConditionalCheckFailedException:
@@ -510,20 +645,27 @@ class _Eraser:
 
 
 def erase_person(address: str, session, archive_stack: Stack | None, stacks: Iterable[Stack], *,
-                 dry_run: bool = False, read_secret: Callable[[Any, str], bytes] | None = None) -> Report:
+                 dry_run: bool = False, read_secret: Callable[[Any, str], bytes] | None = None,
+                 also_as: Iterable[str] = (), mfa: str = "", report: Report | None = None) -> Report:
     """Erases one person from the archive and every store of these stacks; the report says what happened where.
 
     ``session`` makes the clients (a boto3 Session); ``read_secret(secretsmanager, arn)`` reads the archive's
-    HMAC secret (by default ``due.message_archiver.secret.recipient_secret``)."""
+    HMAC secret (by default ``due.message_archiver.secret.recipient_secret``); ``also_as``: other spellings of
+    the address the contact list and the profiles may hold; ``mfa``: "SERIAL CODE" for an archive bucket with MFA
+    Delete. Stores are added to ``report`` as they are done, so a
+    caller that passes one still has what was done if something unexpected stops the run."""
     if read_secret is None:
         from due.message_archiver.secret import recipient_secret as read_secret
-    eraser = _Eraser(Person.of(address), session, dry_run, read_secret)
+    eraser = _Eraser(Person.of(address, also_as), session, dry_run, read_secret, mfa)
+    if report is not None:
+        eraser.report = report
+    everything = ([archive_stack] if archive_stack else []) + list(stacks)
+    connect_stacks = [stack for stack in everything if eraser.places_connect_calls(stack)]
     if archive_stack is not None:
-        eraser.archive(archive_stack)
+        eraser.archive(archive_stack, connect_stacks)
     else:
         eraser.add(Store("archive", "(none given)", "", CANNOT, reason="no --archive-stack: the archive was not "
                                                                        "looked at"))
-    everything = ([archive_stack] if archive_stack else []) + list(stacks)
     for stack in everything:
         for store in (eraser.connect_contacts, eraser.profiles, eraser.contact_list, eraser.opt_out_lists,
                       eraser.reply_log, eraser.lookup_cache, eraser.opt_out_decisions, eraser.address_table,

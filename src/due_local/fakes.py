@@ -1065,17 +1065,45 @@ class ConnectFake(FakeService):
             self.active[contact_id] = contact
         return {"ContactId": contact_id}
 
+    # DeleteContactData's ContactFields: "Valid values are CUSTOMER_ENDPOINT, ADDITIONAL_EMAIL_RECIPIENTS, and
+    # EMAIL_SUBJECT" (Connect API reference; the ContactField enum of botocore's model). botocore does not check
+    # enums on the client side, so this fake does.
+    CONTACT_FIELDS = ("CUSTOMER_ENDPOINT", "ADDITIONAL_EMAIL_RECIPIENTS", "EMAIL_SUBJECT")
+
+    def _contact(self, instance_id: str, contact_id: str) -> dict[str, Any]:
+        contact = next((c for c in self.contacts if c["ContactId"] == contact_id and c["InstanceId"] == instance_id),
+                       None)
+        if contact is None:
+            raise FakeError("ResourceNotFoundException", f"contact {contact_id} not found", 404)
+        return contact
+
     def delete_contact_data(self, InstanceId, ContactId, ContactFields):
         """Redacts a terminated contact's PII (DeleteContactData, Connect API reference): CUSTOMER_ENDPOINT is
         the customer's number. A contact still up is refused with ContactNotTerminatedException."""
-        contact = next((c for c in self.contacts if c["ContactId"] == ContactId and c["InstanceId"] == InstanceId),
-                       None)
-        if contact is None:
-            raise FakeError("ResourceNotFoundException", f"contact {ContactId} not found", 404)
+        if not ContactFields or any(f not in self.CONTACT_FIELDS for f in ContactFields):
+            raise FakeError("InvalidParameterException", f"ContactFields take {', '.join(self.CONTACT_FIELDS)}")
+        contact = self._contact(InstanceId, ContactId)
         if ContactId in self.active:
             raise FakeError("ContactNotTerminatedException", "the contact is not terminated", 409)
         if "CUSTOMER_ENDPOINT" in ContactFields:
             contact["DestinationPhoneNumber"] = ""
+        return {}
+
+    def get_contact_attributes(self, InstanceId, InitialContactId):
+        """The contact's user-defined attributes (GetContactAttributes): what StartOutboundVoiceContact set."""
+        return {"Attributes": dict(self._contact(InstanceId, InitialContactId).get("Attributes") or {})}
+
+    def update_contact_attributes(self, InitialContactId, InstanceId, Attributes):
+        """Creates or updates user-defined attributes "for both ongoing and completed contacts"
+        (UpdateContactAttributes, Connect API reference): keys as StartOutboundVoiceContact takes them, values of 0
+        to 32,767 characters, 32,768 bytes across the contact's attributes."""
+        contact = self._contact(InstanceId, InitialContactId)
+        if any(not self._ATTRIBUTE_KEY.fullmatch(key) for key in Attributes):
+            raise FakeError("InvalidParameterException", "attribute keys take letters, digits, - and _ only")
+        merged = {**(contact.get("Attributes") or {}), **Attributes}
+        if sum(len(k.encode()) + len(v.encode()) for k, v in merged.items()) > self.MAX_ATTRIBUTE_BYTES:
+            raise FakeError("InvalidParameterException", "attributes pass 32,768 bytes")
+        contact["Attributes"] = merged
         return {}
 
     def disconnect(self, contact_id: str, region: str = "us-east-1", account: str = "123456789012") -> dict:

@@ -7,10 +7,14 @@ import datetime
 import json
 
 import pytest
+from botocore.exceptions import ClientError, EndpointConnectionError
 
 from due import erasure
 from due.archive import ArchiveWriter, SentMessage
 from due.erasure import Person, Stack, erase_person
+from due.profiles import ProfileStore
+from due.send_time.consent import Consent
+from due_local.fakes import FakeError
 from due_local.tables import create_table
 from scripts import erase_person as command
 
@@ -115,8 +119,12 @@ def test_the_profiles_and_contact_list_entry_go_consent_elsewhere_stays(aws, fak
 
     profiles = outcome(report, "profiles")
     assert (profiles.outcome, profiles.count, profiles.stack) == (erasure.REMOVED, 2, "due-import")
-    assert "email_opt_out" in profiles.reason  # names the attribute, never the address
-    assert [p["EmailAddress"] for p in fakes.profiles.profiles.values()] == [BO]
+    kept = outcome(report, "profile opt-out")
+    assert (kept.outcome, kept.count) == (erasure.KEPT, 1) and "email_opt_out" in kept.reason
+    # The opted-out profile's opt-out stays, alone with its address; nothing else of Ana's profiles does.
+    assert sorted((p["EmailAddress"], p.get("PhoneNumber", ""), p["Attributes"])
+                  for p in fakes.profiles.profiles.values()) == [
+        (ANA.lower(), "", {"email_opt_out": "true"}), (BO, BO_PHONE, {})]
     assert (outcome(report, "contact list").outcome, list(fakes.sesv2.contact_lists[CONTACTS]["contacts"])) == (
         erasure.REMOVED, [BO])
     assert outcome(report, "SES account suppression list").outcome == erasure.KEPT
@@ -175,6 +183,7 @@ def test_the_number_is_redacted_from_the_connect_contacts_its_archived_calls_nam
     def call() -> str:
         return connect.start_outbound_voice_contact(DestinationPhoneNumber=ANA_PHONE, ContactFlowId="flow",
                                                     InstanceId="instance-1", SourcePhoneNumber="+18445550100",
+                                                    Attributes={"first_name": "Ana", "message": "Your parcel"},
                                                     )["ContactId"]
 
     ended, up = call(), call()
@@ -191,12 +200,180 @@ def test_the_number_is_redacted_from_the_connect_contacts_its_archived_calls_nam
 
     report = erase_person(ANA_PHONE, aws, account["archive"], stacks)
     records = outcome(report, "Connect contact records")
-    assert (records.outcome, records.codes) == (erasure.FAILED, {"ContactNotTerminatedException": 1})
-    assert "3 archived voice messages: 1 redacted, 1 not contacts of this instance" in records.reason
+    assert (records.outcome, records.codes, records.ids) == (erasure.FAILED, {"ContactNotTerminatedException": 1},
+                                                             [up])
+    assert "3 archived voice messages: 1 redacted" in records.reason and "1 not contacts of this" in records.reason
     assert {c["ContactId"]: c["DestinationPhoneNumber"] for c in fakes.connect.contacts} == {ended: "",
                                                                                              up: ANA_PHONE}
-    assert outcome(report, "archive").outcome == erasure.REMOVED  # the sms and the three voice messages
+    # The row's columns and the message the sender put into the ended call's attributes are gone.
+    assert fakes.connect.get_contact_attributes(InstanceId="instance-1", InitialContactId=ended)["Attributes"] == {
+        "first_name": "", "message": ""}
+    # The archive is kept while a call is unredacted: its voice messages are the only way to find the call again.
+    assert (outcome(report, "archive").outcome, outcome(report, "archive").ids) == (erasure.FAILED, [up])
+    assert message(ANA_PHONE, up, "voice").key(SECRET.encode()) in keys_left(account["s3"])
     assert report.failed
+
+    fakes.connect.disconnect(up)
+    again = erase_person(ANA_PHONE, aws, account["archive"], stacks)
+    records = outcome(again, "Connect contact records")
+    assert (records.outcome, records.count) == (erasure.REMOVED, 2)
+    assert {c["DestinationPhoneNumber"] for c in fakes.connect.contacts} == {""}
+    assert outcome(again, "archive").outcome == erasure.REMOVED  # the sms and the three voice messages
+    assert not again.failed
+
+
+def test_a_number_erased_with_no_connect_stack_reads_no_archived_message(aws, fakes, account, monkeypatch):
+    """GetObject with a VersionId needs s3:GetObjectVersion, which the page grants only with a Connect stack."""
+    real_client = aws.client
+
+    def client(service, **kwargs):
+        made = real_client(service, **kwargs)
+        if service == "s3":
+            def refuse(**_params):
+                raise ClientError({"Error": {"Code": "AccessDenied", "Message": "no"}}, "GetObject")
+            made.get_object = refuse
+        return made
+
+    monkeypatch.setattr(aws, "client", client)
+    report = erase_person(ANA_PHONE, aws, account["archive"], account["stacks"])
+    assert (outcome(report, "archive").outcome, outcome(report, "archive").count) == (erasure.REMOVED, 1)
+
+
+def test_an_opt_out_recorded_only_in_a_profile_survives_the_erasure(aws, fakes, account):
+    """No contact list: the profile was the only record of the opt-out, and the senders' consent check reads it."""
+    stacks = [Stack("due-import", {"ProfilesDomainName": DOMAIN})]
+    report = erase_person(ANA, aws, None, stacks)
+
+    assert outcome(report, "profile opt-out").outcome == erasure.KEPT
+    store = ProfileStore(aws.client("customer-profiles"), DOMAIN, object_type="")
+    consent = Consent(aws.client("sesv2"), profile_store=store)
+    assert consent.refusal(ANA.lower(), {}) == "opted out in the person's profile (email_opt_out)"
+    [kept] = store.find(email=ANA.lower())
+    assert set(kept) - {"ProfileId", "FoundByItems"} == {"EmailAddress", "Attributes"}  # nothing else of Ana
+
+
+def test_a_number_opted_out_in_its_profile_keeps_it_with_the_number_alone(aws, fakes, account):
+    profiles = aws.client("customer-profiles")
+    profiles.create_profile(DomainName=DOMAIN, PhoneNumber="+14255550199", FirstName="Cy",
+                            Attributes={"sms_opt_out": "true", "city": "Porto"})
+    erase_person("+14255550199", aws, None, [Stack("due-import", {"ProfilesDomainName": DOMAIN})])
+    [kept] = ProfileStore(profiles, DOMAIN, object_type="").find(phone="+14255550199")
+    assert (kept["PhoneNumber"], kept["Attributes"], "FirstName" in kept) == (
+        "+14255550199", {"sms_opt_out": "true"}, False)
+
+
+def test_a_failure_that_is_not_an_aws_answer_is_reported_and_the_command_still_prints(aws, fakes, account, capsys,
+                                                                                       monkeypatch):
+    real_client = aws.client
+
+    def client(service, **kwargs):
+        made = real_client(service, **kwargs)
+        if service == "customer-profiles":
+            def unreachable(**_params):
+                raise EndpointConnectionError(endpoint_url="https://profile.us-east-1.amazonaws.com")
+            made.search_profiles = unreachable
+        return made
+
+    monkeypatch.setattr(aws, "client", client)
+    aws.client("cloudformation").create_stack(
+        StackName="due-archive", TemplateBody=json.dumps(TEMPLATE).replace("SECRET_ARN", account["secret_arn"]))
+    assert command.main(["--address", ANA, "--archive-stack", "due-archive"], session=aws) == 1
+    stores = {s["store"]: s for s in json.loads(capsys.readouterr().out)["stores"]}
+    assert stores["archive"]["outcome"] == erasure.REMOVED
+    assert (stores["profiles"]["outcome"], stores["profiles"]["codes"]) == (
+        erasure.FAILED, {"EndpointConnectionError": 1})
+
+
+def test_the_command_prints_what_was_done_when_an_unexpected_error_stops_it(aws, fakes, account, capsys,
+                                                                           monkeypatch):
+    aws.client("cloudformation").create_stack(
+        StackName="due-archive", TemplateBody=json.dumps(TEMPLATE).replace("SECRET_ARN", account["secret_arn"]))
+
+    def broken(self, stack):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(erasure._Eraser, "contact_list", broken)
+    with pytest.raises(RuntimeError):
+        command.main(["--address", ANA, "--archive-stack", "due-archive"], session=aws)
+    printed = json.loads(capsys.readouterr().out)
+    assert {s["store"]: s["outcome"] for s in printed["stores"]}["archive"] == erasure.REMOVED
+
+
+def test_a_contact_kept_under_the_files_spelling_is_found(aws, fakes, account, monkeypatch):
+    """A list whose keys are compared with case: the entry as the import wrote it, and another --also-as."""
+    contacts = fakes.sesv2.contact_lists[CONTACTS]["contacts"]
+    contacts.clear()
+    for address in (ANA, "ana.s@example.com"):
+        contacts[address] = {"EmailAddress": address, "UnsubscribeAll": False, "TopicPreferences": []}
+
+    def exact(operation):
+        def answer(ContactListName, EmailAddress, **_kwargs):
+            contact = contacts.get(EmailAddress)
+            if contact is None:
+                raise FakeError("NotFoundException", "contact not found", 404)
+            if operation == "delete":
+                del contacts[EmailAddress]
+                return {}
+            return {"ContactListName": ContactListName, **contact}
+        return answer
+
+    monkeypatch.setattr(fakes.sesv2, "get_contact", exact("get"))
+    monkeypatch.setattr(fakes.sesv2, "delete_contact", exact("delete"))
+    report = erase_person(ANA, aws, None, [Stack("due-import", {"ContactListName": CONTACTS})],
+                          also_as=["ana.s@example.com"])
+    assert (outcome(report, "contact list").outcome, outcome(report, "contact list").count) == (erasure.REMOVED, 2)
+    assert contacts == {}
+
+
+def test_an_address_item_without_a_status_is_removed_and_a_users_own_table_left_to_them(aws, fakes, account):
+    account["dynamodb"].put_item(TableName="addresses", Item={"email": {"S": "ana.silva@example.com"},
+                                                              "name": {"S": "Ana"}})
+    report = erase_person(ANA, aws, None, [Stack("due-feedback", {"AddressTableName": "addresses"})])
+    assert outcome(report, "address table").outcome == erasure.REMOVED
+    assert [i["email"]["S"] for i in account["dynamodb"].scan(TableName="addresses")["Items"]] == [BO]
+
+    own = erase_person(BO, aws, None, [Stack("due-feedback", {"AddressTableName": "customers"},
+                                             {"ExistingAddressTableName": "customers"})])
+    assert outcome(own, "address table").outcome == erasure.CANNOT
+    assert len(account["dynamodb"].scan(TableName="addresses")["Items"]) == 1
+
+
+def test_more_than_a_thousand_versions_go_in_two_delete_calls(aws, fakes, account):
+    s3 = account["s3"]
+    key = message(BO, "bo-0").key(SECRET.encode())
+    for n in range(1000):  # 1,001 versions of Bo's message with the one the fixture wrote
+        s3.put_object(Bucket=BUCKET, Key=key, Body=f"version {n}".encode())
+    calls = []
+    report = erase_person(BO, _Recording(aws, calls), account["archive"], [])
+    assert (outcome(report, "archive").outcome, outcome(report, "archive").count) == (erasure.REMOVED, 1001)
+    assert key not in keys_left(s3)
+    assert calls.count(("s3", "DeleteObjects")) == 2
+    assert calls.count(("s3", "ListObjectVersions")) >= 2  # moto answers 1,000 a page at most
+
+
+def test_the_mfa_code_goes_with_every_delete(aws, fakes, account):
+    calls = []
+    erase_person(ANA, _Recording(aws, calls, keep_params=True), account["archive"], [], mfa="arn:mfa 123456")
+    deletes = [params for operation, params in calls if operation == ("s3", "DeleteObjects")]
+    assert deletes and all(params.get("MFA") == "arn:mfa 123456" for params in deletes)
+
+
+class _Recording:
+    """A boto3 session whose clients record each call (service, operation) as it is sent."""
+
+    def __init__(self, session, calls: list, keep_params: bool = False):
+        self._session, self._calls, self._keep = session, calls, keep_params
+
+    def client(self, service, **kwargs):
+        made = self._session.client(service, **kwargs)
+
+        def record(params, model, **_kwargs):
+            call = (service, model.name)
+            self._calls.append((call, dict(params)) if self._keep else call)
+
+        # After provide-client-params, where the eraser adds DeleteObjects' MFA: the parameters as sent.
+        made.meta.events.register("before-parameter-build", record)
+        return made
 
 
 def test_connect_contacts_are_not_looked_for_without_the_archive_or_in_voice_mode(aws, fakes, account):
@@ -261,7 +438,9 @@ def test_a_store_that_fails_is_reported_and_the_others_still_erased(aws, fakes, 
 
 
 def test_an_address_that_is_neither_email_nor_e164_is_refused():
-    assert Person.of(" Ana@Example.COM ") == Person("ana@example.com", "email")
+    assert Person.of(" Ana@Example.COM ") == Person("ana@example.com", "email", ("Ana@Example.COM",))
+    assert Person.of("ana@example.com", ["Ana@Example.com", "ana@example.com"]).spellings == [
+        "ana@example.com", "Ana@Example.com"]
     assert Person.of("+14255550182").archive_channel == "sms"
     with pytest.raises(ValueError, match=r"E\.164"):
         Person.of("425-555-0182")
@@ -290,8 +469,8 @@ def test_the_command_reads_the_stacks_prints_json_and_exits_by_what_was_refused(
     assert command.main(["--address", ANA, "--archive-stack", "due-archive"], session=aws) == 1
     captured = capsys.readouterr()
     assert {s["store"]: s["outcome"] for s in json.loads(captured.out)["stores"]} == {
-        "archive": erasure.REMOVED, "profiles": erasure.REMOVED, "contact list": erasure.FAILED,
-        "SES account suppression list": erasure.NOTHING_FOUND}
+        "archive": erasure.REMOVED, "profiles": erasure.REMOVED, "profile opt-out": erasure.KEPT,
+        "contact list": erasure.FAILED, "SES account suppression list": erasure.NOTHING_FOUND}
     assert "failed:" in captured.err and "ana.silva" not in captured.err.lower()
     assert command.main(["--address", "ana", "--archive-stack", "due-archive"], session=aws) == 2
     assert command.main(["--address", ANA, "--archive-stack", "no-such-stack"], session=aws) == 2
