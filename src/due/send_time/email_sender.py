@@ -42,8 +42,10 @@ call of a warm sender). A single destination refused that way is rejected with t
 Each destination sent (SUCCESS, with SES's ``MessageId`` for it in its BulkEmailEntryResults item) is kept for the
 message archive (due.archiving) with what the sender knows of it: the content as sent (inline, placeholders and
 all: SES fills them in), the values, the List-Unsubscribe headers and, for #11, the stored template's name (SES
-v2 templates have no versions). They are queued once per chunk, after its calls, even when the chunk stops part
-way.
+v2 templates have no versions). They are queued after each call, before its rows are settled in the chunk's
+marker: an invocation that dies later (a timeout) has queued what its earlier calls sent, and one that dies
+before the queueing leaves the call's rows in flight, set aside when the chunk comes back (a chunk marker keeps
+no message ids, so a row settled and not archived could not be archived again from it).
 """
 
 from __future__ import annotations
@@ -324,6 +326,7 @@ class EmailSender:
             else:
                 outcome.rejected.append((recipient.ref, status))
                 settled.append(recipient.ref)
+        self._archive.flush()  # this call's sends, before they are settled; never raises
         remaining = self._markers.settle(chunk_key, remaining, settled)
         if stop:
             raise ChunkFailed(f"SES refused the send for the whole account or configuration: {stop}", outcome)

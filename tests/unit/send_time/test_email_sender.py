@@ -463,7 +463,8 @@ def test_each_destination_ses_accepted_is_archived_with_its_template_values_head
     sender = archiving_offers_sender(markers, offers, sqs)
     outcome = sender.send(Chunk(FILE, "spring", [person(i, "c-2") for i in (1, 2, 3, 4)]))
     assert sorted(outcome.sent) == ["1", "2", "4"] and outcome.calls == 2
-    (batch,) = sqs.batches  # one archive call for the chunk, after both SES calls
+    assert [len(b) for b in sqs.batches] == [1, 2]  # one archive call after each SES call
+    batch = [m for b in sqs.batches for m in b]
     ids = {m["To"][0]: m["MessageId"] for m in ses.sent_bulk}
     assert sorted((m.recipient, m.message_id) for m in batch) == sorted(ids.items())
     first = next(m for m in batch if m.recipient == "person1@example.com")
@@ -477,12 +478,36 @@ def test_each_destination_ses_accepted_is_archived_with_its_template_values_head
     assert first.headers["List-Unsubscribe"] == "<https://example.com/unsubscribe?who=person1%40example.com>"
 
 
+def test_each_calls_sends_are_archived_before_the_next_call_and_before_they_are_settled(ses, markers, offers):
+    """An invocation killed part way through a chunk (a Lambda timeout) loses what it kept in memory: what the
+    earlier calls sent is queued already, and the call under way is still in flight in the marker."""
+    order: list[str] = []
+
+    class Ordered(RecordingArchiveSqs):
+        def send_message_batch(self, QueueUrl, Entries):
+            order.append("archive")
+            return super().send_message_batch(QueueUrl, Entries)
+
+    due_aws.client("dynamodb").meta.events.register("before-call.dynamodb.UpdateItem",
+                                                    lambda **_: order.append("marker"))
+    sending_client().meta.events.register("before-call.sesv2.SendBulkEmail", lambda **_: order.append("send"))
+    ses.entry_statuses = ["SUCCESS", "TRANSIENT_FAILURE", "SUCCESS"]
+    archiving_offers_sender(markers, offers, Ordered()).send(Chunk(FILE, "spring", [person(1, "c-1"),
+                                                                                    person(2, "c-2")]))
+    assert len(ses.sent_bulk) == 2
+    # each call: its rows in flight, the call, its sends archived, its rows settled
+    # the skipped rows settled (none), then each call: its rows in flight, the call, its sends archived, its
+    # rows settled
+    assert order == ["marker"] + ["marker", "send", "archive", "marker"] * 2
+
+
 def test_inline_content_is_archived_as_sent_with_the_rows_values(fakes, markers, content_bucket):
     sqs = RecordingArchiveSqs()
     sender = build(markers, ContentStore(due_aws.client("s3"), content_bucket, "content/", "en_US", 2),
                    InlineContent(), archive=archive_of(sqs))
     sender.send(Chunk(FILE, "spring", [person(1, locale="es_MX"), person(2, locale="en_US")]))
-    (batch,) = sqs.batches
+    assert len(sqs.batches) == 2  # one call per content, each archived after it
+    batch = [m for b in sqs.batches for m in b]
     by_address = {m.recipient: m for m in batch}
     assert by_address["person1@example.com"].html == "<p>Qué tal {{first_name}}</p>"
     assert by_address["person2@example.com"].subject == "Spring {{first_name}}"
