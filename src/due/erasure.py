@@ -628,6 +628,10 @@ class _Eraser:
                      "delete or rewrite the ones that name them (and their versions)" + (
                          "; the import's staged files under work/ expire after 7 days" if name == "ImportBucketName"
                          else ""))
+        note("Pinpoint events bucket", outputs.get("PinpointEventsBucketName", ""), CANNOT,
+             "the Pinpoint project's events (events/, errors/) as its event stream delivered them: email events "
+             "carry the addresses, SMS events the numbers; files of many people, so one person's go by rewriting "
+             "them (find them with S3 Select or Athena); they expire with the stack's RetentionDays")
         if outputs.get("DataBucketName") and outputs.get("DatabaseName"):
             note("data lake", outputs["DataBucketName"], CANNOT,
                  "events are Parquet or JSON files of many people: removing one person means rewriting the files; "

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import datetime
 import json
+import pathlib
+import re
 
 import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError
@@ -474,3 +476,50 @@ def test_the_command_reads_the_stacks_prints_json_and_exits_by_what_was_refused(
     assert "failed:" in captured.err and "ana.silva" not in captured.err.lower()
     assert command.main(["--address", "ana", "--archive-stack", "due-archive"], session=aws) == 2
     assert command.main(["--address", ANA, "--archive-stack", "no-such-stack"], session=aws) == 2
+
+
+def test_the_pinpoint_mode_events_bucket_is_reported_as_what_cannot_be_removed_here(aws, fakes, account):
+    archive_stack = Stack("due-archive", {**account["archive"].outputs, "PinpointEventsBucketName": "events-bucket"})
+    report = erase_person(ANA, aws, archive_stack, [])
+    events = outcome(report, "Pinpoint events bucket")
+    assert (events.outcome, events.resource) == (erasure.CANNOT, "events-bucket")
+
+
+PAGE = pathlib.Path(__file__).parents[2] / "docs" / "Erasing_a_person.md"
+# The IAM action each call needs (service authorization reference; S3 API reference, Permissions: a GetObject with
+# a VersionId needs s3:GetObjectVersion, and DeleteObjects with version ids s3:DeleteObjectVersion).
+IAM_PREFIX = {"customer-profiles": "profile", "sesv2": "ses", "pinpoint-sms-voice-v2": "sms-voice"}
+S3_ACTION = {"ListObjectVersions": "ListBucketVersions", "DeleteObjects": "DeleteObjectVersion"}
+
+
+def iam_action(call: tuple[str, str], params: dict) -> str:
+    service, operation = call
+    if service == "s3":
+        operation = S3_ACTION.get(operation, operation)
+        if operation == "GetObject" and params.get("VersionId"):
+            operation = "GetObjectVersion"
+    return f"{IAM_PREFIX.get(service, service)}:{operation}"
+
+
+def test_the_page_lists_exactly_the_actions_the_command_calls(aws, fakes, account, capsys):
+    calls: list = []
+    recording = _Recording(aws, calls, keep_params=True)
+    aws.client("cloudformation").create_stack(
+        StackName="due-archive", TemplateBody=json.dumps(TEMPLATE).replace("SECRET_ARN", account["secret_arn"]))
+    command.main(["--address", ANA, "--archive-stack", "due-archive"], session=recording)
+    account["sesv2"].create_contact(ContactListName=CONTACTS, EmailAddress="cy@example.com", UnsubscribeAll=True)
+    erase_person("cy@example.com", recording, None, account["stacks"])
+    erase_person(BO, recording, None, account["stacks"])
+    connect = aws.client("connect")
+    contact_id = connect.start_outbound_voice_contact(DestinationPhoneNumber=ANA_PHONE, ContactFlowId="flow",
+                                                      InstanceId="instance-1", SourcePhoneNumber="+18445550100",
+                                                      Attributes={"first_name": "Ana"})["ContactId"]
+    fakes.connect.disconnect(contact_id)
+    ArchiveWriter(account["s3"], BUCKET, SECRET.encode()).write(message(ANA_PHONE, contact_id, "voice"))
+    erase_person(ANA_PHONE, recording, account["archive"], [
+        *account["stacks"], Stack("due-connect", {}, {"ConnectInstanceId": "instance-1", "Channel": "Connect"})])
+    called = {iam_action(call, params) for call, params in calls}
+
+    section = PAGE.read_text().split("## Permissions the person running it needs")[1].split("\n## ")[0]
+    listed = {a for a in re.findall(r"`([a-z0-9-]+:[A-Za-z]+)`", section) if not a.startswith("kms:")}
+    assert listed == called
