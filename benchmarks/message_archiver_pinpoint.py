@@ -38,6 +38,7 @@ from due_local.fakes import Fakes  # noqa: E402
 
 APP = "a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6"
 BUCKET = "archive-benchmark"
+SECRET = b"benchmark-secret"
 CONTENT_READS = ("GetCampaign", "GetCampaignVersion", "GetEmailTemplate", "GetSmsTemplate", "GetPushTemplate",
                  "GetVoiceTemplate", "GetJourney")
 
@@ -87,12 +88,12 @@ def run(messages: int, batch_size: int) -> dict:
         s3.create_bucket(Bucket=BUCKET)
         campaign_id = _campaign(pinpoint, fakes)
         events = _events(pinpoint, campaign_id, messages, int(time.time() * 1000))
-        writer = ArchiveWriter(s3, BUCKET, b"benchmark-secret")
+        writer = ArchiveWriter(s3, BUCKET, SECRET)
         fakes.pinpoint.calls.clear()
         failed = 0
         started = time.perf_counter()
         for batch in _batches(events, batch_size):
-            failed += len(pinpoint_render_handler.process(batch, pinpoint, writer, APP)["batchItemFailures"])
+            failed += len(pinpoint_render_handler.process(batch, pinpoint, writer, APP, SECRET)["batchItemFailures"])
         seconds = time.perf_counter() - started
         content = sum(len(fakes.pinpoint.calls_of(operation)) for operation in CONTENT_READS)
         endpoints = len(fakes.pinpoint.calls_of("GetEndpoint"))

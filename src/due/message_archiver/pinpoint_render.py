@@ -126,22 +126,24 @@ class PinpointContent:
                                                EndpointId=endpoint_id)["EndpointResponse"]
         except ClientError as error:
             if error.response.get("Error", {}).get("Code") == "NotFoundException":
-                raise ContentMissing(f"endpoint {endpoint_id} not found (deleted since the send?)") from None
+                # The endpoint id is left out of the reason: it may be an address (pinpoint_send).
+                raise ContentMissing("the endpoint is not found (deleted since the send?)") from None
             raise
 
     def content_fetches(self) -> int:
         return sum(count for operation, count in self.fetches.items() if operation != "get_endpoint")
 
 
-def rebuild(send: SendEvent, content: PinpointContent) -> SentMessage:
-    """The message the send event stands for, rendered for its endpoint, as the archive keeps it."""
+def rebuild(send: SendEvent, content: PinpointContent, secret: bytes) -> SentMessage:
+    """The message the send event stands for, rendered for its endpoint, as the archive keeps it; ``secret`` (the
+    recipient secret) makes the message id's endpoint part (``SendEvent.message_id``)."""
     endpoint = _endpoint_as_sent(content.endpoint(send.application_id, send.endpoint_id), send.endpoint_snapshot)
     channel_type = endpoint.get("ChannelType", "")
     channel = CHANNELS.get(channel_type)
     if channel is None:
         raise RenderError(f"endpoint channel {channel_type or '(none)'} is not archived (email, SMS, voice, push)")
     if not endpoint.get("Address"):
-        raise ContentMissing(f"endpoint {send.endpoint_id} has no address")
+        raise ContentMissing("the endpoint has no address")
     headers = {"Pinpoint-Application-Id": send.application_id, "Pinpoint-Endpoint-Id": send.endpoint_id,
                "Pinpoint-Channel-Type": channel_type}
     if send.is_campaign:
@@ -159,7 +161,7 @@ def rebuild(send: SendEvent, content: PinpointContent) -> SentMessage:
     headers.update(parts.pop("headers"))
     defaults = parts.pop("defaults")
     rendered = {name: render(text, endpoint, defaults) for name, text in parts.pop("texts").items()}
-    return SentMessage(channel=channel, recipient=endpoint["Address"], message_id=send.message_id,
+    return SentMessage(channel=channel, recipient=endpoint["Address"], message_id=send.message_id(secret),
                        sent_at=send.sent_at, campaign_id=send.campaign_id, journey_id=send.journey_id,
                        headers=headers, **parts, **rendered)
 

@@ -18,7 +18,12 @@ examples are in ../shared/aws-examples/pinpoint_events). What an event gives, an
 The event names no message id and no address, so the archive key can only be partly derived from the event: the
 message id is built from what makes one send unique (the run or activity, the endpoint and the instant), the
 hour folders from ``event_timestamp``; the recipient folder is the HMAC of the endpoint's address, which only the
-renderer learns (GetEndpoint). ``archive_location`` says so: its ``key`` carries ``{recipient_folder}``.
+renderer learns (GetEndpoint). The endpoint id is whatever the project's importer chose (Pinpoint API reference,
+UpdateEndpoint: ``EndpointId`` is "the unique identifier for the endpoint", set by the caller; this collection's
+own import uses the row's id column), often an email address or a phone number: so the message id carries an
+HMAC of it with the archive's recipient secret, never the id itself (keys and logs free of personal data). The
+transformation has no secret: ``archive_location`` says so, its ``key`` carries ``{recipient_folder}`` and
+``{endpoint_digest}``, both filled in by the renderer.
 
 Only ``SUCCESS`` sends are archived: every published example of a send that went out carries it, and another
 status is a message Pinpoint did not send (quiet time, an inactive endpoint ...), which has nothing to archive.
@@ -26,6 +31,8 @@ status is a message Pinpoint did not send (quiet time, an inactive endpoint ...)
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -39,6 +46,8 @@ SEND_EVENT_TYPES = (CAMPAIGN_SEND, JOURNEY_SEND)
 SENT = "SUCCESS"
 LOCATION_FIELD = "archive_location"
 RECIPIENT_PLACEHOLDER = "{recipient_folder}"
+ENDPOINT_PLACEHOLDER = "{endpoint_digest}"
+ENDPOINT_DIGEST_CHARACTERS = 32  # 128 bits of the HMAC-SHA256: no two endpoints of a run meet by chance
 
 
 class NotASend(ValueError):
@@ -63,22 +72,31 @@ class SendEvent:
     def is_campaign(self) -> bool:
         return self.event_type == CAMPAIGN_SEND
 
-    @property
-    def message_id(self) -> str:
-        """What makes this send unique, stable across Firehose's and SQS's redeliveries of the same event."""
+    def endpoint_digest(self, secret: bytes) -> str:
+        """The endpoint id as a message id carries it: an HMAC with the recipient secret (the id may be an address).
+        "endpoint:" keeps it apart from the recipient folder, an HMAC of the address under the same key."""
+        return hmac.new(secret, f"endpoint:{self.endpoint_id}".encode(),
+                        hashlib.sha256).hexdigest()[:ENDPOINT_DIGEST_CHARACTERS]
+
+    def _message_id_with(self, endpoint_part: str) -> str:
         run = (self.campaign_activity_id if self.is_campaign
                else f"{self.journey_run_id}-{self.journey_activity_id}")
         millis = int(datetime.fromisoformat(self.sent_at).timestamp() * 1000)
-        return UNSAFE_IN_KEY.sub("_", f"{'campaign' if self.is_campaign else 'journey'}-{run}-"
-                                      f"{self.endpoint_id}-{millis}")
+        kind = "campaign" if self.is_campaign else "journey"
+        return f"{UNSAFE_IN_KEY.sub('_', f'{kind}-{run}')}-{endpoint_part}-{millis}"
 
-    def key_after_folder(self) -> str:
-        return f"{datetime.fromisoformat(self.sent_at):%Y/%m/%d/%H}/{self.message_id}.eml"
+    def message_id(self, secret: bytes) -> str:
+        """What makes this send unique, stable across Firehose's and SQS's redeliveries of the same event."""
+        return self._message_id_with(self.endpoint_digest(secret))
 
     def location(self, bucket: str) -> dict[str, str]:
-        return {"bucket": bucket, "key": f"{ARCHIVE_PREFIX}{RECIPIENT_PLACEHOLDER}/{self.key_after_folder()}",
-                "message_id": self.message_id,
-                "recipient_folder": "HMAC-SHA256 of the endpoint's normalised address, set when archived"}
+        """As much of the archive key as the event gives: the renderer fills in both placeholders."""
+        message_id = self._message_id_with(ENDPOINT_PLACEHOLDER)
+        hour = f"{datetime.fromisoformat(self.sent_at):%Y/%m/%d/%H}"
+        return {"bucket": bucket, "key": f"{ARCHIVE_PREFIX}{RECIPIENT_PLACEHOLDER}/{hour}/{message_id}.eml",
+                "message_id": message_id,
+                "recipient_folder": "HMAC-SHA256 of the endpoint's normalised address, set when archived",
+                "endpoint_digest": "HMAC-SHA256 of the endpoint id, set when archived"}
 
 
 def is_archivable(event: dict[str, Any]) -> bool:

@@ -27,8 +27,13 @@ def recipient_secret(secretsmanager_client, secret_arn: str) -> bytes:
 
 
 @functools.cache
+def container_secret() -> bytes:
+    """The recipient secret of a function that archives (RECIPIENT_SECRET_ARN), read once per container."""
+    return recipient_secret(aws.client("secretsmanager"), os.environ["RECIPIENT_SECRET_ARN"])
+
+
+@functools.cache
 def archive_writer() -> ArchiveWriter:
     """The writer of a function that archives (ARCHIVE_BUCKET, RECIPIENT_SECRET_ARN), its secret read once per
     container."""
-    secret = recipient_secret(aws.client("secretsmanager"), os.environ["RECIPIENT_SECRET_ARN"])
-    return ArchiveWriter(aws.client("s3"), os.environ["ARCHIVE_BUCKET"], secret)
+    return ArchiveWriter(aws.client("s3"), os.environ["ARCHIVE_BUCKET"], container_secret())

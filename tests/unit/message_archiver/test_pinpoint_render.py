@@ -14,7 +14,7 @@ import pytest
 from due.archive import ArchiveWriter, recipient_folder
 from due.message_archiver import pinpoint_render_handler
 from due.message_archiver.pinpoint_render import PinpointContent, render
-from due.message_archiver.pinpoint_send import LOCATION_FIELD, RECIPIENT_PLACEHOLDER, parse
+from due.message_archiver.pinpoint_send import ENDPOINT_PLACEHOLDER, LOCATION_FIELD, RECIPIENT_PLACEHOLDER, parse
 
 EXAMPLES = Path(__file__).resolve().parents[4] / "shared" / "aws-examples" / "pinpoint_events"
 APP = "a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6"
@@ -98,7 +98,7 @@ def failure_reasons(caplog) -> list[str]:
 
 
 def process(pinpoint, writer, *events):
-    return pinpoint_render_handler.process(sqs_event(*events), pinpoint, writer, APP)
+    return pinpoint_render_handler.process(sqs_event(*events), pinpoint, writer, APP, SECRET)
 
 
 # --- every channel, rendered -------------------------------------------------------------------------------------
@@ -138,7 +138,8 @@ def test_the_archive_key_is_the_stamped_location_with_the_recipient_folder(aws, 
 
     process(pinpoint, writer, dict(event, **{LOCATION_FIELD: location}))
 
-    key = location["key"].replace(RECIPIENT_PLACEHOLDER, recipient_folder(SECRET, "sms", "+14255550182"))
+    key = (location["key"].replace(RECIPIENT_PLACEHOLDER, recipient_folder(SECRET, "sms", "+14255550182"))
+           .replace(ENDPOINT_PLACEHOLDER, parse(event).endpoint_digest(SECRET)))
     assert aws.client("s3").head_object(Bucket=BUCKET, Key=key)["ContentType"] == "message/rfc822"
 
 
@@ -330,7 +331,7 @@ def test_a_missing_template_lands_in_the_dead_letter_queue_after_the_retries(aws
         event = {"Records": [{"messageId": m["MessageId"], "receiptHandle": m["ReceiptHandle"], "body": m["Body"],
                               "attributes": {}, "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:render"}
                              for m in messages]}
-        failed = {f["itemIdentifier"] for f in pinpoint_render_handler.process(event, pinpoint, writer, APP)[
+        failed = {f["itemIdentifier"] for f in pinpoint_render_handler.process(event, pinpoint, writer, APP, SECRET)[
             "batchItemFailures"]}
         for m in messages:
             if m["MessageId"] not in failed:
@@ -346,7 +347,7 @@ def test_a_missing_template_lands_in_the_dead_letter_queue_after_the_retries(aws
 @pytest.mark.parametrize(("problem", "reason"), [
     ("treatment", "has no treatment 7"),
     ("helper", "a helper or block the archiver does not render"),
-    ("endpoint", "endpoint nobody not found"),
+    ("endpoint", "the endpoint is not found"),
     ("project", "this archiver serves"),
 ])
 def test_content_that_cannot_be_rendered_fails_with_its_reason(aws, pinpoint, writer, caplog, problem, reason):
@@ -412,3 +413,65 @@ def test_content_counts_reads(fakes, pinpoint):
     for _ in range(3):
         content.template("sms", "t", None)
     assert content.content_fetches() == 1
+
+
+# --- no endpoint id in keys or logs (an endpoint id may be an address) ----------------------------------------------
+
+def test_an_endpoint_id_that_is_an_address_is_in_no_key_and_no_info_log(aws, pinpoint, writer, caplog):
+    pinpoint.create_email_template(TemplateName="plain", EmailTemplateRequest={"Subject": "Hi", "TextPart": "Hi"})
+    endpoint(pinpoint, "ana@example.com", "EMAIL", "ana@example.com")
+    campaign_id = campaign(pinpoint, TemplateConfiguration={"EmailTemplate": {"Name": "plain"}})
+    event = campaign_send(campaign_id, "ana@example.com")
+
+    with caplog.at_level(logging.INFO):
+        assert process(pinpoint, writer, event) == {"batchItemFailures": []}
+
+    keys = [o["Key"] for o in aws.client("s3").list_objects_v2(Bucket=BUCKET).get("Contents", [])]
+    assert len(keys) == 1
+    assert "ana@example.com" not in keys[0]
+    assert parse(event).endpoint_digest(SECRET) in keys[0]
+    logged = [f"{r.getMessage()} {vars(r)}" for r in caplog.records if r.levelno >= logging.INFO]
+    assert logged
+    assert not [line for line in logged if "ana@example.com" in line]
+
+
+def test_a_missing_endpoint_is_reported_without_its_id(aws, pinpoint, writer, caplog):
+    pinpoint.create_email_template(TemplateName="plain", EmailTemplateRequest={"Subject": "Hi", "TextPart": "Hi"})
+    campaign_id = campaign(pinpoint, TemplateConfiguration={"EmailTemplate": {"Name": "plain"}})
+
+    with caplog.at_level(logging.INFO):
+        response = process(pinpoint, writer, campaign_send(campaign_id, "gone@example.com"))
+
+    assert response == {"batchItemFailures": [{"itemIdentifier": "msg-0"}]}
+    assert not [r for r in caplog.records if "gone@example.com" in f"{r.getMessage()} {vars(r)}"]
+
+
+# --- a batch stops before the function's timeout --------------------------------------------------------------------
+
+class CountingPinpoint:
+    def __init__(self, pinpoint):
+        self._pinpoint, self.endpoint_reads = pinpoint, 0
+
+    def get_endpoint(self, **params):
+        self.endpoint_reads += 1
+        return self._pinpoint.get_endpoint(**params)
+
+    def __getattr__(self, name):
+        return getattr(self._pinpoint, name)
+
+
+def test_records_left_when_time_runs_short_are_reported_failed_without_reading_pinpoint(aws, pinpoint, writer):
+    pinpoint.create_sms_template(TemplateName="t", SMSTemplateRequest={"Body": "Hi"})
+    campaign_id = campaign(pinpoint, TemplateConfiguration={"SMSTemplate": {"Name": "t"}})
+    for n in range(100):
+        endpoint(pinpoint, f"t{n}", "SMS", f"+1425555{n:04d}")
+    counting = CountingPinpoint(pinpoint)
+    clock = iter([pinpoint_render_handler.TIME_RESERVE_MS + 1_000] * 2 + [1_000] * 200)
+
+    response = pinpoint_render_handler.process(
+        sqs_event(*(campaign_send(campaign_id, f"t{n}") for n in range(100))), counting, writer, APP, SECRET,
+        remaining_ms=lambda: next(clock))
+
+    assert [f["itemIdentifier"] for f in response["batchItemFailures"]] == [f"msg-{n}" for n in range(2, 100)]
+    assert counting.endpoint_reads == 2
+    assert len(aws.client("s3").list_objects_v2(Bucket=BUCKET).get("Contents", [])) == 2
