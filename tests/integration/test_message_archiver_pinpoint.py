@@ -62,3 +62,28 @@ def test_the_project_stream_is_removed_with_the_stack(emulator, artifacts):
         catcher.close()
     assert catcher.responses[0]["Status"] == "SUCCESS"
     assert emulator.fakes.pinpoint.event_streams == {}
+
+
+def test_a_send_the_render_queue_does_not_take_is_delivered_ok_and_kept_in_the_bucket(emulator, artifacts):
+    """Review A finding 1: no ProcessingFailed for the stream's own output; the send kept, under the stack's role."""
+    from due_local.firehose import FirehoseDelivery
+
+    stack = deploy(emulator, artifacts)
+    emulator.complete_wiring(stack)
+    project = stack.parameters["PinpointApplicationId"]
+    emulator.client("sqs").delete_queue(QueueUrl=stack.physical("PinpointRenderQueue"))  # SQS takes nothing now
+    event = {"event_type": "_campaign.send", "event_timestamp": 1764321300000, "application": {"app_id": project},
+             "client": {"client_id": "ana@example.com"},
+             "attributes": {"campaign_id": "c1", "treatment_id": "0", "campaign_activity_id": "a1",
+                            "campaign_send_status": "SUCCESS"}}
+
+    delivered = FirehoseDelivery(emulator, stack, "PinpointEventsStream").put_record_batch(
+        [(json.dumps(event) + "\n").encode()])
+
+    assert delivered.results == {"Ok": 1}
+    assert [key for key in delivered.objects if "/processing-failed/" in key] == []
+    s3, bucket = emulator.client("s3"), stack.outputs["ArchiveBucketName"]
+    (kept,) = s3.list_objects_v2(Bucket=bucket, Prefix="unqueued/")["Contents"]
+    (line,) = s3.get_object(Bucket=bucket, Key=kept["Key"])["Body"].read().decode().splitlines()
+    assert json.loads(line)["attributes"]["campaign_id"] == "c1"
+    assert "ana@example.com" not in kept["Key"]
