@@ -1,5 +1,5 @@
 """Erase one person across the collection: ``python -m scripts.erase_person --address ADDRESS --archive-stack NAME
-[--stack NAME ...] [--dry-run]``.
+[--stack NAME ...] [--also-as SPELLING ...] [--mfa 'SERIAL CODE'] [--dry-run]``.
 
 Reads each named stack (DescribeStacks, ListStackResources), then removes what holds the address, keeps what
 records consent, and reports what it cannot remove (``due.erasure``; docs/Erasing_a_person.md). The report goes

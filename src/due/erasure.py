@@ -141,7 +141,8 @@ class Report:
                 count = f" {s.count}" if outcome in (REMOVED, WOULD_REMOVE, REFUSED, KEPT) else ""
                 codes = f" [{', '.join(f'{c} x{n}' for c, n in s.codes.items())}]" if s.codes else ""
                 reason = f": {s.reason}" if s.reason else ""
-                lines.append(f"  {s.store} {s.resource} ({s.stack}){count}{codes}{reason}")
+                ids = f" (contact ids: {', '.join(s.ids)})" if s.ids else ""
+                lines.append(f"  {s.store} {s.resource} ({s.stack}){count}{codes}{reason}{ids}")
         lines.append("Exit status 1: something that should have been removed was not." if self.failed else
                      "Nothing that should have been removed was refused.")
         return "\n".join(lines)

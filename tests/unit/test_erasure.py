@@ -212,6 +212,7 @@ def test_the_number_is_redacted_from_the_connect_contacts_its_archived_calls_nam
         "first_name": "", "message": ""}
     # The archive is kept while a call is unredacted: its voice messages are the only way to find the call again.
     assert (outcome(report, "archive").outcome, outcome(report, "archive").ids) == (erasure.FAILED, [up])
+    assert f"(contact ids: {up})" in report.summary()
     assert message(ANA_PHONE, up, "voice").key(SECRET.encode()) in keys_left(account["s3"])
     assert report.failed
 
@@ -222,6 +223,17 @@ def test_the_number_is_redacted_from_the_connect_contacts_its_archived_calls_nam
     assert {c["DestinationPhoneNumber"] for c in fakes.connect.contacts} == {""}
     assert outcome(again, "archive").outcome == erasure.REMOVED  # the sms and the three voice messages
     assert not again.failed
+
+
+def test_the_connect_fake_refuses_a_contact_field_the_model_does_not_have(aws, fakes):
+    connect = aws.client("connect")
+    contact_id = connect.start_outbound_voice_contact(DestinationPhoneNumber=ANA_PHONE, ContactFlowId="flow",
+                                                      InstanceId="instance-1", SourcePhoneNumber="+18445550100",
+                                                      )["ContactId"]
+    fakes.connect.disconnect(contact_id)
+    # The model's ContactField enum: CUSTOMER_ENDPOINT, ADDITIONAL_EMAIL_RECIPIENTS, EMAIL_SUBJECT.
+    with pytest.raises(ClientError, match=r"ValidationException.*CUSTOMER_ENDPOINT"):
+        connect.delete_contact_data(InstanceId="instance-1", ContactId=contact_id, ContactFields=["PHONE_NUMBER"])
 
 
 def test_a_number_erased_with_no_connect_stack_reads_no_archived_message(aws, fakes, account, monkeypatch):
