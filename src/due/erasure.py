@@ -194,15 +194,18 @@ def _voice_message_ids(s3, bucket: str, prefix: str) -> list[str]:
     return list(ids)
 
 
-def _opt_out_profiles(profiles: Iterable[dict]) -> list[tuple[dict[str, str], dict[str, str]]]:
+def _opt_out_profiles(profiles: Iterable[dict], person: Person) -> list[tuple[dict[str, str], dict[str, str]]]:
     """For the profiles about to be deleted, the minimal profiles that keep their opt-outs: (fields for
     ProfileStore.create, attributes). Each opt-out goes with the address it is about: email_opt_out with the
-    profile's EmailAddress, sms_opt_out with its PhoneNumber."""
+    profile's EmailAddress, sms_opt_out with its PhoneNumber (the erased address when the profile was found by it
+    through another field)."""
     kept: dict[tuple, None] = {}
     for profile in profiles:
         attributes = profile.get("Attributes") or {}
-        email = profile.get("EmailAddress", "") if says_opted_out(attributes.get(EMAIL_OPT_OUT)) else ""
-        phone = profile.get("PhoneNumber", "") if says_opted_out(attributes.get(SMS_OPT_OUT)) else ""
+        email = profile.get("EmailAddress") or (person.address if person.kind == "email" else "")
+        phone = profile.get("PhoneNumber") or (person.address if person.kind == "phone" else "")
+        email = email if says_opted_out(attributes.get(EMAIL_OPT_OUT)) else ""
+        phone = phone if says_opted_out(attributes.get(SMS_OPT_OUT)) else ""
         if email or phone:
             kept[(email, phone)] = None
     return [({"email": email or None, "phone": phone or None},
@@ -424,7 +427,7 @@ class _Eraser:
             for spelling in self.person.spellings:
                 for profile in store.find(**{self.person.kind: spelling}):
                     found.setdefault(profile["ProfileId"], profile)
-            kept = _opt_out_profiles(found.values())
+            kept = _opt_out_profiles(found.values(), self.person)
             if not self.dry_run:
                 for fields, attributes in kept:  # first: a failure here leaves the old profiles in place
                     store.create(attributes, **fields)
