@@ -20,3 +20,13 @@ class RecordingArchiveSqs:
 
 def archive_of(sqs: RecordingArchiveSqs) -> SentArchive:
     return SentArchive(ArchiveQueue(sqs, "https://sqs.us-east-1.amazonaws.com/123456789012/archive"))
+
+
+def on_archive_calls(callback) -> None:
+    """Calls ``callback()`` before every SendMessageBatch of the archive's own clients (due.archiving) and of the
+    shared SQS client, so that a test sees an archive call whichever client made it."""
+    from due import archiving
+    from due import aws as due_aws
+
+    for client in (archiving.archive_client("us-east-1"), archiving.archive_client(None), due_aws.client("sqs")):
+        client.meta.events.register("before-call.sqs.SendMessageBatch", lambda **_: callback())

@@ -25,7 +25,8 @@ import hmac
 import json
 import re
 import time
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from typing import Any
@@ -40,13 +41,35 @@ ARCHIVE_PREFIX = "archive/"
 CHANNELS = ("email", "sms", "voice", "push")
 E164 = re.compile(r"^\+[1-9]\d{1,14}$")
 UNSAFE_IN_KEY = re.compile(r"[^A-Za-z0-9._-]")
+LINE_BREAKS = re.compile(r"[ \t]*[\r\n]+[ \t]*")
 WRITE_ATTEMPTS = 3  # a 409 (a concurrent write of the same key) is retried; S3 then answers 412 or takes it
 DELETE_BATCH = 1000  # DeleteObjects: up to 1,000 keys a request (S3 API reference)
 SEND_BATCH = 10  # SendMessageBatch: up to 10 messages
 # SendMessageBatch: "The maximum allowed individual message size and the maximum total payload size (the sum of the
-# individual lengths of all of the batched messages) are both 256 KB (262,144 bytes)" (SQS API reference). An email
-# with its HTML reaches that in a few messages: the batches are cut by size too.
-SEND_BATCH_BYTES = 262_144
+# individual lengths of all of the batched messages) are both 1 MiB 1,048,576 bytes" (SQS API reference, and
+# botocore's sqs 2012-11-05 model); a queue's MaximumMessageSize is 1,024 to 1,048,576 bytes, default 1,048,576
+# (CreateQueue), which Message_Archiver.yaml sets on its queue. Batches are cut by size too, and a message still
+# over it is archived without its largest parts (``TRUNCATED_HEADER``), never dropped whole.
+SEND_BATCH_BYTES = 1_048_576
+# SendMessage and SendMessageBatch accept only "#x9 | #xA | #xD | #x20 to #xD7FF | #xE000 to #xFFFD | #x10000 to
+# #x10FFFF"; "If a message contains characters outside the allowed set, Amazon SQS rejects the message and returns
+# an InvalidMessageContents error" (SQS API reference). The body is JSON with every non-ASCII character escaped
+# (ensure_ascii), so it is ASCII and always within the set; a lone surrogate, which no UTF-8 text can hold, is
+# replaced with U+FFFD first (the writer could not encode it either).
+SQS_ALLOWED = re.compile(r"^[\x09\x0a\x0d\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]*$")
+LONE_SURROGATE = re.compile(r"[\ud800-\udfff]")
+# The parts left out, in order, of a message too large for the queue; the MIME file names them in this header.
+TRUNCATED_HEADER = "X-Archive-Truncated"
+DROPPABLE = ("html", "text", "replacement_data")
+# BatchResultErrorEntry.SenderFault: "Specifies whether the error happened due to the caller of the batch API
+# action" (SQS API reference): an entry failed with SenderFault false is the service's, sent again.
+RESEND_ATTEMPTS = 2
+RESEND_DELAY_SECONDS = 0.2
+# No archive call starts with less time left in the invocation: one call takes at most the archive client's two
+# attempts of 1 s to connect and 3 s to read (due.archiving.ARCHIVE_CLIENT_CONFIG), so the flush never runs the
+# function into its timeout, which would leave a whole batch of sends (a FIFO group among them) unacknowledged.
+CALL_TIME_NEEDED_SECONDS = 10.0
+LOGGED_IDS = 100  # the lost messages' ids (the services' ids, no personal data) logged, at most
 
 
 def normalised_recipient(channel: str, address: str) -> str:
@@ -94,7 +117,14 @@ class SentMessage:
         _instant(self.sent_at)
 
     def to_json(self) -> str:
-        return json.dumps(asdict(self), separators=(",", ":"), ensure_ascii=False)
+        """ASCII JSON (see ``SQS_ALLOWED``), lone surrogates replaced."""
+        return json.dumps(_without_lone_surrogates(asdict(self)), separators=(",", ":"), ensure_ascii=True)
+
+    def without(self, part: str) -> SentMessage:
+        """This message without one of its ``DROPPABLE`` parts, named in its ``TRUNCATED_HEADER`` header."""
+        left_out = ", ".join(filter(None, [self.headers.get(TRUNCATED_HEADER, ""), part]))
+        return replace(self, **{part: type(getattr(self, part))()},
+                       headers={**self.headers, TRUNCATED_HEADER: left_out})
 
     @classmethod
     def from_json(cls, text: str) -> SentMessage:
@@ -114,18 +144,19 @@ class SentMessage:
         message = EmailMessage(policy=email.policy.SMTP)
         message["Date"] = _instant(self.sent_at).strftime("%a, %d %b %Y %H:%M:%S +0000")
         message["Message-ID"] = f"<{UNSAFE_IN_KEY.sub('_', self.message_id)}@archive.invalid>"
-        message["To"] = self.recipient
+        message["To"] = _one_line(self.recipient)
         if self.origination:
-            message["From" if self.channel == "email" else "X-Archive-Origination"] = self.origination
+            message["From" if self.channel == "email" else "X-Archive-Origination"] = _one_line(self.origination)
         if self.subject:
-            message["Subject"] = self.subject
+            message["Subject"] = _one_line(self.subject)
         message["X-Archive-Channel"] = self.channel
         for name, value in (("Campaign-Id", self.campaign_id), ("Journey-Id", self.journey_id),
                             ("Message-Type", self.message_type)):
             if value:
-                message[f"X-Archive-{name}"] = value
+                message[f"X-Archive-{name}"] = _one_line(value)
         for name, value in self.headers.items():
-            message[f"X-Archive-Header-{UNSAFE_IN_KEY.sub('-', name)}"] = value
+            header = name if name == TRUNCATED_HEADER else f"X-Archive-Header-{UNSAFE_IN_KEY.sub('-', name)}"
+            message[header] = _one_line(value)
         message.set_content(self.text or "(the sender kept no text of this message)")
         if self.html:
             message.add_alternative(self.html, subtype="html")
@@ -135,6 +166,23 @@ class SentMessage:
             message.add_attachment(json.dumps(rendered_by, indent=2, ensure_ascii=False).encode(),
                                    maintype="application", subtype="json", filename="template.json")
         return message.as_bytes()
+
+
+def _one_line(value: str) -> str:
+    """A header value on one line: a header field body holds no CR or LF but in folding (RFC 5322 section 2.2),
+    and the email package refuses one ("Header values may not contain linefeed or carriage return characters").
+    A value from a CSV cell (a campaign id, a header) may hold a line break; its line breaks become spaces."""
+    return LINE_BREAKS.sub(" ", str(value))
+
+
+def _without_lone_surrogates(value: Any) -> Any:
+    if isinstance(value, str):
+        return LONE_SURROGATE.sub("\ufffd", value)
+    if isinstance(value, dict):
+        return {_without_lone_surrogates(k): _without_lone_surrogates(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_without_lone_surrogates(v) for v in value]
+    return value
 
 
 def _instant(text: str) -> datetime:
@@ -211,37 +259,96 @@ def erase(s3, bucket: str, secret: bytes, channel: str, address: str) -> Erased:
 
 
 class ArchiveQueue:
-    """The sender's side: queues what it sent for the archiver. Never fails the send."""
+    """The sender's side: queues what it sent for the archiver. Never fails the send, never raises."""
 
-    def __init__(self, sqs, queue_url: str):
-        self._sqs, self._queue = sqs, queue_url
+    def __init__(self, sqs, queue_url: str, sleep=time.sleep):
+        self._sqs, self._queue, self._sleep = sqs, queue_url, sleep
 
-    def submit(self, messages: list[SentMessage]) -> int:
-        """Queues the messages, 10 (and 256 KB) a call; returns how many could not be queued (logged, never raised)."""
-        lost, groups, group, size = 0, [], [], 0
-        for body in (m.to_json() for m in messages):
-            length = len(body.encode())
-            if length > SEND_BATCH_BYTES:
-                lost += 1
-                logger.error("a sent message is too large for the archive queue", extra={"bytes": length})
+    def submit(self, messages: list[SentMessage], time_left: Callable[[], float] = lambda: float("inf")) -> int:
+        """Queues the messages, 10 (and 1 MiB) a call; returns how many could not be queued (logged with their
+        message ids, the services' ids and no personal data, never raised). ``time_left()``: seconds the
+        invocation has left; no call starts with less than ``CALL_TIME_NEEDED_SECONDS`` (what is left is lost
+        here, and a sender whose markers keep the send archives it again on the redelivery)."""
+        lost: list[str] = []
+        groups: list[list[tuple[str, str]]] = []
+        group: list[tuple[str, str]] = []
+        size = 0
+        for message in messages:
+            body = _queue_body(message)
+            if body is None:
+                lost.append(message.message_id)
                 continue
-            if len(group) == SEND_BATCH or size + length > SEND_BATCH_BYTES:
+            if len(group) == SEND_BATCH or size + len(body) > SEND_BATCH_BYTES:
                 groups.append(group)
                 group, size = [], 0
-            group.append(body)
-            size += length
+            group.append((message.message_id, body))
+            size += len(body)  # ASCII: characters are bytes
         if group:
             groups.append(group)
-        for group in groups:
+        for n, group in enumerate(groups):
+            if time_left() < CALL_TIME_NEEDED_SECONDS:
+                left = [message_id for later in groups[n:] for message_id, _ in later]
+                logger.error("too little time left to queue sent messages for the archive",
+                             extra={"count": len(left)})
+                lost += left
+                break
+            lost += self._send(group, time_left)
+        if lost:
+            logger.error("some sent messages will be missing from the archive",
+                         extra={"lost": len(lost), "message_ids": lost[:LOGGED_IDS]})
+        return len(lost)
+
+    def _send(self, group: list[tuple[str, str]], time_left: Callable[[], float]) -> list[str]:
+        """One SendMessageBatch; entries the service failed (SenderFault false) sent again; the ids lost."""
+        message_ids = {str(n): message_id for n, (message_id, _) in enumerate(group)}
+        entries = [{"Id": str(n), "MessageBody": body} for n, (_, body) in enumerate(group)]
+        lost: list[str] = []
+        for attempt in range(RESEND_ATTEMPTS + 1):
             try:
-                response = self._sqs.send_message_batch(QueueUrl=self._queue, Entries=[
-                    {"Id": str(n), "MessageBody": body} for n, body in enumerate(group)])
-                lost += len(response.get("Failed", []))
+                response = self._sqs.send_message_batch(QueueUrl=self._queue, Entries=entries)
             # BotoCoreError: botocore's own failures (EndpointConnectionError, ReadTimeoutError) are not OSErrors.
             except (ClientError, BotoCoreError, OSError) as error:
-                lost += len(group)
-                logger.error("messages not queued for the archive", extra={"count": len(group),
+                logger.error("messages not queued for the archive", extra={"count": len(entries),
                                                                           "error": type(error).__name__})
-        if lost:
-            logger.error("some sent messages will be missing from the archive", extra={"lost": lost})
-        return lost
+                return lost + [message_ids[e["Id"]] for e in entries]
+            again = set()
+            for entry in response.get("Failed", []):
+                logger.warning("a sent message refused by the archive queue", extra={
+                    "message_id": message_ids.get(entry["Id"], ""), "code": entry.get("Code", ""),
+                    "sender_fault": entry.get("SenderFault", True)})
+                if entry.get("SenderFault", True):
+                    lost.append(message_ids[entry["Id"]])
+                else:
+                    again.add(entry["Id"])
+            if not again:
+                return lost
+            if attempt == RESEND_ATTEMPTS or time_left() < CALL_TIME_NEEDED_SECONDS:
+                return lost + [message_ids[entry_id] for entry_id in sorted(again)]
+            self._sleep(RESEND_DELAY_SECONDS * (attempt + 1))
+            entries = [e for e in entries if e["Id"] in again]
+        raise AssertionError("unreachable: the last attempt returns")
+
+
+def _queue_body(message: SentMessage) -> str | None:
+    """The message as the queue takes it: within ``SEND_BATCH_BYTES``, its largest parts left out if need be
+    (named in ``TRUNCATED_HEADER``); None (logged) when it cannot be."""
+    try:
+        body = message.to_json()
+        for part in DROPPABLE:
+            if len(body) <= SEND_BATCH_BYTES:
+                break
+            if getattr(message, part):
+                message = message.without(part)
+                body = message.to_json()
+    except (TypeError, ValueError) as error:  # a value JSON cannot hold
+        logger.error("a sent message cannot be queued for the archive",
+                     extra={"message_id": message.message_id, "error": type(error).__name__})
+        return None
+    if len(body) > SEND_BATCH_BYTES or not SQS_ALLOWED.match(body):
+        logger.error("a sent message is too large for the archive queue",
+                     extra={"message_id": message.message_id, "bytes": len(body)})
+        return None
+    if TRUNCATED_HEADER in message.headers:
+        logger.warning("a sent message archived without some of its content", extra={
+            "message_id": message.message_id, "left_out": message.headers[TRUNCATED_HEADER]})
+    return body

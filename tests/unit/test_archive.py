@@ -106,3 +106,22 @@ def test_queueing_for_the_archive_never_fails_the_send(aws):
         "Attributes"]["ApproximateNumberOfMessages"] == "12"
     missing = url.replace("archive", "no-such-queue")
     assert ArchiveQueue(sqs, missing).submit([sms()]) == 1
+
+
+@pytest.mark.parametrize("fields, header", [
+    ({"campaign_id": "c\r\nX: y"}, "X-Archive-Campaign-Id: c X: y"),
+    ({"headers": {"External-Id": "a\nb"}}, "X-Archive-Header-External-Id: a b"),
+    ({"subject": "one\n  two", "channel": "email", "recipient": "p@example.com"}, "Subject: one two"),
+    ({"origination": "+1844\n5550100"}, "X-Archive-Origination: +1844 5550100")])
+def test_a_line_break_in_a_header_value_becomes_a_space(fields, header):
+    message = SentMessage(**{"channel": "sms", "recipient": "+14255550100", "message_id": "m-1",
+                             "sent_at": "2026-11-28T12:00:00Z", **fields})
+    parsed = email.message_from_bytes(message.to_mime(), policy=email.policy.default)
+    name, value = header.split(": ", 1)
+    assert parsed[name] == value
+
+
+def test_a_body_is_ascii_json_with_lone_surrogates_replaced():
+    body = SentMessage("sms", "+14255550100", "m-1", "2026-11-28T12:00:00Z", text="é \uffff \ud800").to_json()
+    assert body.isascii()
+    assert SentMessage.from_json(body).text == "é \uffff \ufffd"

@@ -14,7 +14,7 @@ import time
 from typing import Any
 
 from due import aws, batch
-from due.archiving import SentArchive
+from due.archiving import SentArchive, seconds_left
 from due.connect_channel.call_slots import CallSlots
 from due.connect_channel.channels import ConnectCalls, EndUserMessagingVoice, placing_client
 from due.connect_channel.dialer import SLOT_HOLD_SECONDS, SLOT_WAIT_SECONDS, Decision, Dialer, MarkerReader, OptOutList
@@ -120,5 +120,6 @@ def _cannot_wait(record: batch.Record, hold: int) -> str | None:
 @logger.inject_lambda_context
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     response = batch.process_sqs(event, _process)
-    _dialer().archive.flush()  # the batch's calls, for the message archive: after them, never failing one
+    # the batch's calls, for the message archive: after them, never failing one, within the time left
+    _dialer().archive.flush(seconds_left(context))
     return response

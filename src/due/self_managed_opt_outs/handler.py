@@ -7,7 +7,7 @@ import os
 from typing import Any
 
 from due import aws, batch, sms_events
-from due.archiving import SentArchive
+from due.archiving import SentArchive, seconds_left
 from due.logs import get_logger
 from due.self_managed_opt_outs.keywords import Intent, KeywordRules
 from due.self_managed_opt_outs.opt_out_store import PinpointEndpoints, SmsOptOutList
@@ -49,5 +49,6 @@ def process_record(record: batch.Record) -> None:
 @logger.inject_lambda_context
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     response = batch.process_sqs(event, process_record)
-    _processor().archive.flush()  # the batch's replies, for the message archive: after them, never failing one
+    # the batch's replies, for the message archive: after them, never failing one, within the time left
+    _processor().archive.flush(seconds_left(context))
     return response

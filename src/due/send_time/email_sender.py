@@ -262,7 +262,7 @@ class EmailSender:
         except Exception as error:  # whatever ended the sending: the rows of a call in flight stay in flight
             raise ChunkFailed(f"{type(error).__name__}: {error}", outcome) from error
         finally:
-            self._archive.flush()  # what was sent, after the calls; never raises
+            self._archive.flush(self._time_left)  # what was sent, after the calls; never raises
         return outcome
 
     def _send_groups(self, chunk_key: str, remaining: list[str], groups: list, outcome: Outcome) -> None:
@@ -326,7 +326,7 @@ class EmailSender:
             else:
                 outcome.rejected.append((recipient.ref, status))
                 settled.append(recipient.ref)
-        self._archive.flush()  # this call's sends, before they are settled; never raises
+        self._archive.flush(self._time_left)  # this call's sends, before they are settled; never raises
         remaining = self._markers.settle(chunk_key, remaining, settled)
         if stop:
             raise ChunkFailed(f"SES refused the send for the whole account or configuration: {stop}", outcome)

@@ -7,7 +7,7 @@ import os
 from typing import Any
 
 from due import aws, batch
-from due.archiving import SentArchive
+from due.archiving import SentArchive, seconds_left
 from due.logs import get_logger
 from due.rate_limit import RateLimiter
 from due.send_markers import SentMarkers, SetAside
@@ -44,5 +44,6 @@ def _process(record: batch.Record) -> None:
 @logger.inject_lambda_context
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     response = batch.process_sqs(event, _process)
-    _sender().archive.flush()  # after every send of the batch: one archive call per 10 sent, never before a send
+    # after every send of the batch: one archive call per 10 sent, never before a send, within the time left
+    _sender().archive.flush(seconds_left(context))
     return response

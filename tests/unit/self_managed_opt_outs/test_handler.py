@@ -6,6 +6,7 @@ import pytest
 from due import aws as due_aws
 from due.archive import SentMessage
 from due.self_managed_opt_outs import handler
+from tests.archive_doubles import on_archive_calls
 from tests.unit.self_managed_opt_outs.conftest import inbound
 
 
@@ -52,7 +53,7 @@ def calls_in_order() -> list[str]:
     order: list[str] = []
     due_aws.client("pinpoint-sms-voice-v2").meta.events.register(
         "before-call.pinpoint-sms-voice-v2.SendTextMessage", lambda **_: order.append("reply"))
-    due_aws.client("sqs").meta.events.register("before-call.sqs.SendMessageBatch", lambda **_: order.append("archive"))
+    on_archive_calls(lambda: order.append("archive"))
     return order
 
 

@@ -17,7 +17,7 @@ from due.send_time.sending import sending_client
 from due.send_time.unsubscribe import ListUnsubscribe
 from due_local.fakes import FakeError
 from due_local.tables import create_table
-from tests.archive_doubles import RecordingArchiveSqs, archive_of
+from tests.archive_doubles import RecordingArchiveSqs, archive_of, on_archive_calls
 
 FILE = "audience/incoming/spring/list.csv@v1"
 
@@ -527,7 +527,7 @@ def test_what_was_sent_before_the_chunk_stopped_is_archived(ses, markers, offers
 def test_without_the_archive_nothing_is_queued(ses, markers, offers, monkeypatch):
     monkeypatch.setenv("ARCHIVE_QUEUE_URL", "")
     calls = []
-    due_aws.client("sqs").meta.events.register("before-call.sqs.SendMessageBatch", lambda **_: calls.append(1))
+    on_archive_calls(lambda: calls.append(1))
     sender = build(markers, AttributeStore(due_aws.client("dynamodb"), offers, "id", 2),
                    StoredTemplate(due_aws.client("sesv2"), "offer"), archive=SentArchive.from_environment())
     assert sender.send(Chunk(FILE, "spring", [person(1, "c-1")])).sent == ["1"]

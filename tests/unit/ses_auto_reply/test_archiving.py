@@ -12,6 +12,7 @@ from due.ses_auto_reply.reply_log import ReplyLog
 from due.ses_auto_reply.responder import AutoResponder, Outcome, Settings
 from due.ses_auto_reply.templates import SesV2Templates
 from due_local.flows import sent_mail as sent_messages
+from tests.archive_doubles import on_archive_calls
 from tests.unit.ses_auto_reply.conftest import receipt_event
 from tests.unit.ses_auto_reply.test_loop_guard import OWN
 from tests.unit.ses_auto_reply.test_responder import account, responder  # noqa: F401 (account: the fixture)
@@ -30,7 +31,7 @@ def order(aws) -> list[str]:
     due_aws.client("sesv2").meta.events.register("before-call.sesv2.SendEmail", lambda **_: calls.append("send"))
     due_aws.client("sesv2").meta.events.register(
         "after-call.sesv2.SendEmail", lambda parsed, **_: calls.append(f"id {parsed.get('MessageId')}"))
-    due_aws.client("sqs").meta.events.register("before-call.sqs.SendMessageBatch", lambda **_: calls.append("archive"))
+    on_archive_calls(lambda: calls.append("archive"))
     return calls
 
 

@@ -8,6 +8,7 @@ from due.archive import SentMessage
 from due.sms_s3_drop import sender_handler
 from due.sms_s3_drop.requests import SmsRequest, from_row
 from due_local.tables import create_table
+from tests.archive_doubles import on_archive_calls
 
 ORIGINATION = "+18445550100"
 
@@ -39,7 +40,7 @@ def calls_in_order(aws) -> list[str]:
     order: list[str] = []
     due_aws.client("pinpoint-sms-voice-v2").meta.events.register(
         "before-call.pinpoint-sms-voice-v2.SendTextMessage", lambda **_: order.append("send"))
-    due_aws.client("sqs").meta.events.register("before-call.sqs.SendMessageBatch", lambda **_: order.append("archive"))
+    on_archive_calls(lambda: order.append("archive"))
     return order
 
 
