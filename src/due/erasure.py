@@ -632,6 +632,11 @@ class _Eraser:
                      "delete or rewrite the ones that name them (and their versions)" + (
                          "; the import's staged files under work/ expire after 7 days" if name == "ImportBucketName"
                          else ""))
+        if stack.parameters.get("Mode") == "Pinpoint" and outputs.get("ArchiveBucketName"):
+            note("unqueued send events", f"{outputs['ArchiveBucketName']}/unqueued/", CANNOT,
+                 "Pinpoint send events the archive queue did not take, one JSON line each in files of many "
+                 "people (due.message_archiver.pinpoint_transform): queue them again as the Message Archiver page "
+                 "says, then run this command again, or delete the files; they expire with RetentionDays")
         note("Pinpoint events bucket", outputs.get("PinpointEventsBucketName", ""), CANNOT,
              "the Pinpoint project's events (events/, errors/) as its event stream delivered them: email events "
              "carry the addresses, SMS events the numbers; files of many people, so one person's go by rewriting "

@@ -495,6 +495,11 @@ def test_the_pinpoint_mode_events_bucket_is_reported_as_what_cannot_be_removed_h
     report = erase_person(ANA, aws, archive_stack, [])
     events = outcome(report, "Pinpoint events bucket")
     assert (events.outcome, events.resource) == (erasure.CANNOT, "events-bucket")
+    assert not [s for s in report.stores if s.store == "unqueued send events"]  # Mode Current keeps none
+
+    pinpoint_mode = Stack("due-archive", archive_stack.outputs, {"Mode": "Pinpoint"})
+    unqueued = outcome(erase_person(ANA, aws, pinpoint_mode, []), "unqueued send events")
+    assert (unqueued.outcome, unqueued.resource) == (erasure.CANNOT, f"{BUCKET}/unqueued/")
 
 
 PAGE = pathlib.Path(__file__).parents[2] / "docs" / "Erasing_a_person.md"
