@@ -26,23 +26,32 @@ Facts this relies on:
 ``pace()`` is called once per recipient before the call that sends to them (SES's sending rate counts recipients).
 
 Each person sent to (SendBulkEmail's SUCCESS entry, or SendEmail's answer, each with SES's ``MessageId``) is kept
-for the message archive (due.archiving) with what this sender knows: the template's name (SES renders it; SES v2
-templates have no versions), the row's values, the List-Unsubscribe headers it gave and the From address. They are
+for the message archive (due.archiving) with what this sender knows: the template's name and its subject, HTML and
+text as stored when sent, the row's values, the List-Unsubscribe headers it gave and the From address. SES v2
+templates have no versions, and UpdateEmailTemplate or DeleteEmailTemplate change or remove one at any time (SES
+API v2 reference): the name alone would not say what was sent once the template changed. The content is read
+with GetEmailTemplate (``due.send_time.email_sender.StoredTemplate``: once, again after its ``REREAD_SECONDS``),
+only when archiving is on, after the sends; a template that cannot be read is archived by name (logged). They are
 queued once per chunk, after its calls, also when SES stops the follow-up part way.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from due.archiving import SentArchive
+from due.logs import get_logger
 from due.profiles import EMAIL_OPT_OUT
 from due.s3_triggered_import.destination_files import email_problem, opted_out
 from due.s3_triggered_import.rows import ImportRow
+from due.send_time.email_sender import StoredTemplate
+
+logger = get_logger("s3_triggered_import_follow_up")
 
 DESTINATIONS_PER_CALL = 50
 # A whole call refused for its content: split it, so one bad entry (or a request too large) fails alone.
@@ -128,8 +137,12 @@ class _Sender:
         self.template_name, self.from_address, self.headers = "", "", {}  # what the archive records of each send
 
     def _archive(self, address: str, fields: dict[str, str], message_id: str) -> None:
+        if not self.archive.enabled:
+            return
+        content = _template_content(self._ses, self.template_name)
         self.archive.add("email", address, message_id, origination=self.from_address, template=self.template_name,
-                         replacement_data=fields, headers=self.headers)
+                         subject=content.get("subject", ""), html=content.get("html", ""),
+                         text=content.get("text", ""), replacement_data=fields, headers=self.headers)
 
     def send(self, people: list[tuple[str, dict[str, str]]]) -> None:
         raise NotImplementedError
@@ -236,6 +249,21 @@ class _ListManagedSender(_Sender):
             else:
                 self._counts.sent += 1
                 self._archive(address, fields, response.get("MessageId", ""))
+
+
+@functools.lru_cache(maxsize=8)
+def _stored_template(sesv2, name: str) -> StoredTemplate:
+    return StoredTemplate(sesv2, name)
+
+
+def _template_content(sesv2, name: str) -> dict[str, str]:
+    """The template's subject, HTML and text for the archive; {} (logged) when it cannot be read."""
+    try:
+        return _stored_template(sesv2, name).content({})
+    except (ClientError, BotoCoreError) as error:
+        logger.error("the follow-up template cannot be read for the archive: archived by name",
+                     extra={"error": type(error).__name__})
+        return {}
 
 
 def create_campaign(pinpoint, application_id: str, segment_id: str, name: str, template_name: str,

@@ -205,3 +205,21 @@ def test_without_the_archive_or_with_a_failing_one_the_follow_up_sends_the_same(
     assert _send(sesv2, _people(3)).sent == 3
     assert _send(sesv2, _people(3), archive=archive_of(RecordingArchiveSqs(fail=True))).sent == 3
     assert len(fakes.sesv2.sent_bulk) == 6
+
+
+def test_the_archive_holds_the_templates_content_as_it_was_when_sent(sesv2, fakes):
+    """SES v2 templates have no versions: the name alone would say nothing once the template is changed."""
+    sqs = RecordingArchiveSqs()
+    _send(sesv2, _people(2), archive=archive_of(sqs))
+    archived = [m for batch in sqs.batches for m in batch]
+    assert {(m.template, m.subject, m.text, m.html) for m in archived} == {
+        (TEMPLATE, "Welcome {{first_name}}", "Hello {{first_name}}", "")}
+    assert len(fakes.sesv2.calls_of("GetEmailTemplate")) == 1  # read once, not per person
+
+
+def test_a_template_that_cannot_be_read_is_archived_by_name(sesv2, fakes):
+    sqs = RecordingArchiveSqs()
+    fakes.sesv2.fail_next("GetEmailTemplate", "NotFoundException", status=404)  # deleted since
+    assert _send(sesv2, _people(1), archive=archive_of(sqs)).sent == 1
+    ((message,),) = sqs.batches
+    assert (message.template, message.subject) == (TEMPLATE, "")
