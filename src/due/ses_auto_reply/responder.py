@@ -87,10 +87,10 @@ class AutoResponder:
             for key in claimed:
                 self._reply_log.release(key, mail.ses_message_id)  # the retry may send it
             raise
-        self._archive_reply(message, message_id)
+        self._archive_reply(message, message_id, template.version)
         return Outcome.REPLIED, ""
 
-    def _archive_reply(self, message: EmailMessage, message_id: str) -> None:
+    def _archive_reply(self, message: EmailMessage, message_id: str, template_version: str) -> None:
         """The reply as sent, for the message archive (when on): after the send, never failing it."""
         if not self._archive.enabled:
             return
@@ -100,7 +100,7 @@ class AutoResponder:
         self._archive.add("email", str(message["To"]), message_id, origination=str(message["From"]),
                           subject=str(message["Subject"]), text=text.get_content() if text else "",
                           html=html.get_content() if html else "", template=self._settings.template_name,
-                          headers=headers)
+                          template_version=template_version, headers=headers)
         self._archive.flush()
 
     def _send(self, sender: str, recipient: str, raw: bytes) -> str:

@@ -15,6 +15,9 @@ class EmailTemplate:
     subject: str
     html: str
     text: str
+    # Pinpoint's EmailTemplateResponse.Version: "The unique identifier, as an integer, for the active version of the
+    # message template" (Pinpoint API reference), recorded in the archive; SES v2 templates have none.
+    version: str = ""
 
 
 class SesV2Templates:
@@ -39,4 +42,4 @@ class PinpointTemplates:
         except self._pinpoint.exceptions.NotFoundException:
             raise TemplateMissing(f"Pinpoint email template {name!r} does not exist in this region") from None
         return EmailTemplate(name, template.get("Subject", ""), template.get("HtmlPart", ""),
-                             template.get("TextPart", ""))
+                             template.get("TextPart", ""), str(template.get("Version") or ""))

@@ -79,3 +79,18 @@ def test_an_archive_queue_that_fails_neither_fails_nor_repeats_the_reply(account
     # The claim on the sender stands: a retry of this mail would not reply twice.
     assert answering.respond(inbound.parse(receipt_event()))[0] is Outcome.ALREADY_REPLIED
     assert len(sent_messages()) == 1
+
+
+def test_a_pinpoint_templates_reply_is_archived_with_the_version_it_used(account, aws):  # noqa: F811
+    from due.ses_auto_reply.templates import PinpointTemplates
+
+    aws.client("pinpoint").create_email_template(TemplateName="auto-reply", EmailTemplateRequest={
+        "Subject": "Auto:", "HtmlPart": "<p>%%ID%%</p>", "TextPart": "id %%ID%%"})
+    url = due_aws.client("sqs").create_queue(QueueName="archive")["QueueUrl"]
+    answering = AutoResponder(PinpointTemplates(due_aws.client("pinpoint")),
+                              ReplyLog(due_aws.client("dynamodb"), "replies", 86400), due_aws.client("sesv2"),
+                              Settings("auto-reply", "", "", OWN),
+                              SentArchive(ArchiveQueue(due_aws.client("sqs"), url)))
+    answering.respond(inbound.parse(receipt_event()))
+    (message,) = archived(url)
+    assert (message.template, message.template_version) == ("auto-reply", "1")
