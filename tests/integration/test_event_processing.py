@@ -19,6 +19,7 @@ from due_local.flows import (
     pinpoint_archiver_run,
 )
 from scripts.deploy import deploy_local
+from tests.integration.test_message_archiver_pinpoint import deliver_a_send_nobody_can_queue
 
 pytestmark = pytest.mark.integration
 
@@ -136,6 +137,8 @@ def test_each_role_allows_exactly_what_its_code_calls(emulator, artifacts, cloud
         channel="sms", recipient="+14255550150", message_id="m-1", sent_at="2026-11-28T09:00:00Z", text="hi")])
     emulator.pump(pinpoint_archiver)
     project = pinpoint_archiver.parameters["PinpointApplicationId"]
+    # A send the render queue does not take is kept under unqueued/ (the transformation's s3:PutObject).
+    assert deliver_a_send_nobody_can_queue(emulator, pinpoint_archiver, project).results == {"Ok": 1}
     stream = emulator.client("pinpoint").get_event_stream(ApplicationId=project)["EventStream"]
     _send_delete(emulator, pinpoint_archiver, {"ApplicationId": project, "RoleArn": stream["RoleArn"],
                                                "DestinationStreamArn": stream["DestinationStreamArn"]})

@@ -14,6 +14,19 @@ def deploy(emulator, artifacts, **given):
                         stack_prefix="pinpoint")
 
 
+def deliver_a_send_nobody_can_queue(emulator, stack, project: str):
+    """A campaign send through the stack's stream after its render queue is deleted (SQS takes nothing)."""
+    from due_local.firehose import FirehoseDelivery
+
+    emulator.client("sqs").delete_queue(QueueUrl=stack.physical("PinpointRenderQueue"))
+    event = {"event_type": "_campaign.send", "event_timestamp": 1764321300000, "application": {"app_id": project},
+             "client": {"client_id": "ana@example.com"},
+             "attributes": {"campaign_id": "c1", "treatment_id": "0", "campaign_activity_id": "a1",
+                            "campaign_send_status": "SUCCESS"}}
+    return FirehoseDelivery(emulator, stack, "PinpointEventsStream").put_record_batch(
+        [(json.dumps(event) + "\n").encode()])
+
+
 def test_campaign_and_journey_sends_are_archived_as_rendered(emulator, artifacts):
     stack = deploy(emulator, artifacts)
 
@@ -66,19 +79,10 @@ def test_the_project_stream_is_removed_with_the_stack(emulator, artifacts):
 
 def test_a_send_the_render_queue_does_not_take_is_delivered_ok_and_kept_in_the_bucket(emulator, artifacts):
     """Review A finding 1: no ProcessingFailed for the stream's own output; the send kept, under the stack's role."""
-    from due_local.firehose import FirehoseDelivery
-
     stack = deploy(emulator, artifacts)
     emulator.complete_wiring(stack)
     project = stack.parameters["PinpointApplicationId"]
-    emulator.client("sqs").delete_queue(QueueUrl=stack.physical("PinpointRenderQueue"))  # SQS takes nothing now
-    event = {"event_type": "_campaign.send", "event_timestamp": 1764321300000, "application": {"app_id": project},
-             "client": {"client_id": "ana@example.com"},
-             "attributes": {"campaign_id": "c1", "treatment_id": "0", "campaign_activity_id": "a1",
-                            "campaign_send_status": "SUCCESS"}}
-
-    delivered = FirehoseDelivery(emulator, stack, "PinpointEventsStream").put_record_batch(
-        [(json.dumps(event) + "\n").encode()])
+    delivered = deliver_a_send_nobody_can_queue(emulator, stack, project)
 
     assert delivered.results == {"Ok": 1}
     assert [key for key in delivered.objects if "/processing-failed/" in key] == []
