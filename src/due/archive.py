@@ -243,15 +243,21 @@ def erase(s3, bucket: str, secret: bytes, channel: str, address: str) -> Erased:
                                    "code": error.get("Code", "")})
         batch.clear()
 
+    # The whole listing first, then the deletes: a listing whose next page starts at a version already deleted
+    # can end early (moto's does; the S3 API reference does not say what ListObjectVersions does with a
+    # deleted VersionIdMarker). One person's folder is their messages, which fit in memory.
+    found: list[dict[str, str]] = []
     for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket, Prefix=prefix):
         for kind, entries in (("versions", page.get("Versions", [])), ("delete_markers",
                                                                           page.get("DeleteMarkers", []))):
             for entry in entries:
                 keys.add(entry["Key"])
                 setattr(result, kind, getattr(result, kind) + 1)
-                batch.append({"Key": entry["Key"], "VersionId": entry["VersionId"]})
-                if len(batch) == DELETE_BATCH:
-                    flush()
+                found.append({"Key": entry["Key"], "VersionId": entry["VersionId"]})
+    for entry in found:
+        batch.append(entry)
+        if len(batch) == DELETE_BATCH:
+            flush()
     flush()
     result.objects = len(keys)
     result.deleted = result.versions + result.delete_markers - len(result.refused)

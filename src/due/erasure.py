@@ -314,25 +314,16 @@ class _Eraser:
                                                                                           Prefix=prefix))
                 return Store("archive", stack.name, bucket, self.removed(found), found,
                              "every version and delete marker under the person's folder")
-            deleted, objects, passes = 0, 0, 0
-            while True:
-                # Again until a pass deletes nothing: archive.erase deletes each 1,000 as it lists them, and a
-                # listing whose next page starts at a version just deleted can end early (moto ends it; the S3 API
-                # reference does not say what ListObjectVersions does with a deleted VersionIdMarker). Each pass
-                # costs one ListObjectVersions; what S3 refused is found again, so the last pass's refusals count.
-                erased = archive.erase(s3, bucket, secret, self.person.archive_channel, self.person.address)
-                deleted, objects, passes = deleted + erased.deleted, max(objects, erased.objects), passes + 1
-                if not erased.deleted:
-                    break
+            erased = archive.erase(s3, bucket, secret, self.person.archive_channel, self.person.address)
             if erased.refused:
                 codes = dict(Counter(r["code"] for r in erased.refused))
                 return Store("archive", stack.name, bucket, REFUSED, len(erased.refused),
-                             f"S3 refused these versions ({deleted} deleted); AccessDenied for some keys is "
+                             f"S3 refused these versions ({erased.deleted} deleted); AccessDenied for some keys is "
                              "Object Lock in compliance mode or a legal hold: they go when their retention ends "
                              "or the hold is removed, run the command again then; AccessDenied for every key is "
                              "MFA Delete (give --mfa) or missing s3:DeleteObjectVersion", codes)
-            return Store("archive", stack.name, bucket, self.removed(deleted), deleted,
-                         f"{objects} messages: every version and delete marker ({passes} listings)")
+            return Store("archive", stack.name, bucket, self.removed(erased.deleted), erased.deleted,
+                         f"{erased.objects} messages: every version and delete marker")
 
         self.guarded("archive", stack.name, bucket, work)
         archive_ids = set(stack.of_type("AWS::SES::MailManagerArchive")) | {stack.outputs.get("EmailArchiveId", "")}
