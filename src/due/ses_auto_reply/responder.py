@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import enum
+import hashlib
 import os
+import time
 from dataclasses import dataclass
 from email.message import EmailMessage
 
 from due import aws
-from due.archiving import SentArchive
+from due.archiving import SentArchive, now
 from due.ses_auto_reply import reply
 from due.ses_auto_reply.inbound import InboundMail
 from due.ses_auto_reply.loop_guard import OwnAddresses, reason_not_to_reply
-from due.ses_auto_reply.reply_log import ReplyLog
+from due.ses_auto_reply.reply_log import ReplyLog, SentReply
 from due.ses_auto_reply.sender_key import canonical_address
 from due.ses_auto_reply.templates import PinpointTemplates, SesV2Templates
 
@@ -74,11 +76,18 @@ class AutoResponder:
         # return path must not earn the victim a reply per message (SES reports DMARC GRAY, not FAIL, for a
         # From domain without a DMARC policy, so the verdicts alone do not stop it).
         keys = list(dict.fromkeys([canonical_address(mail.from_address), canonical_address(mail.envelope_sender)]))
+        claimed_at = time.time()
         claimed: list[str] = []
         for key in keys:
-            if not self._reply_log.claim(key, mail.ses_message_id):
-                for earlier in claimed:
-                    self._reply_log.release(earlier, mail.ses_message_id)
+            claimed_it, earlier = self._reply_log.claim_or_earlier(key, mail.ses_message_id, claimed_at)
+            if not claimed_it:
+                for release in claimed:
+                    self._reply_log.release(release, mail.ses_message_id)
+                if earlier is not None:
+                    # A retry of this very mail, replied to already: its archive record may have died with the
+                    # attempt that sent it, so it is archived again (the archiver's write is conditional on the
+                    # hour and message id, so a second copy adds nothing).
+                    self._archive_reply(message, earlier)
                 return Outcome.ALREADY_REPLIED, "a reply went to this sender or address within the window"
             claimed.append(key)
         try:
@@ -87,20 +96,40 @@ class AutoResponder:
             for key in claimed:
                 self._reply_log.release(key, mail.ses_message_id)  # the retry may send it
             raise
-        self._archive_reply(message, message_id, template.version)
+        sent = SentReply(message_id, now(), str(message["Message-ID"]), template.version, content_digest(message))
+        try:
+            if self._archive.enabled:
+                # Before the archive: a retry after a crash here finds the send and archives it. A crash between
+                # the send and this write leaves the claim without it: the retry neither replies nor archives
+                # (sending again could reply twice).
+                for key in claimed:
+                    self._reply_log.record_sent(key, mail.ses_message_id, sent, claimed_at)
+        finally:
+            self._archive_reply(message, sent)
         return Outcome.REPLIED, ""
 
-    def _archive_reply(self, message: EmailMessage, message_id: str, template_version: str) -> None:
-        """The reply as sent, for the message archive (when on): after the send, never failing it."""
+    def _archive_reply(self, message: EmailMessage, sent: SentReply) -> None:
+        """The reply as sent, for the message archive (when on): after the send, never failing it.
+
+        ``message`` is built for this attempt; on a retry its Message-ID is the recorded one. Its Date is not
+        archived (``sent_at`` is). Its content is rebuilt from the inbound mail and the template as it is now:
+        when that differs from what was sent (the template changed in between; SES v2 templates have no versions
+        to fetch the old one by), the record keeps what is known (ids, time, addresses, template and version) and
+        says the content was not kept, rather than archive content that was never sent."""
         if not self._archive.enabled:
             return
         text, html = (message.get_body((subtype,)) for subtype in ("plain", "html"))
         headers = {name: str(message[name]) for name in ("Message-ID", "Auto-Submitted", "In-Reply-To")
                    if message[name]}
-        self._archive.add("email", str(message["To"]), message_id, origination=str(message["From"]),
-                          subject=str(message["Subject"]), text=text.get_content() if text else "",
-                          html=html.get_content() if html else "", template=self._settings.template_name,
-                          template_version=template_version, headers=headers)
+        headers["Message-ID"] = sent.header_message_id
+        content = {"subject": str(message["Subject"]), "text": text.get_content() if text else "",
+                   "html": html.get_content() if html else ""}
+        if content_digest(message) != sent.content_digest:
+            content = {"subject": "", "text": "", "html": ""}
+            headers[CONTENT_NOT_KEPT_HEADER] = "the template changed between the send and this archive record"
+        self._archive.add("email", str(message["To"]), sent.ses_message_id, sent_at=sent.sent_at,
+                          origination=str(message["From"]), template=self._settings.template_name,
+                          template_version=sent.template_version, headers=headers, **content)
         self._archive.flush()
 
     def _send(self, sender: str, recipient: str, raw: bytes) -> str:
@@ -112,3 +141,17 @@ class AutoResponder:
         except self._sesv2.exceptions.MessageRejected as exc:
             raise SendRefused(f"SES refused to send from {sender} (is the identity verified, and the "
                               f"recipient too while in the sandbox?): {exc}") from exc
+
+
+# Named in the archived record when its content could not be rebuilt as sent (AutoResponder._archive_reply); the
+# archive's MIME file carries it as X-Archive-Header-Content-Not-Kept.
+CONTENT_NOT_KEPT_HEADER = "Content-Not-Kept"
+
+
+def content_digest(message: EmailMessage) -> str:
+    """SHA-256 of the reply's subject, text and HTML: whether a rebuilt reply is the one sent."""
+    parts = [str(message["Subject"])]
+    for subtype in ("plain", "html"):
+        body = message.get_body((subtype,))
+        parts.append(body.get_content() if body else "")
+    return hashlib.sha256("\0".join(parts).encode("utf-8", "surrogatepass")).hexdigest()
