@@ -32,7 +32,11 @@ templates have no versions, and UpdateEmailTemplate or DeleteEmailTemplate chang
 API v2 reference): the name alone would not say what was sent once the template changed. The content is read
 with GetEmailTemplate (``due.send_time.email_sender.StoredTemplate``: once, again after its ``REREAD_SECONDS``),
 only when archiving is on, after the sends; a template that cannot be read is archived by name (logged). They are
-queued once per chunk, after its calls, also when SES stops the follow-up part way.
+queued after each SES call (a SendBulkEmail, of which a chunk may take several: halves of a refused call, tries
+again of transient failures; with a contact list a chunk is one person's SendEmail), also when SES stops the
+follow-up part way: an invocation that dies (a timeout) loses the archive records it had not queued with its
+memory, and the step is not run again for them (its Retry names Lambda's service errors and TransientError, not a
+timeout; its Catch goes on to the report), so at most the records of the call in flight are lost.
 """
 
 from __future__ import annotations
@@ -216,6 +220,7 @@ class _BulkSender(_Sender):
                 again.append(person)
             else:
                 self._counts.fail(status)
+        self.archive.flush()  # this call's sends, before the next call (see the module's docstring)
         return True, again
 
 

@@ -223,3 +223,33 @@ def test_a_template_that_cannot_be_read_is_archived_by_name(sesv2, fakes):
     assert _send(sesv2, _people(1), archive=archive_of(sqs)).sent == 1
     ((message,),) = sqs.batches
     assert (message.template, message.subject) == (TEMPLATE, "")
+
+
+
+class InvocationDied(BaseException):
+    """The invocation ends here (a timeout): nothing after it runs, no finally flushes."""
+
+
+def test_a_follow_up_that_dies_in_a_chunks_second_call_has_archived_the_first_calls_sends(sesv2, fakes):
+    """One chunk, two SendBulkEmail calls (the second for an entry SES failed for the moment): the invocation
+    dies in the second call, and the sends of the first are queued already."""
+    sqs = RecordingArchiveSqs()
+    archive = archive_of(sqs)
+    died = []
+    real_flush = archive.flush
+    archive.flush = lambda *args: 0 if died else real_flush(*args)  # a dead invocation runs nothing more
+    calls = []
+
+    def second_call_dies(**_):
+        calls.append(1)
+        if len(calls) == 2:
+            died.append(True)
+            raise InvocationDied
+
+    fakes.sesv2.entry_statuses.extend(["SUCCESS", "TRANSIENT_FAILURE"])
+    sesv2.meta.events.register("before-call.sesv2.SendBulkEmail", second_call_dies)
+    with pytest.raises(InvocationDied):
+        _send(sesv2, _people(2), archive=archive)
+    archived = [m for batch in sqs.batches for m in batch]
+    assert [m.recipient for m in archived] == ["person1@example.com"]
+    assert archived[0].message_id
