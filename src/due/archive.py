@@ -56,7 +56,6 @@ SEND_BATCH_BYTES = 1_048_576
 # an InvalidMessageContents error" (SQS API reference). The body is JSON with every non-ASCII character escaped
 # (ensure_ascii), so it is ASCII and always within the set; a lone surrogate, which no UTF-8 text can hold, is
 # replaced with U+FFFD first (the writer could not encode it either).
-SQS_ALLOWED = re.compile(r"^[\x09\x0a\x0d\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]*$")
 LONE_SURROGATE = re.compile(r"[\ud800-\udfff]")
 # The parts left out, in order, of a message too large for the queue; the MIME file names them in this header.
 TRUNCATED_HEADER = "X-Archive-Truncated"
@@ -117,7 +116,8 @@ class SentMessage:
         _instant(self.sent_at)
 
     def to_json(self) -> str:
-        """ASCII JSON (see ``SQS_ALLOWED``), lone surrogates replaced."""
+        """ASCII JSON, within the characters SQS accepts (see ``SEND_BATCH_BYTES``'s notes), lone surrogates
+        replaced."""
         return json.dumps(_without_lone_surrogates(asdict(self)), separators=(",", ":"), ensure_ascii=True)
 
     def without(self, part: str) -> SentMessage:
@@ -232,17 +232,7 @@ class Erased:
 def erase(s3, bucket: str, secret: bytes, channel: str, address: str) -> Erased:
     """Deletes every version of every object of one person's archive; says what went and what S3 refused."""
     prefix = f"{ARCHIVE_PREFIX}{recipient_folder(secret, channel, address)}/"
-    result, keys, batch = Erased(), set(), []
-
-    def flush() -> None:
-        if not batch:
-            return
-        response = s3.delete_objects(Bucket=bucket, Delete={"Objects": list(batch), "Quiet": True})
-        for error in response.get("Errors", []):
-            result.refused.append({"key": error["Key"], "version": error.get("VersionId", ""),
-                                   "code": error.get("Code", "")})
-        batch.clear()
-
+    result, keys = Erased(), set()
     # The whole listing first, then the deletes: a listing whose next page starts at a version already deleted
     # can end early (moto's does; the S3 API reference does not say what ListObjectVersions does with a
     # deleted VersionIdMarker). One person's folder is their messages, which fit in memory.
@@ -254,11 +244,12 @@ def erase(s3, bucket: str, secret: bytes, channel: str, address: str) -> Erased:
                 keys.add(entry["Key"])
                 setattr(result, kind, getattr(result, kind) + 1)
                 found.append({"Key": entry["Key"], "VersionId": entry["VersionId"]})
-    for entry in found:
-        batch.append(entry)
-        if len(batch) == DELETE_BATCH:
-            flush()
-    flush()
+    for start in range(0, len(found), DELETE_BATCH):
+        response = s3.delete_objects(Bucket=bucket, Delete={"Objects": found[start:start + DELETE_BATCH],
+                                                            "Quiet": True})
+        for error in response.get("Errors", []):
+            result.refused.append({"key": error["Key"], "version": error.get("VersionId", ""),
+                                   "code": error.get("Code", "")})
     result.objects = len(keys)
     result.deleted = result.versions + result.delete_markers - len(result.refused)
     return result
@@ -350,7 +341,7 @@ def _queue_body(message: SentMessage) -> str | None:
         logger.error("a sent message cannot be queued for the archive",
                      extra={"message_id": message.message_id, "error": type(error).__name__})
         return None
-    if len(body) > SEND_BATCH_BYTES or not SQS_ALLOWED.match(body):
+    if len(body) > SEND_BATCH_BYTES:
         logger.error("a sent message is too large for the archive queue",
                      extra={"message_id": message.message_id, "bytes": len(body)})
         return None

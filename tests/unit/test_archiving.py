@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from botocore.exceptions import EndpointConnectionError
 
-from due.archive import SQS_ALLOWED, TRUNCATED_HEADER, ArchiveQueue, SentMessage
+from due.archive import TRUNCATED_HEADER, ArchiveQueue, SentMessage
 from due.archiving import SentArchive
+
+# The characters SendMessage and SendMessageBatch accept (SQS API reference): "#x9 | #xA | #xD | #x20 to #xD7FF |
+# #xE000 to #xFFFD | #x10000 to #x10FFFF".
+SQS_ALLOWED = re.compile(r"^[\x09\x0a\x0d\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]*$")
 
 
 class RecordingSqs:

@@ -230,7 +230,6 @@ class _ListManagedSender(_Sender):
 
     def __init__(self, sesv2, counts, pace, template_name, from_address, configuration_set, contact_list, topic):
         super().__init__(sesv2, counts, pace)
-        self._template_name = template_name
         self.template_name, self.from_address = template_name, from_address
         # SES adds List-Unsubscribe itself here; the archive records which list and topic it was for.
         self.headers = {"Contact-List": contact_list, **({"Topic": topic} if topic else {})}
@@ -244,7 +243,7 @@ class _ListManagedSender(_Sender):
             self._counts.calls += 1
             try:
                 response = self._ses.send_email(**self._request, Destination={"ToAddresses": [address]}, Content={
-                    "Template": {"TemplateName": self._template_name,
+                    "Template": {"TemplateName": self.template_name,
                                  "TemplateData": json.dumps(fields, ensure_ascii=False)}})
             except ClientError as error:
                 code = error.response["Error"]["Code"]
